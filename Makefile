@@ -1,0 +1,80 @@
+# contend - parallel benchmark and contention profiler.
+#
+#   make            build bin/contend (dependencies must be installed)
+#   make deps       install the Debian packages in .ci/packages (root)
+#   make test       build and run the whole test suite
+#   make report     build, run the default sweep, print tables
+#   make bench      measure contend's own overhead and speed targets
+
+CC      ?= gcc
+OPT     ?= -O2
+CSTD    := -std=c11
+WARN    := -Wall -Wextra -Werror
+PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION := 0.1.0
+CFLAGS_BASE := $(CSTD) $(OPT) -g $(WARN) -D_GNU_SOURCE -I. -pthread \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+BUILDINFO := -DCONTEND_VERSION='"$(VERSION)"' -DCONTEND_GIT_REV='"$(GIT_REV)"' \
+	-DCONTEND_CFLAGS='"$(CSTD) $(OPT) $(WARN)"'
+CFLAGS  := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpapi -lm -ldl -pthread
+LDFLAGS += $(EXTRA_LDFLAGS)
+
+B := build/$(or $(VARIANT),release)
+
+HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
+PROBES_SRC  := $(wildcard probes/*.c)
+BENCH_SRC   := $(wildcard bench/*.c)
+CORE_OBJ    := $(patsubst %.c,$(B)/%.o,$(HARNESS_SRC) $(PROBES_SRC))
+BENCH_OBJ   := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
+LIB         := $(B)/libcontend.a
+TEST_SRC    := $(wildcard tests/test_*.c)
+TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps test report bench clean check-deps
+all: bin/contend
+
+deps:
+	@.ci/install-deps
+
+check-deps:
+	@.ci/install-deps
+
+bin/contend: $(B)/harness/main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(CORE_OBJ) $(BENCH_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/harness/context.o: CFLAGS += $(BUILDINFO)
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | bin/contend
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+test: check-deps all $(TEST_BIN)
+	@tests/run-all $(TEST_BIN)
+
+report: check-deps all
+	@mkdir -p results
+	bin/contend run causal-forest --pool serial,thread,process --workers 1,2,4 --reps 3 --warmup 1 --out results/report.json
+
+BENCH_T_SRC := $(wildcard tests/bench_*.c)
+BENCH_T_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(BENCH_T_SRC))
+bench: check-deps all $(BENCH_T_BIN)
+	@for b in $(BENCH_T_BIN); do echo "== $$b"; $$b || exit 1; done
+
+$(B)/tests/bench_%: tests/bench_%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

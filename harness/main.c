@@ -1,0 +1,57 @@
+/* main.c - contend's entry point: a table of subcommands.
+ *
+ * Adding a verb means one cmd_<verb>.c, one line in commands.h and one line
+ * in the table below; nothing else here changes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/commands.h"
+#include "harness/context.h"
+#include "harness/err.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help; /* NULL: internal, not listed */
+};
+
+static const struct command commands[] = {
+	{"list", cmd_list, "list workloads, pools and their parameters"},
+	{"run", cmd_run, "run a workload sweep and print the scaling table"},
+	{"report", cmd_report, "re-render tables from a results document"},
+	{"__runner", cmd_runner, NULL},
+	{"__worker", cmd_worker, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: contend <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (commands[i].help)
+			fprintf(f, "  %-10s %s\n", commands[i].name,
+				commands[i].help);
+	fprintf(f, "\n'contend <command> --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("contend %s (%s)\n", contend_version(), contend_git_rev());
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "contend: unknown command '%s' (see 'contend --help')\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,82 @@
+/* pool.h - the contract of a worker pool (serial, thread, process).
+ *
+ * A pool runs tasks 0..ntasks-1 of one workload with N workers and fills one
+ * result per task. It never names a workload; the workload never sees the
+ * pool. Crashes and timeouts are returned in the outcome, never fatal. */
+#ifndef CONTEND_POOL_H
+#define CONTEND_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/workload.h"
+
+enum pool_start { POOL_START_FORK = 0, POOL_START_SPAWN = 1 };
+
+struct pool_opts {
+	int workers;
+	enum pool_start start;	/* process pool only */
+	double task_timeout_s;	/* 0 = none */
+	const char *self_exe;	/* for spawn: the binary to re-execute */
+	/* Fault injection (tests): task index whose worker misbehaves, -1 none */
+	long inject_task;
+	int inject_kind;	/* enum inject_kind */
+};
+
+enum inject_kind {
+	INJECT_NONE = 0,
+	INJECT_SEGV,	/* raise SIGSEGV inside the task */
+	INJECT_ABORT,	/* abort() inside the task */
+	INJECT_KILL,	/* SIGKILL itself */
+	INJECT_EXIT,	/* exit(3) inside the task */
+	INJECT_EXIT0,	/* exit(0) without a result */
+	INJECT_HANG,	/* never return */
+	INJECT_GARBAGE, /* send a malformed result */
+};
+
+/* What became of one pool run. */
+enum pool_status {
+	POOL_OK = 0,
+	POOL_CRASHED,	/* a worker died on a signal */
+	POOL_EXITED,	/* a worker exited (non-zero, or zero without results) */
+	POOL_TIMEOUT,	/* a task exceeded task_timeout_s */
+	POOL_TASK_FAILED,
+	POOL_GARBAGE,	/* a worker sent something that is not a result */
+	POOL_INTERRUPTED,
+	POOL_ERROR,	/* could not start: fork/pipe/thread failed */
+};
+
+struct pool_outcome {
+	enum pool_status status;
+	int signal;	   /* POOL_CRASHED */
+	int exit_code;	   /* POOL_EXITED */
+	long task;	   /* the task involved, -1 if unknown */
+	size_t tasks_done;
+	char detail[160];  /* plain words, e.g. "worker 2 killed by SIGSEGV" */
+};
+
+struct pool_job {
+	const struct workload_ops *w;
+	void *ctx;		    /* from w->setup in this process */
+	const struct params *params; /* to rebuild ctx in spawned workers */
+	size_t ntasks;
+	struct task_result *results; /* ntasks entries */
+};
+
+struct pool_ops {
+	const char *name;
+	const char *describe;
+	int (*run)(const struct pool_opts *o, struct pool_job *job,
+		   struct pool_outcome *out);
+};
+
+extern const struct pool_ops pool_serial, pool_thread, pool_process;
+const struct pool_ops *pool_find(const char *name);
+const char *pool_status_name(enum pool_status s);
+
+/* Runs one task with fault injection applied; shared by every pool so the
+ * same fault means the same thing everywhere. */
+int pool_run_one(const struct pool_opts *o, const struct workload_ops *w,
+		 void *ctx, size_t task, struct task_result *r);
+
+#endif

@@ -1,0 +1,111 @@
+/* testutil.h - helpers shared by the cmocka tests: run the contend binary
+ * (or any program) capturing its output, and make private temp dirs.
+ * Header-only so each test binary stays one file. */
+#ifndef CONTEND_TESTUTIL_H
+#define CONTEND_TESTUTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CONTEND_BIN
+#define CONTEND_BIN "bin/contend"
+#endif
+
+struct cmd_result {
+	int status;	/* exit status, or 128+signal */
+	char out[65536]; /* stdout and stderr together, NUL-terminated */
+};
+
+/* Run argv (NULL-terminated) with stdout+stderr captured into r->out. */
+static inline int tu_run(struct cmd_result *r, char *const argv[])
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(p[0], r->out + n, sizeof r->out - 1 - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (n == sizeof r->out - 1) { /* drain the rest */
+			char sink[4096];
+			while (read(p[0], sink, sizeof sink) > 0)
+				;
+			break;
+		}
+	}
+	r->out[n] = 0;
+	close(p[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+/* Variadic convenience: tu_contend(&r, "run", "x", NULL). */
+static inline int tu_contend(struct cmd_result *r, ...)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)CONTEND_BIN;
+	va_list ap;
+	va_start(ap, r);
+	char *a;
+	while ((a = va_arg(ap, char *)) && n < 63)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tu_run(r, argv);
+}
+
+/* A fresh private directory under $TMPDIR or /tmp; caller frees. */
+static inline char *tu_tempdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path = NULL;
+	if (asprintf(&path, "%s/contend-test-XXXXXX", base ? base : "/tmp") < 0)
+		return NULL;
+	if (!mkdtemp(path)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* rm -rf dir (test scratch only). */
+static inline void tu_rmtree(const char *dir)
+{
+	char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+	struct cmd_result *r = malloc(sizeof *r);
+	if (r) {
+		tu_run(r, argv);
+		free(r);
+	}
+}
+
+#endif
