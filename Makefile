@@ -58,6 +58,22 @@ $(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | bin/contend
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+# The LD_PRELOAD lock profiler is a shared library of its own, never part of
+# libcontend.a. CFLAGS_BASE, not CFLAGS: a sanitizer build of the suite must
+# not push a sanitizer runtime into every program that gets profiled.
+PRELOAD_SRC := $(wildcard probes/preload/*.c)
+PRELOAD_SO  := bin/libcontend-lockprof.so
+LOCKPROF_TARGET := $(B)/tests/lockprof_target
+all: $(PRELOAD_SO)
+$(PRELOAD_SO): $(PRELOAD_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIC -shared -fvisibility=hidden -o $@ $(PRELOAD_SRC) \
+		$(shell pkg-config --libs jansson) -ldl -pthread
+$(LOCKPROF_TARGET): tests/lockprof_target.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -pthread
+$(TEST_BIN): $(PRELOAD_SO) $(LOCKPROF_TARGET)
+
 test: check-deps all $(TEST_BIN)
 	@tests/run-all $(TEST_BIN)
 

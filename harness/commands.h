@@ -9,6 +9,9 @@
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_probes(int argc, char **argv);
+int cmd_pools(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 int cmd_runner(int argc, char **argv);	/* internal: one configuration */
 int cmd_worker(int argc, char **argv);	/* internal: spawned pool worker */
 

@@ -19,13 +19,18 @@ int errf(errbuf *e, const char *fmt, ...)
 int errprefix(errbuf *e, const char *fmt, ...)
 {
 	if (e) {
-		char prefix[256], old[sizeof e->msg];
+		char joined[2 * sizeof e->msg];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(prefix, sizeof prefix, fmt, ap);
+		int k = vsnprintf(joined, sizeof e->msg, fmt, ap);
 		va_end(ap);
-		memcpy(old, e->msg, sizeof old);
-		snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+		size_t used = k < 0 ? 0 : (size_t)k;
+		if (used > sizeof e->msg - 1)
+			used = sizeof e->msg - 1;
+		memcpy(joined + used, ": ", 2);
+		memcpy(joined + used + 2, e->msg, sizeof e->msg);
+		joined[sizeof e->msg - 1] = 0; /* truncate to the buffer */
+		memcpy(e->msg, joined, sizeof e->msg);
 	}
 	return -1;
 }

@@ -19,6 +19,9 @@ static const struct command commands[] = {
 	{"list", cmd_list, "list workloads, pools and their parameters"},
 	{"run", cmd_run, "run a workload sweep and print the scaling table"},
 	{"report", cmd_report, "re-render tables from a results document"},
+	{"probes", cmd_probes, "what this machine can measure, and why not the rest"},
+	{"pools", cmd_pools, "library thread pools loaded (OpenBLAS, OpenMP) and their threads"},
+	{"scan", cmd_scan, "find profiling/trace hooks compiled into binaries"},
 	{"__runner", cmd_runner, NULL},
 	{"__worker", cmd_worker, NULL},
 };

@@ -13,6 +13,8 @@
 
 enum pool_start { POOL_START_FORK = 0, POOL_START_SPAWN = 1 };
 
+struct pool_outcome;
+
 struct pool_opts {
 	int workers;
 	enum pool_start start;	/* process pool only */
@@ -21,6 +23,15 @@ struct pool_opts {
 	/* Fault injection (tests): task index whose worker misbehaves, -1 none */
 	long inject_task;
 	int inject_kind;	/* enum inject_kind */
+	/* In-process pools cannot stop a hung thread: on a task timeout they
+	 * call on_hang from a watchdog thread, which must not return (the
+	 * runner reports the timeout and ends its process). */
+	void (*on_hang)(const struct pool_outcome *out, void *arg);
+	void *on_hang_arg;
+	/* Called in every worker process right after it starts (process
+	 * pool), e.g. to apply library thread limits. NULL: nothing. */
+	void (*worker_init)(void *arg);
+	void *worker_init_arg;
 };
 
 enum inject_kind {

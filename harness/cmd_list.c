@@ -1,0 +1,37 @@
+/* cmd_list.c - `contend list`: the workloads, their parameters with
+ * defaults, and the pools, so a user can build a `run` line without
+ * reading the source. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/workload.h"
+#include "harness/commands.h"
+#include "harness/pool.h"
+
+int cmd_list(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			puts("usage: contend list\n\nLists workloads (with their "
+			     "--params and defaults) and pools.");
+			return EXIT_OK;
+		}
+		fprintf(stderr, "contend list: takes no arguments\n");
+		return EXIT_USAGE;
+	}
+	puts("workloads:");
+	for (size_t i = 0; workloads[i]; i++) {
+		const struct workload_ops *w = workloads[i];
+		printf("  %-15s %s\n", w->name, w->describe);
+		for (const struct param_spec *p = w->params; p && p->name; p++)
+			printf("      %-12s %-10s %s\n", p->name, p->defval,
+			       p->help);
+	}
+	puts("\npools:");
+	const struct pool_ops *pools[] = {&pool_serial, &pool_thread,
+					  &pool_process};
+	for (size_t i = 0; i < 3; i++)
+		printf("  %-15s %s\n", pools[i]->name, pools[i]->describe);
+	return EXIT_OK;
+}

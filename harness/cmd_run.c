@@ -1,0 +1,191 @@
+/* cmd_run.c - `contend run`: parse the sweep, check every input before
+ * measuring anything, run it, print the scaling table.
+ * Bad input exits 2 with one line and writes nothing. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/workload.h"
+#include "harness/commands.h"
+#include "harness/context.h"
+#include "harness/inject.h"
+#include "harness/pool.h"
+#include "harness/results.h"
+#include "harness/sweep.h"
+#include "harness/table.h"
+
+static const char usage[] =
+	"usage: contend run WORKLOAD [options]\n"
+	"\n"
+	"Runs WORKLOAD under every combination of pools and worker counts,\n"
+	"prints a scaling table and writes a results document.\n"
+	"\n"
+	"  --pool LIST         pools: serial,thread,process (default: all three)\n"
+	"  --workers LIST      worker counts, e.g. 1,2,4 or 1-8 (default 1,2,4;\n"
+	"                      the serial pool always runs once, with 1)\n"
+	"  --reps N            measured repetitions per configuration (default 5)\n"
+	"  --warmup N          unmeasured runs before them (default 1)\n"
+	"  --params K=V,...    workload parameters (see 'contend list')\n"
+	"  --start fork|spawn  how process-pool workers start (default fork)\n"
+	"  --build LIST        builds to run: release (default)\n"
+	"  --task-timeout S    a task running longer than S seconds fails its\n"
+	"                      configuration, which is reported (default 300)\n"
+	"  --out FILE          results document (default results/<UTC>-<host>.json)\n"
+	"  --quiet             do not print the table\n"
+	"  -h, --help          this help\n"
+	"\n"
+	"Exit status: 0 all configurations ok; 1 some failed (crash, timeout,\n"
+	"checksum mismatch: see the table); 2 bad input; 130 interrupted (the\n"
+	"document keeps what was measured).\n";
+
+enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
+       OPT_START, OPT_BUILD, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+
+static const struct option options[] = {
+	{"pool", required_argument, NULL, OPT_POOL},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"reps", required_argument, NULL, OPT_REPS},
+	{"warmup", required_argument, NULL, OPT_WARMUP},
+	{"params", required_argument, NULL, OPT_PARAMS},
+	{"start", required_argument, NULL, OPT_START},
+	{"build", required_argument, NULL, OPT_BUILD},
+	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"inject", required_argument, NULL, OPT_INJECT}, /* tests only */
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *const pool_names[] = {"serial", "thread", "process", NULL};
+static const char *const build_names[] = {"release", "linetrace", NULL};
+static const char *const start_names[] = {"fork", "spawn", NULL};
+
+static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
+{
+	long v;
+	size_t n;
+	char one[1][32];
+	switch (c) {
+	case OPT_POOL:
+		return cli_name_list("--pool", optarg, pool_names, o->pools,
+				     &o->npools, e);
+	case OPT_WORKERS:
+		return cli_int_list("--workers", optarg, 1, WORKERS_MAX,
+				    o->workers, &o->nworkers, e);
+	case OPT_REPS:
+		return cli_int("--reps", optarg, 1, 1000, &o->reps, e);
+	case OPT_WARMUP:
+		return cli_int("--warmup", optarg, 0, 100, &o->warmup, e);
+	case OPT_PARAMS:
+		o->params = optarg;
+		return 0;
+	case OPT_START:
+		if (cli_name_list("--start", optarg, start_names, one, &n, e))
+			return -1;
+		if (n != 1)
+			return errf(e, "--start: give one of fork, spawn");
+		o->start = !strcmp(optarg, "spawn") ? "spawn" : "fork";
+		return 0;
+	case OPT_BUILD:
+		return cli_name_list("--build", optarg, build_names, o->builds,
+				     &o->nbuilds, e);
+	case OPT_TIMEOUT:
+		return cli_double("--task-timeout", optarg, 0.001, 1e6,
+				  &o->task_timeout_s, e);
+	case OPT_OUT:
+		o->out_path = optarg;
+		return 0;
+	case OPT_QUIET:
+		*quiet = 1;
+		return 0;
+	case OPT_INJECT: {
+		int kind;
+		o->inject = optarg;
+		return inject_parse(optarg, &kind, &v, e);
+	}
+	default:
+		return errf(e, "unknown option (see 'contend run --help')");
+	}
+}
+
+/* Setting the workload up once here turns a bad parameter into one line
+ * and exit 2, instead of a table full of failed configurations. */
+static int check_workload(const struct sweep_opts *o, errbuf *e)
+{
+	const struct workload_ops *w = workload_find(o->workload);
+	if (!w)
+		return errf(e, "unknown workload '%s' (see 'contend list')",
+			    o->workload);
+	struct params p;
+	void *ctx = NULL;
+	if (params_parse(w->params, o->params, &p, e) || w->setup(&p, &ctx, e))
+		return errprefix(e, "%s", w->name);
+	w->teardown(ctx);
+	return 0;
+}
+
+static int any_failed(json_t *doc)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "status")), "ok") ||
+		    json_is_false(json_object_get(c, "checksum_ok")))
+			return 1;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct sweep_opts o = {.reps = 5, .warmup = 1, .start = "fork",
+			       .task_timeout_s = 300};
+	char default_out[512];
+	int quiet = 0, c;
+	errbuf e = {{0}};
+	cli_name_list("--pool", "serial,thread,process", NULL, o.pools, &o.npools, NULL);
+	cli_int_list("--workers", "1,2,4", 1, WORKERS_MAX, o.workers, &o.nworkers, NULL);
+	cli_name_list("--build", "release", NULL, o.builds, &o.nbuilds, NULL);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (c == '?' || parse_option(c, &o, &quiet, &e)) {
+			if (c != '?')
+				fprintf(stderr, "contend run: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "contend run: give exactly one workload (see "
+			"'contend list')\n");
+		return EXIT_USAGE;
+	}
+	o.workload = argv[optind];
+	if (!o.out_path) {
+		results_default_path(default_out, sizeof default_out);
+		o.out_path = default_out;
+		mkdir("results", 0755);
+	}
+	o.progress = isatty(2);
+	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e)) {
+		fprintf(stderr, "contend run: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
+	int rc = sweep_run(&o, doc, &e);
+	if (rc < 0)
+		fprintf(stderr, "contend run: %s\n", e.msg);
+	if (!quiet)
+		table_render(doc, stdout);
+	fprintf(stderr, "results: %s\n", o.out_path);
+	if (rc == 0 && any_failed(doc))
+		rc = EXIT_FOUND;
+	json_decref(doc);
+	return rc < 0 ? EXIT_USAGE : rc;
+}

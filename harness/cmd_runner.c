@@ -1,0 +1,204 @@
+/* cmd_runner.c - `contend __runner`: run one configuration's warm-ups and
+ * repetitions in this (child) process and report each as a JSON line.
+ * Internal: started by the sweep, never by users. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/commands.h"
+#include "harness/inject.h"
+#include "harness/pool_common.h"
+#include "harness/runner.h"
+
+struct runner {
+	const struct workload_ops *w;
+	const struct pool_ops *pool;
+	struct params params;
+	struct pool_opts opts;
+	void *ctx;
+	size_t ntasks;
+	struct task_result *results;
+	long reps, warmup;
+	/* for the hang callback: what the current repetition is */
+	long rep_index;
+	uint64_t rep_t0;
+};
+
+static char self_exe[4096];
+
+static void send_line(json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	if (!s)
+		return;
+	size_t len = strlen(s);
+	s[len] = '\n'; /* replaces the NUL; we write len+1 bytes */
+	const char *p = s;
+	size_t left = len + 1;
+	while (left) {
+		ssize_t k = write(RUNNER_REPORT_FD, p, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		p += k;
+		left -= (size_t)k;
+	}
+	free(s);
+}
+
+static void send_error(const char *msg)
+{
+	json_t *j = json_pack("{s:s, s:s}", "type", "error", "message", msg);
+	send_line(j);
+	json_decref(j);
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage self, kids;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+			kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+	       1e-6 * (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+			       kids.ru_utime.tv_usec + kids.ru_stime.tv_usec);
+}
+
+static json_t *rep_message(struct runner *r, long i, double wall, double cpu,
+			   const struct pool_outcome *out)
+{
+	json_t *m = json_pack("{s:s, s:b, s:i, s:f, s:f, s:s, s:I}", "type",
+			      "rep", "warmup", i < r->warmup, "index",
+			      (json_int_t)(i < r->warmup ? i : i - r->warmup),
+			      "wall_s", wall, "cpu_s", cpu, "status",
+			      pool_status_name(out->status), "tasks_done",
+			      (json_int_t)out->tasks_done);
+	if (out->status == POOL_OK) {
+		char hex[32];
+		snprintf(hex, sizeof hex, "0x%016llx",
+			 (unsigned long long)r->w->checksum(r->ctx, r->results,
+							    r->ntasks));
+		json_object_set_new(m, "checksum", json_string(hex));
+	} else {
+		json_object_set_new(m, "detail", json_string(out->detail));
+		if (out->task >= 0)
+			json_object_set_new(m, "task", json_integer(out->task));
+		if (out->signal)
+			json_object_set_new(m, "signal",
+					    json_string(sigabbrev_np(out->signal)));
+	}
+	return m;
+}
+
+/* Called from the watchdog thread when an in-process task hangs. */
+static void on_hang(const struct pool_outcome *out, void *arg)
+{
+	struct runner *r = arg;
+	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
+	json_t *m = rep_message(r, r->rep_index, wall, cpu_seconds(), out);
+	send_line(m);
+	_exit(0);
+}
+
+static int one_rep(struct runner *r, long i)
+{
+	struct pool_job job = {.w = r->w, .ctx = r->ctx,
+			       .params = &r->params, .ntasks = r->ntasks,
+			       .results = r->results};
+	struct pool_outcome out;
+	r->rep_index = i;
+	double c0 = cpu_seconds();
+	r->rep_t0 = pool_now_ns();
+	r->pool->run(&r->opts, &job, &out);
+	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
+	double cpu = cpu_seconds() - c0;
+	json_t *m = rep_message(r, i, wall, cpu, &out);
+	send_line(m);
+	json_decref(m);
+	return out.status == POOL_OK ? 0 : -1;
+}
+
+static int configure(struct runner *r, json_t *cfg, errbuf *e)
+{
+	const char *wname = NULL, *pname = NULL, *ptext = "", *start = "fork",
+		   *inject = NULL;
+	json_int_t workers = 1, reps = 1, warmup = 0;
+	double timeout = 0;
+	json_error_t je;
+	if (json_unpack_ex(cfg, &je, 0, "{s:s, s?s, s:s, s:I, s?s, s?F, s:I, s:I, s?s}",
+			   "workload", &wname, "params", &ptext, "pool", &pname,
+			   "workers", &workers, "start", &start,
+			   "task_timeout_s", &timeout, "reps", &reps,
+			   "warmup", &warmup, "inject", &inject))
+		return errf(e, "bad runner config: %s", je.text);
+	r->w = workload_find(wname);
+	r->pool = pool_find(pname);
+	if (!r->w || !r->pool)
+		return errf(e, "bad runner config: unknown workload or pool");
+	r->reps = (long)reps;
+	r->warmup = (long)warmup;
+	r->opts = (struct pool_opts){
+		.workers = (int)workers,
+		.start = strcmp(start, "spawn") ? POOL_START_FORK
+						: POOL_START_SPAWN,
+		.task_timeout_s = timeout, .self_exe = self_exe,
+		.inject_task = -1, .on_hang = on_hang, .on_hang_arg = r};
+	if (inject && inject_parse(inject, &r->opts.inject_kind,
+				   &r->opts.inject_task, e))
+		return -1;
+	return params_parse(r->w->params, ptext, &r->params, e);
+}
+
+static int setup(struct runner *r, errbuf *e)
+{
+	uint64_t t0 = pool_now_ns();
+	if (r->w->setup(&r->params, &r->ctx, e))
+		return -1;
+	r->ntasks = r->w->ntasks(r->ctx);
+	r->results = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->results);
+	if (!r->results)
+		return errf(e, "out of memory for %zu task results", r->ntasks);
+	json_t *m = json_pack("{s:s, s:I, s:f}", "type", "setup", "ntasks",
+			      (json_int_t)r->ntasks, "setup_s",
+			      (double)(pool_now_ns() - t0) * 1e-9);
+	send_line(m);
+	json_decref(m);
+	return 0;
+}
+
+int cmd_runner(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "--config")) {
+		fprintf(stderr, "contend __runner: internal command, started "
+			"by 'contend run'\n");
+		return EXIT_USAGE;
+	}
+	ssize_t k = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	self_exe[k > 0 ? k : 0] = 0;
+	signal(SIGPIPE, SIG_IGN);
+	json_error_t je;
+	json_t *cfg = json_loads(argv[2], 0, &je);
+	struct runner r = {0};
+	errbuf e = {{0}};
+	if (!cfg || configure(&r, cfg, &e) || setup(&r, &e)) {
+		send_error(cfg ? e.msg : "runner config is not JSON");
+		return EXIT_USAGE;
+	}
+	for (long i = 0; i < r.warmup + r.reps; i++)
+		if (one_rep(&r, i))
+			break;
+	json_t *done = json_pack("{s:s}", "type", "done");
+	send_line(done);
+	json_decref(done);
+	r.w->teardown(r.ctx);
+	free(r.results);
+	json_decref(cfg);
+	return EXIT_OK;
+}

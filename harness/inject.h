@@ -1,0 +1,13 @@
+/* inject.h - the hidden `--inject KIND@TASK` option used by the fault tests.
+ *
+ * Kinds: segv, abort, kill, exit, exit0, hang, garbage. The fault fires in
+ * whichever worker runs task TASK, in any pool. */
+#ifndef CONTEND_INJECT_H
+#define CONTEND_INJECT_H
+
+#include "harness/err.h"
+
+int inject_parse(const char *text, int *kind, long *task, errbuf *e);
+const char *inject_name(int kind);
+
+#endif

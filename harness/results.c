@@ -1,0 +1,212 @@
+/* results.c - writing, loading and validating results documents.
+ *
+ * Writes never truncate the previous document in place: a reader or a crash
+ * sees either the old complete file or the new complete file. */
+#include "harness/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/context.h"
+
+json_t *results_new(json_t *context)
+{
+	return json_pack("{s:s, s:s, s:o, s:[]}", "schema", RESULTS_SCHEMA,
+			 "status", "running", "context", context, "configs");
+}
+
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	snprintf(dir, len, "%s", dirname(tmp));
+}
+
+int results_check_writable(const char *path, errbuf *e)
+{
+	char dir[4096];
+	struct stat st;
+	dir_of(path, dir, sizeof dir);
+	if (stat(dir, &st) < 0)
+		return errf(e, "cannot write results to '%s': directory '%s' "
+			    "does not exist", path, dir);
+	if (!S_ISDIR(st.st_mode))
+		return errf(e, "cannot write results to '%s': '%s' is not a "
+			    "directory", path, dir);
+	if (access(dir, W_OK) < 0)
+		return errf(e, "cannot write results to '%s': directory '%s' "
+			    "is not writable", path, dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return errf(e, "cannot write results to '%s': it is a "
+			    "directory", path);
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t k = write(fd, buf, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		buf += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int results_write_atomic(const char *path, json_t *doc, errbuf *e)
+{
+	char dir[4096], tmp[4200];
+	dir_of(path, dir, sizeof dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
+	if (!text)
+		return errf(e, "cannot encode results document");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int err = errno;
+		free(text);
+		return errf(e, "cannot write results to '%s': %s", path,
+			    strerror(err));
+	}
+	int rc = write_all(fd, text, strlen(text)) | write_all(fd, "\n", 1);
+	int err = errno;
+	free(text);
+	if (!rc && fsync(fd) < 0) {
+		rc = -1;
+		err = errno;
+	}
+	fchmod(fd, 0644);
+	if (close(fd) < 0 && !rc) {
+		rc = -1;
+		err = errno;
+	}
+	if (!rc && rename(tmp, path) < 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc) {
+		unlink(tmp);
+		return errf(e, "cannot write results to '%s': %s", path,
+			    strerror(err));
+	}
+	fsync_dir(dir);
+	return 0;
+}
+
+static int need(json_t *obj, const char *key, int type, const char *where,
+		errbuf *e)
+{
+	json_t *v = json_object_get(obj, key);
+	static const char *names[] = {"an object", "an array", "a string",
+				      "an integer", "a number", "true",
+				      "false", "null"};
+	if (!v)
+		return errf(e, "%s has no '%s'", where, key);
+	int t = json_typeof(v);
+	if (t == type || (type == JSON_REAL && t == JSON_INTEGER))
+		return 0;
+	return errf(e, "%s: '%s' is not %s", where, key, names[type]);
+}
+
+static int validate_config(json_t *c, size_t i, errbuf *e)
+{
+	char where[64];
+	snprintf(where, sizeof where, "configs[%zu]", i);
+	if (!json_is_object(c))
+		return errf(e, "%s is not an object", where);
+	if (need(c, "id", JSON_STRING, where, e) ||
+	    need(c, "workload", JSON_STRING, where, e) ||
+	    need(c, "build", JSON_STRING, where, e) ||
+	    need(c, "pool", JSON_STRING, where, e) ||
+	    need(c, "workers", JSON_INTEGER, where, e) ||
+	    need(c, "reps", JSON_ARRAY, where, e) ||
+	    need(c, "status", JSON_STRING, where, e))
+		return -1;
+	json_t *rep;
+	size_t k;
+	json_array_foreach(json_object_get(c, "reps"), k, rep) {
+		char rw[96];
+		snprintf(rw, sizeof rw, "%s.reps[%zu]", where, k);
+		if (!json_is_object(rep))
+			return errf(e, "%s is not an object", rw);
+		if (need(rep, "wall_s", JSON_REAL, rw, e) ||
+		    need(rep, "status", JSON_STRING, rw, e))
+			return -1;
+	}
+	return 0;
+}
+
+int results_validate(json_t *doc, errbuf *e)
+{
+	if (!json_is_object(doc))
+		return errf(e, "not a contend results document (top level is "
+			    "not an object)");
+	json_t *schema = json_object_get(doc, "schema");
+	if (!json_is_string(schema))
+		return errf(e, "not a contend results document (no 'schema')");
+	if (strcmp(json_string_value(schema), RESULTS_SCHEMA))
+		return errf(e, "unsupported schema '%s' (expected '%s')",
+			    json_string_value(schema), RESULTS_SCHEMA);
+	if (need(doc, "context", JSON_OBJECT, "document", e) ||
+	    need(doc, "configs", JSON_ARRAY, "document", e))
+		return -1;
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (validate_config(c, i, e))
+			return -1;
+	return 0;
+}
+
+int results_load(const char *path, json_t **doc, errbuf *e)
+{
+	json_error_t je;
+	*doc = NULL;
+	json_t *d = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!d) {
+		if (access(path, R_OK) < 0)
+			return errf(e, "cannot read '%s': %s", path,
+				    strerror(errno));
+		return errf(e, "'%s' is not valid JSON: %s (line %d)", path,
+			    je.text, je.line);
+	}
+	if (results_validate(d, e)) {
+		json_decref(d);
+		return errprefix(e, "'%s'", path);
+	}
+	*doc = d;
+	return 0;
+}
+
+void results_default_path(char *buf, size_t len)
+{
+	char host[128] = "host", now[32];
+	gethostname(host, sizeof host - 1);
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof now, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "results/%s-%s.json", now, host);
+}

@@ -1,0 +1,32 @@
+/* results.h - the results document on disk (schema contend-results/1).
+ *
+ * Documents are written atomically (temp file in the same directory, fsync,
+ * rename) so a crash mid-write leaves the previous version intact, and are
+ * validated on load so a report never renders from a malformed file. */
+#ifndef CONTEND_RESULTS_H
+#define CONTEND_RESULTS_H
+
+#include <jansson.h>
+
+#include "harness/err.h"
+
+#define RESULTS_SCHEMA "contend-results/1"
+
+/* A new, empty document: schema, status "running", context, configs []. */
+json_t *results_new(json_t *context);
+
+/* Fail early (before any measuring) if path's directory is not writable. */
+int results_check_writable(const char *path, errbuf *e);
+
+int results_write_atomic(const char *path, json_t *doc, errbuf *e);
+
+/* Load and validate; on error *doc is NULL and e names the problem. */
+int results_load(const char *path, json_t **doc, errbuf *e);
+
+/* Validate an in-memory document (what results_load checks). */
+int results_validate(json_t *doc, errbuf *e);
+
+/* Default output path: results/<UTC time>-<host>.json */
+void results_default_path(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,20 @@
+/* runner.h - how the sweep and the runner talk.
+ *
+ * Every configuration runs in its own child process (the runner), so a task
+ * that crashes or hangs takes down only that child, and each configuration
+ * starts with fresh memory. The runner reports one JSON line per event on a
+ * pipe: {"type":"setup"|"rep"|"error"|"done", ...}. */
+#ifndef CONTEND_RUNNER_H
+#define CONTEND_RUNNER_H
+
+#include <jansson.h>
+
+/* The fd number the runner writes its report lines to. */
+#define RUNNER_REPORT_FD 3
+
+/* Config object passed to `contend __runner --config JSON`:
+ * {"workload", "params" (k=v,...), "pool", "workers", "start",
+ *  "task_timeout_s", "reps", "warmup", "inject"?, "counters"?,
+ *  "lock_model"?, "switch_interval_s"?, "inner_threads"?} */
+
+#endif

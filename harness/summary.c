@@ -1,0 +1,218 @@
+/* summary.c - statistics, speedups and "slower" flags of a document.
+ *
+ * A row is flagged slower only when its median's confidence interval lies
+ * wholly above the previous worker count's: noise never raises a flag. */
+#include "harness/summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/workload.h"
+#include "harness/stats.h"
+
+const char *const summary_dimensions[] = {
+	"workload", "build", "pool", "start", "lock_model", "inner_threads",
+	"share", "backend", NULL,
+};
+
+json_t *summary_params_object(const char *workload, const char *params)
+{
+	json_t *o = json_object();
+	const struct workload_ops *w = workload ? workload_find(workload) : NULL;
+	struct params p;
+	if (!w || params_parse(w->params, params, &p, NULL))
+		return o;
+	for (size_t i = 0; i < p.n; i++)
+		json_object_set_new(o, p.kv[i].key, json_string(p.kv[i].val));
+	return o;
+}
+
+void summary_set_id(json_t *config)
+{
+	char id[512] = "";
+	size_t used = 0;
+	for (const char *const *d = summary_dimensions; *d; d++) {
+		const char *v = json_string_value(json_object_get(config, *d));
+		if (v)
+			used += (size_t)snprintf(id + used, sizeof id - used,
+						 "%s%s", used ? "/" : "", v);
+		if (used >= sizeof id)
+			break;
+	}
+	if (used < sizeof id)
+		snprintf(id + used, sizeof id - used, "/w%lld",
+			 (long long)json_integer_value(
+				 json_object_get(config, "workers")));
+	json_object_set_new(config, "id", json_string(id));
+}
+
+char *summary_series_key(json_t *config)
+{
+	json_t *k = json_object();
+	for (const char *const *d = summary_dimensions; *d; d++) {
+		json_t *v = json_object_get(config, *d);
+		if (v)
+			json_object_set(k, *d, v);
+	}
+	json_t *params = json_object_get(config, "params");
+	if (params)
+		json_object_set(k, "params", params);
+	char *s = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(k);
+	return s;
+}
+
+static void set_real(json_t *o, const char *key, double v)
+{
+	json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+/* Status of a config: the first failing repetition's, or its own. */
+static void config_status(json_t *c)
+{
+	json_t *rep;
+	size_t i;
+	const char *cur = json_string_value(json_object_get(c, "status"));
+	if (cur && strcmp(cur, "ok"))
+		return;
+	json_array_foreach(json_object_get(c, "failed_warmups"), i, rep)
+		goto failed;
+	json_array_foreach(json_object_get(c, "reps"), i, rep) {
+		const char *st = json_string_value(json_object_get(rep, "status"));
+		if (st && strcmp(st, "ok"))
+			goto failed;
+	}
+	return;
+failed:
+	json_object_set(c, "status", json_object_get(rep, "status"));
+	json_object_set(c, "detail", json_object_get(rep, "detail"));
+}
+
+static void config_stats(json_t *c)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep;
+	size_t n = json_array_size(reps), i, k = 0;
+	double *wall = calloc(n + 1, sizeof *wall), *cpu = calloc(n + 1, sizeof *cpu);
+	const char *sum = NULL;
+	int agree = 1;
+	json_array_foreach(reps, i, rep) {
+		const char *st = json_string_value(json_object_get(rep, "status"));
+		if (!st || strcmp(st, "ok"))
+			continue;
+		wall[k] = json_number_value(json_object_get(rep, "wall_s"));
+		cpu[k++] = json_number_value(json_object_get(rep, "cpu_s"));
+		const char *cs = json_string_value(json_object_get(rep, "checksum"));
+		if (cs && sum && strcmp(cs, sum))
+			agree = 0;
+		if (cs && !sum)
+			sum = cs;
+	}
+	struct summary s;
+	stats_summarise(wall, k, &s);
+	set_real(c, "median_wall_s", s.median);
+	set_real(c, "min_wall_s", s.min);
+	set_real(c, "max_wall_s", s.max);
+	set_real(c, "ci_low_s", s.ci_low);
+	set_real(c, "ci_high_s", s.ci_high);
+	set_real(c, "ci_level", s.ci_level);
+	double mcpu = stats_median(cpu, k);
+	set_real(c, "median_cpu_s", mcpu);
+	set_real(c, "cpu_util", k ? mcpu / s.median : NAN);
+	json_object_set_new(c, "checksum", sum ? json_string(sum) : json_null());
+	json_object_set_new(c, "checksum_ok", json_boolean(agree));
+	free(wall);
+	free(cpu);
+	config_status(c);
+}
+
+static double num(json_t *c, const char *key)
+{
+	json_t *v = json_object_get(c, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_int_t workers_of(json_t *c)
+{
+	return json_integer_value(json_object_get(c, "workers"));
+}
+
+/* Speedup against the 1-worker config of the same series; slower flag
+ * against the next smaller worker count of the series. */
+static void config_relations(json_t *configs, size_t i, char **keys)
+{
+	json_t *c = json_array_get(configs, i), *base = NULL, *prev = NULL;
+	json_int_t w = workers_of(c);
+	for (size_t j = 0; j < json_array_size(configs); j++) {
+		json_t *o = json_array_get(configs, j);
+		if (j == i || strcmp(keys[i], keys[j]) || !isfinite(num(o, "median_wall_s")))
+			continue;
+		json_int_t ow = workers_of(o);
+		if (ow == 1)
+			base = o;
+		if (ow < w && (!prev || ow > workers_of(prev)))
+			prev = o;
+	}
+	if (w == 1 && isfinite(num(c, "median_wall_s")))
+		base = c;
+	double m = num(c, "median_wall_s");
+	if (base && isfinite(m)) {
+		double sp = num(base, "median_wall_s") / m;
+		set_real(c, "speedup", sp);
+		set_real(c, "efficiency", sp / (double)w);
+		json_object_set(c, "baseline", json_object_get(base, "id"));
+	} else {
+		json_object_set_new(c, "speedup", json_null());
+		json_object_set_new(c, "efficiency", json_null());
+		json_object_set_new(c, "baseline", json_null());
+	}
+	json_t *slower = json_null();
+	if (prev && num(c, "ci_low_s") > num(prev, "ci_high_s"))
+		slower = json_pack("{s:O, s:I, s:f}", "than",
+				   json_object_get(prev, "id"), "than_workers",
+				   workers_of(prev), "ratio",
+				   m / num(prev, "median_wall_s"));
+	json_object_set_new(c, "slower", slower);
+}
+
+/* Configs of one workload with the same parameters must agree on the
+ * checksum whatever the pool, worker count or build. */
+static void checksum_agreement(json_t *configs)
+{
+	size_t n = json_array_size(configs);
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_array_get(configs, i);
+		const char *ca = json_string_value(json_object_get(a, "checksum"));
+		for (size_t j = 0; ca && j < n; j++) {
+			json_t *b = json_array_get(configs, j);
+			const char *cb = json_string_value(json_object_get(b, "checksum"));
+			if (!cb || strcmp(json_string_value(json_object_get(a, "workload")),
+					  json_string_value(json_object_get(b, "workload"))) ||
+			    !json_equal(json_object_get(a, "params"),
+					json_object_get(b, "params")))
+				continue;
+			if (strcmp(ca, cb))
+				json_object_set_new(a, "checksum_ok", json_false());
+		}
+	}
+}
+
+void summary_document(json_t *doc)
+{
+	json_t *configs = json_object_get(doc, "configs"), *c;
+	size_t n = json_array_size(configs), i;
+	char **keys = calloc(n + 1, sizeof *keys);
+	if (!keys)
+		return;
+	json_array_foreach(configs, i, c) {
+		config_stats(c);
+		keys[i] = summary_series_key(c);
+	}
+	for (i = 0; i < n; i++)
+		config_relations(configs, i, keys);
+	checksum_agreement(configs);
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}

@@ -1,0 +1,336 @@
+/* sweep.c - runs every configuration of a sweep in its own runner process,
+ * collects the runner's report lines, and keeps the results document on
+ * disk current: a crash or Ctrl-C loses at most the configuration running. */
+#include "harness/sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/results.h"
+#include "harness/runner.h"
+#include "harness/summary.h"
+
+/* Set by the SIGINT/SIGTERM handler; the only global the sweep keeps,
+ * because a signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_handlers(struct sigaction *old_int,
+			     struct sigaction *old_term)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+static int exe_for_build(const char *build, char *buf, size_t len)
+{
+	char self[4096];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (k <= 0)
+		return -1;
+	self[k] = 0;
+	if (!strcmp(build, "release")) {
+		snprintf(buf, len, "%s", self);
+		return 0;
+	}
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, len, "%s/contend-%s", self, build);
+	return access(buf, X_OK);
+}
+
+/* The config object the runner gets (and most of what the document keeps). */
+static json_t *runner_config(const struct sweep_opts *o, const char *pool,
+			     int workers)
+{
+	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I}",
+			      "workload", o->workload, "params",
+			      o->params ? o->params : "", "pool", pool,
+			      "workers", workers, "task_timeout_s",
+			      o->task_timeout_s, "reps", (json_int_t)o->reps,
+			      "warmup", (json_int_t)o->warmup);
+	if (!strcmp(pool, "process"))
+		json_object_set_new(c, "start", json_string(o->start));
+	if (o->inject)
+		json_object_set_new(c, "inject", json_string(o->inject));
+	return c;
+}
+
+struct child {
+	pid_t pid;
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
+			errbuf *e)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return errf(e, "pipe: %s", strerror(errno));
+	char *text = json_dumps(cfg, JSON_COMPACT);
+	ch->pid = fork();
+	if (ch->pid < 0) {
+		free(text);
+		close(p[0]), close(p[1]);
+		return errf(e, "fork: %s", strerror(errno));
+	}
+	if (ch->pid == 0) {
+		setpgid(0, 0); /* its own group: Ctrl-C reaches only us */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (dup2(p[1], RUNNER_REPORT_FD) < 0)
+			_exit(127);
+		execl(exe, exe, "__runner", "--config", text, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(ch->pid, ch->pid);
+	free(text);
+	close(p[1]);
+	ch->fd = p[0];
+	ch->len = 0;
+	return 0;
+}
+
+/* Read what is available; returns 0 on data, 1 on EOF, -1 on error. */
+static int read_more(struct child *ch)
+{
+	if (ch->cap - ch->len < 65536) {
+		size_t cap = ch->cap ? ch->cap * 2 : 131072;
+		char *b = realloc(ch->buf, cap);
+		if (!b)
+			return -1;
+		ch->buf = b;
+		ch->cap = cap;
+	}
+	ssize_t k = read(ch->fd, ch->buf + ch->len, ch->cap - ch->len - 1);
+	if (k < 0)
+		return errno == EINTR ? 0 : -1;
+	if (k == 0)
+		return 1;
+	ch->len += (size_t)k;
+	return 0;
+}
+
+struct progress {
+	int on;
+	size_t index, total;
+	const char *label;
+	long reps, warmup, done;
+};
+
+static void progress_draw(const struct progress *p)
+{
+	if (!p->on)
+		return;
+	long left = p->warmup + p->reps;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s %ld/%ld", p->index + 1,
+		p->total, p->label, p->done < p->warmup ? "warm-up" : "rep",
+		p->done < p->warmup ? p->done + 1 : p->done - p->warmup + 1,
+		p->done < p->warmup ? p->warmup : p->reps);
+	(void)left;
+	fflush(stderr);
+}
+
+/* Apply one report line from the runner to the config object. */
+static void take_line(json_t *config, const char *line, struct progress *pg)
+{
+	json_t *m = json_loads(line, 0, NULL);
+	const char *type = json_string_value(json_object_get(m, "type"));
+	if (!type) {
+		json_decref(m);
+		return;
+	}
+	if (!strcmp(type, "setup")) {
+		json_object_set(config, "ntasks", json_object_get(m, "ntasks"));
+		json_object_set(config, "setup_s", json_object_get(m, "setup_s"));
+	} else if (!strcmp(type, "error")) {
+		json_object_set_new(config, "status", json_string("error"));
+		json_object_set(config, "detail", json_object_get(m, "message"));
+	} else if (!strcmp(type, "rep")) {
+		int warm = json_is_true(json_object_get(m, "warmup"));
+		const char *st = json_string_value(json_object_get(m, "status"));
+		json_object_del(m, "type");
+		json_object_del(m, "warmup");
+		if (!warm || (st && strcmp(st, "ok")))
+			json_array_append(json_object_get(config, warm ? "failed_warmups" : "reps"), m);
+		pg->done++;
+		progress_draw(pg);
+	} else if (!strcmp(type, "done")) {
+		json_object_set_new(config, "_done", json_true());
+	}
+	json_decref(m);
+}
+
+static void take_lines(json_t *config, struct child *ch, struct progress *pg)
+{
+	char *start = ch->buf, *nl;
+	ch->buf[ch->len] = 0;
+	while ((nl = memchr(start, '\n', ch->len - (size_t)(start - ch->buf)))) {
+		*nl = 0;
+		take_line(config, start, pg);
+		start = nl + 1;
+	}
+	ch->len -= (size_t)(start - ch->buf);
+	memmove(ch->buf, start, ch->len);
+}
+
+/* After the runner is gone: say what happened if it did not say it. */
+static void reap(json_t *config, struct child *ch, int interrupted)
+{
+	int st = 0;
+	kill(-ch->pid, SIGKILL); /* leftover pool workers of its group */
+	while (waitpid(ch->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(ch->fd);
+	if (interrupted) {
+		json_object_set_new(config, "status", json_string("interrupted"));
+		json_object_set_new(config, "detail",
+				    json_string("stopped by the user; completed "
+						"repetitions are kept"));
+		return;
+	}
+	if (json_object_get(config, "_done") ||
+	    json_object_get(config, "detail"))
+		return;
+	json_t *reps = json_object_get(config, "reps");
+	json_t *last = json_array_get(reps, json_array_size(reps) - 1);
+	const char *ls = json_string_value(json_object_get(last, "status"));
+	if (ls && strcmp(ls, "ok"))
+		return; /* the runner reported the failure itself */
+	char detail[200];
+	if (WIFSIGNALED(st))
+		snprintf(detail, sizeof detail,
+			 "the configuration's process was killed by SIG%s "
+			 "(a task crashed it)", sigabbrev_np(WTERMSIG(st)));
+	else
+		snprintf(detail, sizeof detail,
+			 "the configuration's process exited with status %d "
+			 "before finishing", WEXITSTATUS(st));
+	json_t *rep = json_pack("{s:f, s:s, s:s, s:i}", "wall_s", 0.0,
+				"status", WIFSIGNALED(st) ? "crashed" : "exited",
+				"detail", detail, "index",
+				(int)json_array_size(reps));
+	if (WIFSIGNALED(st))
+		json_object_set_new(rep, "signal",
+				    json_string(sigabbrev_np(WTERMSIG(st))));
+	json_array_append_new(reps, rep);
+}
+
+static int run_config(const char *exe, json_t *cfg, json_t *config,
+		      struct progress *pg, errbuf *e)
+{
+	struct child ch = {0};
+	if (spawn_runner(exe, cfg, &ch, e))
+		return -1;
+	int eof = 0;
+	while (!eof && !stop_signal) {
+		struct pollfd pfd = {ch.fd, POLLIN, 0};
+		int k = poll(&pfd, 1, 250);
+		if (k < 0 && errno != EINTR)
+			break;
+		if (k > 0) {
+			eof = read_more(&ch);
+			take_lines(config, &ch, pg);
+		}
+	}
+	reap(config, &ch, !eof && stop_signal);
+	free(ch.buf);
+	json_object_del(config, "_done");
+	return 0;
+}
+
+static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
+			  const char *build)
+{
+	json_t *c = json_deep_copy(cfg);
+	json_object_del(c, "task_timeout_s");
+	json_object_del(c, "reps");
+	json_object_del(c, "inject");
+	json_object_set_new(c, "build", json_string(build));
+	json_object_set_new(c, "reps", json_array());
+	json_object_set_new(c, "failed_warmups", json_array());
+	json_object_set_new(c, "status", json_string("ok"));
+	json_object_set_new(c, "params", summary_params_object(
+			o->workload, o->params));
+	summary_set_id(c);
+	return c;
+}
+
+static size_t plan_size(const struct sweep_opts *o)
+{
+	size_t n = 0;
+	for (size_t p = 0; p < o->npools; p++)
+		n += strcmp(o->pools[p], "serial") ? o->nworkers : 1;
+	return n * o->nbuilds;
+}
+
+static int save(const struct sweep_opts *o, json_t *doc, const char *status,
+		errbuf *e)
+{
+	summary_document(doc);
+	json_object_set_new(doc, "status", json_string(status));
+	return results_write_atomic(o->out_path, doc, e);
+}
+
+int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
+{
+	struct sigaction old_int, old_term;
+	struct progress pg = {.on = o->progress, .total = plan_size(o),
+			      .reps = o->reps, .warmup = o->warmup};
+	int rc = 0;
+	stop_signal = 0;
+	install_handlers(&old_int, &old_term);
+	for (size_t b = 0; b < o->nbuilds && !stop_signal && !rc; b++) {
+		char exe[4200];
+		if (exe_for_build(o->builds[b], exe, sizeof exe)) {
+			rc = errf(e, "build '%s' is not available (no "
+				  "executable %s; run 'make')", o->builds[b], exe);
+			break;
+		}
+		for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
+			int serial = !strcmp(o->pools[p], "serial");
+			for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
+					   !stop_signal && !rc; w++) {
+				json_t *cfg = runner_config(o, o->pools[p],
+							    serial ? 1 : o->workers[w]);
+				json_t *config = new_config(o, cfg, o->builds[b]);
+				pg.label = json_string_value(json_object_get(config, "id"));
+				pg.done = 0;
+				progress_draw(&pg);
+				rc = run_config(exe, cfg, config, &pg, e);
+				json_decref(cfg);
+				json_array_append_new(json_object_get(doc, "configs"),
+						      config);
+				pg.index++;
+				if (!rc)
+					rc = save(o, doc, "running", e);
+			}
+		}
+	}
+	if (pg.on)
+		fprintf(stderr, "\r\033[K");
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (save(o, doc, stop_signal ? "interrupted" : (rc ? "error" : "complete"),
+		 rc ? NULL : e) && !rc)
+		return -1;
+	if (rc)
+		return -1;
+	return stop_signal ? EXIT_INTERRUPTED : 0;
+}

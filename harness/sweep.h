@@ -1,0 +1,34 @@
+/* sweep.h - the plan of a run (every configuration of the chosen
+ * dimensions) and its execution, one runner process per configuration.
+ * The document is rewritten atomically after each configuration. */
+#ifndef CONTEND_SWEEP_H
+#define CONTEND_SWEEP_H
+
+#include <jansson.h>
+
+#include "harness/cli.h"
+#include "harness/err.h"
+
+struct sweep_opts {
+	const char *workload;
+	const char *params;	/* "k=v,..." as typed (validated already) */
+	char pools[CLI_LIST_MAX][32];
+	size_t npools;
+	int workers[CLI_LIST_MAX];
+	size_t nworkers;
+	char builds[CLI_LIST_MAX][32];
+	size_t nbuilds;
+	long reps, warmup;
+	const char *start;	/* "fork" | "spawn" */
+	double task_timeout_s;
+	const char *inject;	/* hidden fault injection, or NULL */
+	const char *out_path;
+	int progress;		/* draw a progress line on stderr */
+};
+
+/* Run the sweep into doc (already holding context). Returns 0, or
+ * EXIT_INTERRUPTED after Ctrl-C/SIGTERM (doc holds what was measured),
+ * or -1 with e set when results cannot be written. */
+int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e);
+
+#endif

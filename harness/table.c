@@ -1,0 +1,334 @@
+/* table.c - scaling tables and their notes, in the terminal.
+ *
+ * Columns are a table of (header, formatter, present?) so a probe's figure
+ * is one more entry here, and columns with no data anywhere are left out. */
+#include "harness/table.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/summary.h"
+
+static double num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* Number at a dotted path such as "lock.share" or "memory.peak_rss_bytes". */
+static double path_num(json_t *o, const char *path)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", path);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ".", &save); t && o;
+	     t = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, t);
+	return json_is_number(o) ? json_number_value(o) : NAN;
+}
+
+void table_fmt_seconds(double s, char *buf, size_t len)
+{
+	if (!isfinite(s))
+		snprintf(buf, len, "-");
+	else if (s >= 100)
+		snprintf(buf, len, "%.0f s", s);
+	else if (s >= 1)
+		snprintf(buf, len, "%.2f s", s);
+	else if (s >= 1e-3)
+		snprintf(buf, len, "%.1f ms", s * 1e3);
+	else
+		snprintf(buf, len, "%.0f us", s * 1e6);
+}
+
+void table_fmt_bytes(double b, char *buf, size_t len)
+{
+	if (!isfinite(b))
+		snprintf(buf, len, "n/a");
+	else if (b >= 1024.0 * 1024 * 1024)
+		snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+	else
+		snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
+}
+
+/* --- columns ---------------------------------------------------------- */
+
+typedef void (*cell_fn)(json_t *c, char *buf, size_t len);
+
+static void c_pool(json_t *c, char *b, size_t n)
+{
+	const char *start = str(c, "start");
+	snprintf(b, n, "%s%s%s", str(c, "pool"), *start ? "/" : "", start);
+}
+static void c_workers(json_t *c, char *b, size_t n)
+{
+	snprintf(b, n, "%lld", (long long)json_integer_value(json_object_get(c, "workers")));
+}
+static void c_median(json_t *c, char *b, size_t n)
+{
+	table_fmt_seconds(num(c, "median_wall_s"), b, n);
+}
+static void c_ci(json_t *c, char *b, size_t n)
+{
+	char lo[32], hi[32];
+	if (!isfinite(num(c, "ci_low_s"))) {
+		snprintf(b, n, "-");
+		return;
+	}
+	table_fmt_seconds(num(c, "ci_low_s"), lo, sizeof lo);
+	table_fmt_seconds(num(c, "ci_high_s"), hi, sizeof hi);
+	snprintf(b, n, "%s .. %s", lo, hi);
+}
+static void c_speedup(json_t *c, char *b, size_t n)
+{
+	double s = num(c, "speedup");
+	snprintf(b, n, isfinite(s) ? "%.2fx" : "-", s);
+}
+static void c_eff(json_t *c, char *b, size_t n)
+{
+	double s = num(c, "efficiency");
+	snprintf(b, n, isfinite(s) ? "%.0f%%" : "-", s * 100);
+}
+static void c_cores(json_t *c, char *b, size_t n)
+{
+	double s = num(c, "cpu_util");
+	snprintf(b, n, isfinite(s) ? "%.2f" : "-", s);
+}
+static void c_lock(json_t *c, char *b, size_t n)
+{
+	double s = path_num(c, "lock.share");
+	snprintf(b, n, isfinite(s) ? "%.0f%%" : "n/a", s * 100);
+}
+static void c_ctxsw(json_t *c, char *b, size_t n)
+{
+	double v = path_num(c, "rusage.voluntary_ctx_switches");
+	double iv = path_num(c, "rusage.involuntary_ctx_switches");
+	if (isfinite(v) && isfinite(iv))
+		snprintf(b, n, "%.0f/%.0f", v, iv);
+	else
+		snprintf(b, n, "n/a");
+}
+static void c_rss(json_t *c, char *b, size_t n)
+{
+	table_fmt_bytes(path_num(c, "memory.peak_rss_bytes"), b, n);
+}
+static void c_threads(json_t *c, char *b, size_t n)
+{
+	double v = path_num(c, "memory.peak_threads");
+	snprintf(b, n, isfinite(v) ? "%.0f" : "n/a", v);
+}
+static void c_status(json_t *c, char *b, size_t n)
+{
+	const char *st = str(c, "status");
+	json_t *slower = json_object_get(c, "slower");
+	if (strcmp(st, "ok"))
+		snprintf(b, n, "%s", st);
+	else if (json_is_false(json_object_get(c, "checksum_ok")))
+		snprintf(b, n, "CHECKSUM MISMATCH");
+	else if (json_is_object(slower))
+		snprintf(b, n, "SLOWER than %lld workers",
+			 (long long)json_integer_value(json_object_get(slower, "than_workers")));
+	else
+		snprintf(b, n, "ok");
+}
+
+struct column {
+	const char *header;
+	cell_fn cell;
+	const char *needs; /* dotted path that must exist in some config */
+	int right;
+};
+
+static const struct column columns[] = {
+	{"pool", c_pool, NULL, 0},
+	{"workers", c_workers, NULL, 1},
+	{"median", c_median, NULL, 1},
+	{"CI of median", c_ci, NULL, 1},
+	{"speedup", c_speedup, NULL, 1},
+	{"efficiency", c_eff, NULL, 1},
+	{"cores busy", c_cores, NULL, 1},
+	{"lock wait", c_lock, "lock.share", 1},
+	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_ctx_switches", 1},
+	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1},
+	{"threads", c_threads, "memory.peak_threads", 1},
+	{"status", c_status, NULL, 0},
+};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+static int column_present(const struct column *col, json_t **rows, size_t n)
+{
+	if (!col->needs)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(path_num(rows[i], col->needs)))
+			return 1;
+	return 0;
+}
+
+static void print_rows(FILE *out, json_t **rows, size_t n)
+{
+	int show[NCOLS];
+	size_t width[NCOLS];
+	char cell[64];
+	for (size_t k = 0; k < NCOLS; k++) {
+		show[k] = column_present(&columns[k], rows, n);
+		width[k] = strlen(columns[k].header);
+		for (size_t i = 0; i < n && show[k]; i++) {
+			columns[k].cell(rows[i], cell, sizeof cell);
+			if (strlen(cell) > width[k])
+				width[k] = strlen(cell);
+		}
+	}
+	for (size_t k = 0; k < NCOLS; k++)
+		if (show[k])
+			fprintf(out, "%s%*s", k ? "  " : "  ",
+				columns[k].right ? (int)width[k] : -(int)width[k],
+				columns[k].header);
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < NCOLS; k++) {
+			if (!show[k])
+				continue;
+			columns[k].cell(rows[i], cell, sizeof cell);
+			fprintf(out, "  %*s",
+				columns[k].right ? (int)width[k] : -(int)width[k],
+				cell);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* --- notes ------------------------------------------------------------ */
+
+static void note_slower(FILE *out, json_t *c, int cores)
+{
+	json_t *s = json_object_get(c, "slower");
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
+		"(confidence intervals do not overlap)",
+		str(c, "pool"), (long long)w, num(s, "ratio"),
+		(long long)json_integer_value(json_object_get(s, "than_workers")));
+	double lock = path_num(c, "lock.share");
+	if (isfinite(lock) && lock > 0.2)
+		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
+			*str(c, "lock_model") ? "the interpreter lock" : "locks");
+	else if (w > cores)
+		fprintf(out, ": more workers than the %d cores", cores);
+	fputs(".\n", out);
+}
+
+static void note_failure(FILE *out, json_t *c)
+{
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	fprintf(out, "  ! %s pool, %lld worker%s: %s", str(c, "pool"),
+		(long long)w, w == 1 ? "" : "s", str(c, "status"));
+	if (*str(c, "detail"))
+		fprintf(out, ": %s", str(c, "detail"));
+	fputs(" (the sweep went on).\n", out);
+}
+
+static void note_best(FILE *out, json_t **rows, size_t n)
+{
+	json_t *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(str(rows[i], "status"), "ok") &&
+		    isfinite(num(rows[i], "median_wall_s")) &&
+		    (!best || num(rows[i], "median_wall_s") < num(best, "median_wall_s")))
+			best = rows[i];
+	if (!best)
+		return;
+	char t[32];
+	table_fmt_seconds(num(best, "median_wall_s"), t, sizeof t);
+	json_int_t w = json_integer_value(json_object_get(best, "workers"));
+	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", str(best, "pool"),
+		(long long)w, w == 1 ? "" : "s", t);
+	if (isfinite(num(best, "speedup")) && w > 1)
+		fprintf(out, " (%.2fx its 1-worker run, %.0f %% efficiency)",
+			num(best, "speedup"), num(best, "efficiency") * 100);
+	fputs(".\n", out);
+}
+
+static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(str(rows[i], "status"), "ok"))
+			note_failure(out, rows[i]);
+		else if (json_is_false(json_object_get(rows[i], "checksum_ok")))
+			fprintf(out, "  ! %s: CHECKSUM MISMATCH: this configuration "
+				"computed a different result; its time means "
+				"nothing.\n", str(rows[i], "id"));
+		else if (json_is_object(json_object_get(rows[i], "slower")))
+			note_slower(out, rows[i], cores);
+	}
+	note_best(out, rows, n);
+}
+
+/* --- groups ----------------------------------------------------------- */
+
+static void print_header(FILE *out, json_t *c, int reps, double level)
+{
+	fprintf(out, "\n%s  build=%s", str(c, "workload"), str(c, "build"));
+	const char *lm = str(c, "lock_model");
+	if (*lm)
+		fprintf(out, "  lock-model=%s", lm);
+	const char *key;
+	json_t *v;
+	fputs("  params:", out);
+	json_object_foreach(json_object_get(c, "params"), key, v)
+		fprintf(out, " %s=%s", key, json_string_value(v));
+	fprintf(out, "\n  %d rep%s after %lld warm-up; interval: [", reps,
+		reps == 1 ? "" : "s",
+		(long long)json_integer_value(json_object_get(c, "warmup")));
+	if (isfinite(level))
+		fprintf(out, "order statistics, %.1f %% coverage", level * 100);
+	else
+		fputs("none", out);
+	fputs("]\n", out);
+}
+
+/* Configs grouped by workload, build, lock model and params, in order. */
+static int same_group(json_t *a, json_t *b)
+{
+	return !strcmp(str(a, "workload"), str(b, "workload")) &&
+	       !strcmp(str(a, "build"), str(b, "build")) &&
+	       !strcmp(str(a, "lock_model"), str(b, "lock_model")) &&
+	       json_equal(json_object_get(a, "params"), json_object_get(b, "params"));
+}
+
+void table_render(json_t *doc, FILE *out)
+{
+	json_t *configs = json_object_get(doc, "configs");
+	size_t n = json_array_size(configs);
+	int cores = (int)json_integer_value(json_object_get(
+		json_object_get(doc, "context"), "logical_cores"));
+	char *done = calloc(n + 1, 1);
+	json_t **rows = calloc(n + 1, sizeof *rows);
+	for (size_t i = 0; i < n && done && rows; i++) {
+		if (done[i])
+			continue;
+		json_t *head = json_array_get(configs, i);
+		size_t m = 0;
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && same_group(head, json_array_get(configs, j))) {
+				rows[m++] = json_array_get(configs, j);
+				done[j] = 1;
+			}
+		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
+			     num(head, "ci_level"));
+		print_rows(out, rows, m);
+		print_notes(out, rows, m, cores > 0 ? cores : 1);
+	}
+	const char *st = str(doc, "status");
+	if (!strcmp(st, "interrupted"))
+		fputs("\n  Interrupted: the table shows what was measured before "
+		      "the stop.\n", out);
+	free(done);
+	free(rows);
+}
