@@ -97,8 +97,8 @@ static int plan_papi(struct counter_set *s, errbuf *e)
 		want[i] = counter_defs[i].papi != NULL;
 		if (!want[i])
 			snprintf(s->reason[i], COUNTER_REASON_MAX,
-				 "papi: no PAPI preset for %s (perf only)",
-				 counter_defs[i].name);
+				 "papi: no PAPI preset for this counter "
+				 "(perf only)");
 	}
 	if (cpapi_open(want, got, s->reason, &s->papi, e) < 0)
 		return -1;
