@@ -183,6 +183,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "contend run: %s\n", e.msg);
 	if (!quiet)
 		table_render(doc, stdout);
+	fflush(stdout); /* keep the table before this line in a shared log */
 	fprintf(stderr, "results: %s\n", o.out_path);
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;

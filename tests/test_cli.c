@@ -1,0 +1,334 @@
+/* test_cli.c - end-to-end tests of the contend binary: the commands a user
+ * types, bad input, injected worker faults, Ctrl-C, and checksums that
+ * must agree across pools, worker counts and start methods. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <math.h>
+
+#include "tests/testutil.h"
+
+static char *dir;
+static struct cmd_result *r;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_tempdir();
+	r = malloc(sizeof *r);
+	return dir && r ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(dir);
+	free(dir);
+	free(r);
+	return 0;
+}
+
+static const char *path(const char *name)
+{
+	static char buf[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+	return buf[k];
+}
+
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static json_t *load(const char *file)
+{
+	json_t *d = json_load_file(file, 0, NULL);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "schema")),
+			    "contend-results/1");
+	return d;
+}
+
+static json_t *config(json_t *doc, const char *pool, int workers)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "pool")), pool) &&
+		    json_integer_value(json_object_get(c, "workers")) == workers)
+			return c;
+	fail_msg("no config %s/%d", pool, workers);
+	return NULL;
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void test_list_and_help(void **state)
+{
+	(void)state;
+	tu_contend(r, "list", NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "causal-forest"));
+	assert_non_null(strstr(r->out, "trees"));
+	assert_non_null(strstr(r->out, "process"));
+	tu_contend(r, "run", "--help", NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "--workers"));
+	tu_contend(r, "--help", NULL);
+	assert_int_equal(r->status, 0);
+	tu_contend(r, "frobnicate", NULL);
+	assert_int_equal(r->status, 2);
+}
+
+/* Every bad input: exit 2, exactly one line, nothing written. */
+static void test_bad_input(void **state)
+{
+	(void)state;
+	const char *out = path("bad.json");
+	const char *cases[][4] = {
+		{"nosuch", "--workers", "1", "unknown workload"},
+		{"spin", "--pool", "fiber", "unknown 'fiber'"},
+		{"spin", "--workers", "0", "out of range"},
+		{"spin", "--workers", "-2", "--workers"},
+		{"spin", "--workers", "two", "not a whole number"},
+		{"spin", "--workers", "100000", "out of range"},
+		{"spin", "--reps", "0", "--reps"},
+		{"spin", "--params", "bogus=1", "unknown parameter 'bogus'"},
+		{"spin", "--params", "tasks=-4", "tasks"},
+		{"causal-forest", "--params", "rows=0", "rows"},
+		{"spin", "--start", "vfork", "vfork"},
+		{"spin", "--task-timeout", "0", "--task-timeout"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tu_contend(r, "run", cases[i][0], cases[i][1], cases[i][2],
+			   "--out", out, NULL);
+		assert_int_equal(r->status, 2);
+		assert_int_equal(lines(r->out), 1);
+		if (!strstr(r->out, cases[i][3]))
+			fail_msg("case %zu: '%s' lacks '%s'", i, r->out, cases[i][3]);
+		assert_int_equal(access(out, F_OK), -1);
+	}
+	tu_contend(r, "run", "spin", "--out", "/nonexistent/dir/x.json", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "does not exist"));
+	tu_contend(r, "report", path("missing.json"), NULL);
+	assert_int_equal(r->status, 2);
+	assert_int_equal(lines(r->out), 1);
+	FILE *f = fopen(path("garbage.json"), "w");
+	fputs("{\"schema\": \"contend-results/1\", \"configs\": 3", f);
+	fclose(f);
+	tu_contend(r, "report", path("garbage.json"), NULL);
+	assert_int_equal(r->status, 2);
+	assert_int_equal(lines(r->out), 1);
+	assert_non_null(strstr(r->out, "not valid JSON"));
+}
+
+static void test_run_and_report(void **state)
+{
+	(void)state;
+	const char *out = path("spin.json");
+	tu_contend(r, "run", "spin", "--pool", "serial,thread,process",
+		   "--workers", "1,2", "--reps", "3", "--warmup", "1",
+		   "--params", "tasks=200,work=2000", "--out", out, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "speedup"));
+	char table[65536];
+	assert_non_null(strstr(r->out, "spin  build="));
+	snprintf(table, sizeof table, "%s", strstr(r->out, "spin  build="));
+	assert_non_null(strstr(table, "results:"));
+	*strstr(table, "results:") = 0;
+	json_t *doc = load(out);
+	assert_string_equal(sget(doc, "status"), "complete");
+	json_t *ctx = json_object_get(doc, "context");
+	assert_true(json_integer_value(json_object_get(ctx, "logical_cores")) >= 1);
+	assert_non_null(json_object_get(ctx, "git_rev"));
+	json_t *configs = json_object_get(doc, "configs");
+	assert_int_equal(json_array_size(configs), 5); /* serial once */
+	const char *sum = sget(json_array_get(configs, 0), "checksum");
+	assert_true(strlen(sum) == 18);
+	json_t *c;
+	size_t i;
+	json_array_foreach(configs, i, c) {
+		assert_string_equal(sget(c, "status"), "ok");
+		assert_string_equal(sget(c, "checksum"), sum);
+		assert_int_equal(json_array_size(json_object_get(c, "reps")), 3);
+		double lo = json_number_value(json_object_get(c, "ci_low_s"));
+		double med = json_number_value(json_object_get(c, "median_wall_s"));
+		double hi = json_number_value(json_object_get(c, "ci_high_s"));
+		assert_true(lo <= med && med <= hi && lo > 0);
+	}
+	c = config(doc, "thread", 2);
+	double sp = json_number_value(json_object_get(c, "speedup"));
+	double t1 = json_number_value(json_object_get(config(doc, "thread", 1), "median_wall_s"));
+	double t2 = json_number_value(json_object_get(c, "median_wall_s"));
+	assert_true(fabs(sp - t1 / t2) < 1e-6);
+	assert_string_equal(sget(c, "baseline"), sget(config(doc, "thread", 1), "id"));
+	json_decref(doc);
+	/* report renders the same table from the document alone */
+	tu_contend(r, "report", out, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, table));
+}
+
+static void test_checksums_agree_causal_forest(void **state)
+{
+	(void)state;
+	const char *out = path("cf.json"), *out2 = path("cf2.json");
+	tu_contend(r, "run", "causal-forest", "--params", "trees=6,rows=3000",
+		   "--pool", "serial,thread,process", "--workers", "1,2,3",
+		   "--reps", "1", "--warmup", "0", "--out", out, NULL);
+	assert_int_equal(r->status, 0);
+	tu_contend(r, "run", "causal-forest", "--params", "trees=6,rows=3000",
+		   "--pool", "process", "--start", "spawn", "--workers", "2",
+		   "--reps", "1", "--warmup", "0", "--out", out2, NULL);
+	assert_int_equal(r->status, 0);
+	json_t *a = load(out), *b = load(out2), *c;
+	const char *sum = sget(json_array_get(json_object_get(a, "configs"), 0), "checksum");
+	size_t i;
+	json_array_foreach(json_object_get(a, "configs"), i, c) {
+		assert_string_equal(sget(c, "checksum"), sum);
+		assert_true(json_is_true(json_object_get(c, "checksum_ok")));
+	}
+	c = json_array_get(json_object_get(b, "configs"), 0);
+	assert_string_equal(sget(c, "start"), "spawn");
+	assert_string_equal(sget(c, "checksum"), sum);
+	/* another seed computes something else */
+	tu_contend(r, "run", "causal-forest", "--params", "trees=6,rows=3000,seed=7",
+		   "--pool", "serial", "--reps", "1", "--warmup", "0", "--out", out2, NULL);
+	json_decref(b);
+	b = load(out2);
+	assert_string_not_equal(sget(json_array_get(json_object_get(b, "configs"), 0), "checksum"), sum);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* No process of ours may outlive a run. */
+static void assert_no_leftovers(void)
+{
+	char *argv[] = {"pgrep", "-f", "contend (__runner|__worker)", NULL};
+	struct cmd_result *p = malloc(sizeof *p);
+	tu_run(p, argv);
+	assert_int_equal(p->status, 1); /* pgrep: nothing matched */
+	free(p);
+}
+
+static void check_fault(const char *inject, const char *pool, const char *start,
+			const char *status, const char *words)
+{
+	const char *out = path("fault.json");
+	tu_contend(r, "run", "spin", "--pool", pool, "--start", start,
+		   "--workers", "2", "--reps", "2", "--params", "tasks=40,work=100",
+		   "--inject", inject, "--task-timeout", "0.5", "--out", out, NULL);
+	assert_int_equal(r->status, 1);
+	json_t *doc = load(out);
+	json_t *c = config(doc, pool, strcmp(pool, "serial") ? 2 : 1);
+	if (strcmp(sget(c, "status"), status) || !strstr(sget(c, "detail"), words))
+		fail_msg("%s on %s/%s: status %s, detail '%s'", inject, pool,
+			 start, sget(c, "status"), sget(c, "detail"));
+	assert_string_equal(sget(doc, "status"), "complete");
+	json_decref(doc);
+	assert_no_leftovers();
+}
+
+static void test_faults(void **state)
+{
+	(void)state;
+	const char *pools[][2] = {{"process", "fork"}, {"process", "spawn"},
+				  {"thread", "fork"}, {"serial", "fork"}};
+	for (size_t p = 0; p < 4; p++) {
+		const char *pool = pools[p][0], *start = pools[p][1];
+		int proc = !strcmp(pool, "process");
+		check_fault("segv@7", pool, start, "crashed", "SIGSEGV");
+		check_fault("abort@7", pool, start, "crashed", "SIGABRT");
+		check_fault("kill@7", pool, start, "crashed", "SIGKILL");
+		check_fault("exit@7", pool, start, "exited", "status 3");
+		check_fault("exit0@7", pool, start, "exited", "status 0");
+		check_fault("garbage@7", pool, start, "garbage", "malformed");
+		check_fault("hang@7", pool, start, "timeout", "longer than 0.5 s");
+		if (proc) /* the pool names the worker and the task */
+			check_fault("segv@7", pool, start, "crashed", "task 7");
+	}
+}
+
+/* After a fault in one configuration, the next ones still run. */
+static void test_sweep_goes_on(void **state)
+{
+	(void)state;
+	const char *out = path("goes-on.json");
+	tu_contend(r, "run", "spin", "--pool", "process,thread", "--workers", "1,2",
+		   "--reps", "1", "--params", "tasks=20,work=10", "--inject", "segv@3",
+		   "--out", out, NULL);
+	assert_int_equal(r->status, 1);
+	json_t *doc = load(out);
+	assert_int_equal(json_array_size(json_object_get(doc, "configs")), 4);
+	assert_non_null(strstr(r->out, "the sweep went on"));
+	json_decref(doc);
+}
+
+static void test_interrupt_keeps_results(void **state)
+{
+	(void)state;
+	const char *out = path("int.json");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execl(CONTEND_BIN, CONTEND_BIN, "run", "spin", "--pool", "serial,thread",
+		      "--workers", "1,2,3,4", "--reps", "50", "--warmup", "0",
+		      "--params", "tasks=20,work=200000", "--out", out, (char *)NULL);
+		_exit(127);
+	}
+	/* wait until the first configuration is on disk, then Ctrl-C */
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	for (int i = 0; i < 1500 && access(out, F_OK); i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(access(out, F_OK), 0);
+	kill(pid, SIGINT);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 130);
+	json_t *doc = load(out);
+	assert_string_equal(sget(doc, "status"), "interrupted");
+	json_t *first = json_array_get(json_object_get(doc, "configs"), 0);
+	assert_string_equal(sget(first, "status"), "ok");
+	assert_int_equal(json_array_size(json_object_get(first, "reps")), 50);
+	json_t *last = json_array_get(json_object_get(doc, "configs"),
+				      json_array_size(json_object_get(doc, "configs")) - 1);
+	assert_string_equal(sget(last, "status"), "interrupted");
+	json_decref(doc);
+	assert_no_leftovers();
+	tu_contend(r, "report", out, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "Interrupted"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list_and_help),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_run_and_report),
+		cmocka_unit_test(test_checksums_agree_causal_forest),
+		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_sweep_goes_on),
+		cmocka_unit_test(test_interrupt_keeps_results),
+	};
+	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}

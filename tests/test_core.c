@@ -1,0 +1,176 @@
+/* test_core.c - unit tests of the harness's small parts: value parsing,
+ * workload parameters, statistics and the results document on disk.
+ * Expected figures come from arithmetic, not from running the code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "bench/params.h"
+#include "harness/cli.h"
+#include "harness/results.h"
+#include "harness/stats.h"
+#include "tests/testutil.h"
+
+static void test_int_list(void **state)
+{
+	(void)state;
+	int v[CLI_LIST_MAX];
+	size_t n;
+	errbuf e;
+	assert_int_equal(cli_int_list("--workers", "1,2,4", 1, 1024, v, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[2], 4);
+	assert_int_equal(cli_int_list("--workers", "2-5,8", 1, 1024, v, &n, &e), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(v[3], 5);
+	assert_int_equal(v[4], 8);
+	const char *bad[] = {"0", "-1", "abc", "4x", "", "1,,2", "1,", "5-2",
+			     "100000", "2,2", "1-100"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		e.msg[0] = 0;
+		assert_int_equal(cli_int_list("--workers", bad[i], 1, 64, v, &n, &e), -1);
+		assert_non_null(strstr(e.msg, "--workers"));
+	}
+}
+
+static void test_name_list_and_numbers(void **state)
+{
+	(void)state;
+	static const char *const pools[] = {"serial", "thread", NULL};
+	char names[CLI_LIST_MAX][32];
+	size_t n;
+	errbuf e;
+	long l;
+	double d;
+	assert_int_equal(cli_name_list("--pool", "thread,serial", pools, names, &n, &e), 0);
+	assert_string_equal(names[1], "serial");
+	assert_int_equal(cli_name_list("--pool", "fiber", pools, names, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "fiber"));
+	assert_int_equal(cli_name_list("--pool", "thread,thread", pools, names, &n, &e), -1);
+	assert_int_equal(cli_int("--reps", "7", 1, 10, &l, &e), 0);
+	assert_int_equal(l, 7);
+	assert_int_equal(cli_int("--reps", "11", 1, 10, &l, &e), -1);
+	assert_int_equal(cli_double("--task-timeout", "0.5", 0.001, 10, &d, &e), 0);
+	assert_int_equal(cli_double("--task-timeout", "nan", 0.001, 10, &d, &e), -1);
+	assert_int_equal(cli_double("--task-timeout", "1e999", 0.001, 10, &d, &e), -1);
+}
+
+static const struct param_spec spec[] = {
+	{"rows", "100", "rows"},
+	{"mode", "fast", "mode"},
+	{NULL, NULL, NULL},
+};
+
+static void test_params(void **state)
+{
+	(void)state;
+	struct params p;
+	errbuf e;
+	long rows;
+	char buf[256];
+	assert_int_equal(params_parse(spec, NULL, &p, &e), 0);
+	assert_string_equal(params_get(&p, "mode"), "fast");
+	assert_int_equal(params_parse(spec, "rows=7", &p, &e), 0);
+	assert_int_equal(params_long(&p, "rows", 1, 10, &rows, &e), 0);
+	assert_int_equal(rows, 7);
+	assert_int_equal(params_long(&p, "rows", 8, 10, &rows, &e), -1);
+	assert_non_null(strstr(e.msg, "rows"));
+	assert_int_equal(params_format(&p, buf, sizeof buf), 0);
+	assert_string_equal(buf, "rows=7,mode=fast");
+	const char *bad[] = {"cols=1", "rows", "=3", "rows=", "rows=1,rows=2"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(params_parse(spec, bad[i], &p, &e), -1);
+	assert_int_equal(params_parse(spec, "rows=abc", &p, &e), 0);
+	assert_int_equal(params_long(&p, "rows", 0, 10, &rows, &e), -1);
+	assert_non_null(strstr(e.msg, "not a whole number"));
+}
+
+/* Coverage of [x(j), x(n+1-j)] is 1 - 2 P(Bin(n,1/2) <= j-1). */
+static void test_median_ci(void **state)
+{
+	(void)state;
+	double level;
+	assert_int_equal(stats_median_ci_rank(5, 0.95, &level), 1);
+	assert_true(fabs(level - (1 - 2.0 / 32)) < 1e-12);
+	assert_int_equal(stats_median_ci_rank(10, 0.95, &level), 2);
+	assert_true(fabs(level - (1 - 2 * 11.0 / 1024)) < 1e-12);
+	/* n = 20: P(B<=5) = 21700/2^20 -> 0.9586 ok; P(B<=6) -> 0.8847 no */
+	assert_int_equal(stats_median_ci_rank(20, 0.95, &level), 6);
+	assert_true(fabs(level - (1 - 2 * 21700.0 / 1048576)) < 1e-9);
+	double x[] = {5, 1, 4, 2, 3};
+	struct summary s;
+	stats_summarise(x, 5, &s);
+	assert_true(s.median == 3 && s.min == 1 && s.max == 5);
+	assert_true(s.ci_low == 1 && s.ci_high == 5);
+	double y[] = {4, 1, 3, 2};
+	assert_true(stats_median(y, 4) == 2.5);
+	stats_summarise(y, 0, &s);
+	assert_true(isnan(s.median));
+}
+
+static void test_results_roundtrip(void **state)
+{
+	(void)state;
+	char *dir = tu_tempdir(), path[512], bad[512];
+	errbuf e;
+	json_t *doc = results_new(json_pack("{s:s}", "host", "t"));
+	json_array_append_new(json_object_get(doc, "configs"),
+		json_pack("{s:s,s:s,s:s,s:s,s:i,s:[{s:f,s:s}],s:s}", "id", "x",
+			  "workload", "spin", "build", "release", "pool", "thread",
+			  "workers", 2, "reps", "wall_s", 0.5, "status", "ok",
+			  "status", "ok"));
+	snprintf(path, sizeof path, "%s/r.json", dir);
+	assert_int_equal(results_write_atomic(path, doc, &e), 0);
+	json_t *back;
+	assert_int_equal(results_load(path, &back, &e), 0);
+	assert_true(json_equal(doc, back));
+	json_decref(back);
+	/* no temp files left behind */
+	char *ls[] = {"sh", "-c", NULL, NULL};
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "ls %s | wc -l", dir);
+	ls[2] = cmd;
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_run(r, ls);
+	assert_int_equal(atoi(r->out), 1);
+	free(r);
+	/* malformed inputs: each a clear error */
+	const char *cases[][2] = {
+		{"{", "not valid JSON"},
+		{"[]", "not an object"},
+		{"{\"schema\":\"other/9\"}", "unsupported schema"},
+		{"{\"schema\":\"contend-results/1\",\"context\":{},\"configs\":[{}]}", "configs[0]"},
+		{"{\"schema\":\"contend-results/1\",\"context\":{}}", "configs"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(bad, sizeof bad, "%s/bad%zu.json", dir, i);
+		FILE *f = fopen(bad, "w");
+		fputs(cases[i][0], f);
+		fclose(f);
+		assert_int_equal(results_load(bad, &back, &e), -1);
+		assert_null(back);
+		assert_non_null(strstr(e.msg, cases[i][1]));
+	}
+	assert_int_equal(results_load("/nonexistent/x.json", &back, &e), -1);
+	assert_int_equal(results_check_writable("/nonexistent/dir/x.json", &e), -1);
+	assert_int_equal(results_check_writable(dir, &e), -1); /* a directory */
+	json_decref(doc);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_int_list),
+		cmocka_unit_test(test_name_list_and_numbers),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_median_ci),
+		cmocka_unit_test(test_results_roundtrip),
+	};
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
