@@ -16,6 +16,7 @@
 #include "harness/results.h"
 #include "harness/sweep.h"
 #include "harness/table.h"
+#include "probes/counters.h"
 
 static const char usage[] =
 	"usage: contend run WORKLOAD [options]\n"
@@ -31,6 +32,9 @@ static const char usage[] =
 	"  --params K=V,...    workload parameters (see 'contend list')\n"
 	"  --start fork|spawn  how process-pool workers start (default fork)\n"
 	"  --build LIST        builds to run: release (default)\n"
+	"  --counters MODE     auto|papi|perf|none: hardware and software counters\n"
+	"                      around each repetition (default auto; see\n"
+	"                      'contend probes' for what this machine gives)\n"
 	"  --task-timeout S    a task running longer than S seconds fails its\n"
 	"                      configuration, which is reported (default 300)\n"
 	"  --out FILE          results document (default results/<UTC>-<host>.json)\n"
@@ -42,7 +46,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -52,6 +56,7 @@ static const struct option options[] = {
 	{"params", required_argument, NULL, OPT_PARAMS},
 	{"start", required_argument, NULL, OPT_START},
 	{"build", required_argument, NULL, OPT_BUILD},
+	{"counters", required_argument, NULL, OPT_COUNTERS},
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -93,6 +98,11 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 	case OPT_BUILD:
 		return cli_name_list("--build", optarg, build_names, o->builds,
 				     &o->nbuilds, e);
+	case OPT_COUNTERS: {
+		enum counters_mode m;
+		o->counters = optarg;
+		return counters_parse_mode(optarg, &m, e);
+	}
 	case OPT_TIMEOUT:
 		return cli_double("--task-timeout", optarg, 0.001, 1e6,
 				  &o->task_timeout_s, e);
@@ -142,7 +152,7 @@ static int any_failed(json_t *doc)
 int cmd_run(int argc, char **argv)
 {
 	struct sweep_opts o = {.reps = 5, .warmup = 1, .start = "fork",
-			       .task_timeout_s = 300};
+			       .task_timeout_s = 300, .counters = "auto"};
 	char default_out[512];
 	int quiet = 0, c;
 	errbuf e = {{0}};

@@ -15,6 +15,7 @@
 #include "harness/inject.h"
 #include "harness/pool_common.h"
 #include "harness/runner.h"
+#include "probes/registry.h"
 
 struct runner {
 	const struct workload_ops *w;
@@ -28,6 +29,8 @@ struct runner {
 	/* for the hang callback: what the current repetition is */
 	long rep_index;
 	uint64_t rep_t0;
+	struct probe_config probe_cfg;
+	void *probe_state[8];
 };
 
 static char self_exe[4096];
@@ -107,6 +110,35 @@ static void on_hang(const struct pool_outcome *out, void *arg)
 	_exit(0);
 }
 
+/* Probes start before the pool exists and stop after it is joined and
+ * reaped, so threads and worker processes are all inside the window. */
+static void probes_start(struct runner *r)
+{
+	for (size_t k = 0; probes_all[k]; k++) {
+		errbuf e;
+		r->probe_state[k] = NULL;
+		if (probe_enabled(probes_all[k], &r->probe_cfg) &&
+		    probes_all[k]->start(&r->probe_cfg, &r->probe_state[k], &e))
+			fprintf(stderr, "contend: probe %s: %s\n",
+				probes_all[k]->name, e.msg);
+	}
+}
+
+static void probes_stop(struct runner *r, json_t *rep)
+{
+	for (size_t k = 0; probes_all[k]; k++) {
+		if (!r->probe_state[k])
+			continue;
+		errbuf e;
+		if (probes_all[k]->stop(r->probe_state[k], rep, &e))
+			json_object_set_new(rep, probes_all[k]->name,
+					    json_pack("{s:b, s:s}", "available", 0,
+						      "reason", e.msg));
+		probes_all[k]->release(r->probe_state[k]);
+		r->probe_state[k] = NULL;
+	}
+}
+
 static int one_rep(struct runner *r, long i)
 {
 	struct pool_job job = {.w = r->w, .ctx = r->ctx,
@@ -114,12 +146,14 @@ static int one_rep(struct runner *r, long i)
 			       .results = r->results};
 	struct pool_outcome out;
 	r->rep_index = i;
+	probes_start(r);
 	double c0 = cpu_seconds();
 	r->rep_t0 = pool_now_ns();
 	r->pool->run(&r->opts, &job, &out);
 	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
 	double cpu = cpu_seconds() - c0;
 	json_t *m = rep_message(r, i, wall, cpu, &out);
+	probes_stop(r, m);
 	send_line(m);
 	json_decref(m);
 	return out.status == POOL_OK ? 0 : -1;
@@ -128,20 +162,24 @@ static int one_rep(struct runner *r, long i)
 static int configure(struct runner *r, json_t *cfg, errbuf *e)
 {
 	const char *wname = NULL, *pname = NULL, *ptext = "", *start = "fork",
-		   *inject = NULL;
+		   *inject = NULL, *counters = "auto";
 	json_int_t workers = 1, reps = 1, warmup = 0;
 	double timeout = 0;
 	json_error_t je;
-	if (json_unpack_ex(cfg, &je, 0, "{s:s, s?s, s:s, s:I, s?s, s?F, s:I, s:I, s?s}",
+	if (json_unpack_ex(cfg, &je, 0, "{s:s, s?s, s:s, s:I, s?s, s?F, s:I, s:I, s?s, s?s}",
 			   "workload", &wname, "params", &ptext, "pool", &pname,
 			   "workers", &workers, "start", &start,
 			   "task_timeout_s", &timeout, "reps", &reps,
-			   "warmup", &warmup, "inject", &inject))
+			   "warmup", &warmup, "inject", &inject,
+			   "counters", &counters))
 		return errf(e, "bad runner config: %s", je.text);
 	r->w = workload_find(wname);
 	r->pool = pool_find(pname);
 	if (!r->w || !r->pool)
 		return errf(e, "bad runner config: unknown workload or pool");
+	r->probe_cfg = (struct probe_config){.counters = counters,
+					     .mem_interval_s = 0.020,
+					     .root_pid = getpid()};
 	r->reps = (long)reps;
 	r->warmup = (long)warmup;
 	r->opts = (struct pool_opts){

@@ -16,6 +16,7 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/summary.h"
+#include "probes/registry.h"
 
 /* Set by the SIGINT/SIGTERM handler; the only global the sweep keeps,
  * because a signal handler can reach nothing else. */
@@ -67,6 +68,7 @@ static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 		json_object_set_new(c, "start", json_string(o->start));
 	if (o->inject)
 		json_object_set_new(c, "inject", json_string(o->inject));
+	json_object_set_new(c, "counters", json_string(o->counters));
 	return c;
 }
 
@@ -252,6 +254,11 @@ static int run_config(const char *exe, json_t *cfg, json_t *config,
 	reap(config, &ch, !eof && stop_signal);
 	free(ch.buf);
 	json_object_del(config, "_done");
+	for (size_t k = 0; probes_all[k]; k++) {
+		errbuf pe;
+		if (probes_all[k]->summarise && json_array_size(json_object_get(config, "reps")))
+			probes_all[k]->summarise(config, &pe);
+	}
 	return 0;
 }
 
@@ -262,6 +269,7 @@ static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
 	json_object_del(c, "task_timeout_s");
 	json_object_del(c, "reps");
 	json_object_del(c, "inject");
+	json_object_del(c, "counters");
 	json_object_set_new(c, "build", json_string(build));
 	json_object_set_new(c, "reps", json_array());
 	json_object_set_new(c, "failed_warmups", json_array());

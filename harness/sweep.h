@@ -22,6 +22,7 @@ struct sweep_opts {
 	const char *start;	/* "fork" | "spawn" */
 	double task_timeout_s;
 	const char *inject;	/* hidden fault injection, or NULL */
+	const char *counters;	/* auto | papi | perf | none */
 	const char *out_path;
 	int progress;		/* draw a progress line on stderr */
 };

@@ -108,8 +108,8 @@ static void c_lock(json_t *c, char *b, size_t n)
 }
 static void c_ctxsw(json_t *c, char *b, size_t n)
 {
-	double v = path_num(c, "rusage.voluntary_ctx_switches");
-	double iv = path_num(c, "rusage.involuntary_ctx_switches");
+	double v = path_num(c, "rusage.voluntary_csw");
+	double iv = path_num(c, "rusage.involuntary_csw");
 	if (isfinite(v) && isfinite(iv))
 		snprintf(b, n, "%.0f/%.0f", v, iv);
 	else
@@ -155,7 +155,7 @@ static const struct column columns[] = {
 	{"efficiency", c_eff, NULL, 1},
 	{"cores busy", c_cores, NULL, 1},
 	{"lock wait", c_lock, "lock.share", 1},
-	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_ctx_switches", 1},
+	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1},
 	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1},
 	{"threads", c_threads, "memory.peak_threads", 1},
 	{"status", c_status, NULL, 0},
