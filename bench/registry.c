@@ -5,11 +5,13 @@
 
 #include "bench/workload.h"
 
+extern const struct workload_ops workload_blas_dot;
 extern const struct workload_ops workload_causal_forest;
 extern const struct workload_ops workload_spin;
 
 const struct workload_ops *const workloads[] = {
 	&workload_causal_forest,
+	&workload_blas_dot,
 	&workload_spin,
 	NULL,
 };
