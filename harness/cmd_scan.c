@@ -1,0 +1,229 @@
+/* cmd_scan.c - `contend scan`: the release gate for instrumented builds.
+ *
+ * Names the profiling/trace hooks compiled into binaries and wheels, and
+ * with --fail-on turns a finding into exit status 1 for CI. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness/commands.h"
+#include "harness/err.h"
+#include "probes/hookscan.h"
+
+static const char usage_text[] =
+	"usage: contend scan [--json] [--fail-on KINDS] [--all] PATH...\n"
+	"\n"
+	"Find profiling and trace hooks compiled into ELF binaries: shared\n"
+	"objects, executables, object files, directories (recursively; each\n"
+	"file once, symlink loops noted and skipped) and wheel/zip archives\n"
+	"(every ELF member, shown as archive.whl!member/path.so).\n"
+	"\n"
+	"kinds (from the .symtab and .dynsym symbol tables):\n"
+	"  cython      Cython trace/profile hooks (__Pyx_TraceSetupAndCall,\n"
+	"              __Pyx_call_return_trace_func, __Pyx_call_line_trace_func,\n"
+	"              3.1+ __Pyx__TraceStartFunc, ...): linetrace/profile build\n"
+	"  instrument  -finstrument-functions (__cyg_profile_func_enter/exit)\n"
+	"  gprof       -pg (mcount, _mcount, __fentry__, a defined __gmon_start__;\n"
+	"              the weak undefined __gmon_start__ of every binary is not)\n"
+	"  coverage    gcov (__gcov_*), llvm (__llvm_profile_*), sanitizer coverage\n"
+	"  sanitizer   __asan_*, __tsan_*, __ubsan_*, __msan_*, __hwasan_*\n"
+	"\n"
+	"Symbols alone cannot tell a harmful Cython build (CYTHON_TRACE_NOGIL:\n"
+	"hooks take the interpreter lock inside nogil code) from a harmless\n"
+	"linetrace build, so the call sites of PyGILState_Ensure/Release in each\n"
+	"binary's own code are counted by disassembly (x86-64, aarch64; other\n"
+	"architectures say so in a note). Cython hooks plus such call sites:\n"
+	"\"takes the interpreter lock in nogil code: parallel calls will\n"
+	"serialise\". A module's own `with gil:` blocks count too; compare with\n"
+	"the build without linetrace when in doubt.\n"
+	"\n"
+	"Files that are not ELF, corrupt ELF or zip files and unreadable paths\n"
+	"are skipped with a note. Inside directories and archives, files that\n"
+	"are neither ELF nor named like a binary (.so, .o, .pyd) are ignored.\n"
+	"\n"
+	"options:\n"
+	"  --json           print a JSON document (every binary, its kinds,\n"
+	"                   hook symbols (first 24), GIL call sites, verdict,\n"
+	"                   and the skipped files with reasons)\n"
+	"  --fail-on KINDS  exit 1 if any binary carries one of KINDS: a comma\n"
+	"                   list of the kinds above, or 'any'\n"
+	"  --all            list binaries with nothing found too\n"
+	"  -h, --help       show this help\n"
+	"\n"
+	"exit status: 0 scanned (no --fail-on kind found), 1 a --fail-on kind\n"
+	"was found, 2 bad options or a PATH that does not exist.\n";
+
+struct scan_opts {
+	int json, all;
+	unsigned fail_mask;
+	int fail_set;
+};
+
+static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"fail-on", required_argument, NULL, 'f'},
+		{"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	errbuf e;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = 1;
+			break;
+		case 'a':
+			o->all = 1;
+			break;
+		case 'f':
+			if (hook_kinds_parse(optarg, &o->fail_mask, &e)) {
+				fprintf(stderr, "contend scan: --fail-on: %s\n", e.msg);
+				return -1;
+			}
+			o->fail_set = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			*exit_now = 1;
+			return 0;
+		default:
+			if (optopt == 'f')
+				fprintf(stderr, "contend scan: --fail-on needs a "
+						"list of kinds (see --help)\n");
+			else
+				fprintf(stderr, "contend scan: unknown option '%s' "
+						"(see --help)\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "contend scan: no PATH given (see --help)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void kinds_text(unsigned kinds, char *buf, size_t len)
+{
+	buf[0] = 0;
+	for (int k = 0; k < HK_NKINDS; k++)
+		if (kinds & HK_BIT(k)) {
+			size_t n = strlen(buf);
+			snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				 hook_kind_name((enum hook_kind)k));
+		}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+/* The first few hook symbols, so the row can be checked with nm. */
+static void print_evidence(const struct hs_binary *b)
+{
+	if (!b->nsyms)
+		return;
+	printf("    hooks:");
+	for (size_t i = 0; i < b->nsyms && i < 3; i++)
+		printf("%s %s", i ? "," : "", b->syms[i].name);
+	if (b->symbols_total > 3)
+		printf(", ... (%zu symbols)", b->symbols_total);
+	printf("\n");
+}
+
+static int path_width(const struct hs_report *r, int all)
+{
+	size_t w = 6;
+	for (size_t i = 0; i < r->nbins; i++)
+		if (all || r->bins[i].kinds) {
+			size_t n = strlen(r->bins[i].path);
+			w = n > w ? n : w;
+		}
+	return (int)(w > 60 ? 60 : w);
+}
+
+static void print_table(const struct hs_report *r, int all)
+{
+	int w = path_width(r, all);
+	size_t rows = 0;
+	for (size_t i = 0; i < r->nbins; i++) {
+		const struct hs_binary *b = &r->bins[i];
+		if (!all && !b->kinds)
+			continue;
+		if (!rows++)
+			printf("%-*s  %-22s %9s  %s\n", w, "binary", "kinds",
+			       "gil-calls", "verdict");
+		char kinds[96], gil[24];
+		kinds_text(b->kinds, kinds, sizeof kinds);
+		if (b->gil_counted)
+			snprintf(gil, sizeof gil, "%ld", b->gil_ensure + b->gil_release);
+		else
+			snprintf(gil, sizeof gil, "?");
+		printf("%-*s  %-22s %9s  %s\n", w, b->path, kinds, gil,
+		       hs_verdict_message(b));
+		print_evidence(b);
+		if (b->note[0])
+			printf("    note: %s\n", b->note);
+	}
+	for (size_t i = 0; i < r->nskips; i++)
+		printf("skipped: %s: %s\n", r->skips[i].path, r->skips[i].reason);
+	printf("%zu binaries scanned, %zu with instrumentation, %zu skipped",
+	       r->nbins, hs_report_instrumented(r), r->nskips);
+	if (r->ignored)
+		printf(" (%zu non-ELF files ignored)", r->ignored);
+	printf("\n");
+}
+
+static int print_json(const struct hs_report *r)
+{
+	json_t *doc = hs_report_json(r);
+	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) < 0) {
+		json_decref(doc);
+		fprintf(stderr, "contend scan: cannot write the JSON document\n");
+		return -1;
+	}
+	printf("\n");
+	json_decref(doc);
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_opts o = {0};
+	int exit_now = 0;
+	if (parse_opts(argc, argv, &o, &exit_now))
+		return EXIT_USAGE;
+	if (exit_now)
+		return EXIT_OK;
+	errbuf e;
+	/* Every PATH must exist before anything is scanned: a typo in a
+	 * release gate should fail loudly, not scan the rest. */
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		if (lstat(argv[i], &st) && (errno == ENOENT || errno == ENOTDIR)) {
+			fprintf(stderr, "contend scan: %s: no such file or "
+					"directory\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	struct hs_report r;
+	hs_report_init(&r);
+	for (int i = optind; i < argc; i++)
+		if (hs_scan_path(&r, argv[i], &e)) {
+			hs_report_free(&r);
+			fprintf(stderr, "contend scan: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+	int rc = o.json ? print_json(&r) : (print_table(&r, o.all), 0);
+	int tripped = o.fail_set && (hs_report_kinds(&r) & o.fail_mask);
+	hs_report_free(&r);
+	if (rc)
+		return EXIT_USAGE;
+	return tripped ? EXIT_FOUND : EXIT_OK;
+}
