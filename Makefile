@@ -33,7 +33,24 @@ TEST_SRC    := $(wildcard tests/test_*.c)
 TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps test report bench clean check-deps
-all: bin/contend
+all: bin/contend bin/contend-linetrace
+
+# The linetrace build: the same workload sources compiled with the
+# compiler's function instrumentation, linked with hooks that take the
+# interpreter-lock model on every call (what Cython's trace hooks do in
+# nogil code). Harness and probes are the release objects, untouched.
+LT := build/linetrace
+LT_BENCH_OBJ := $(patsubst %.c,$(LT)/%.o,$(BENCH_SRC))
+LT_HOOKS_OBJ := $(LT)/probes/hooks/trace_hooks.o
+$(LT)/bench/%.o: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -finstrument-functions -MMD -MP -c -o $@ $<
+$(LT)/probes/hooks/%.o: probes/hooks/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+bin/contend-linetrace: $(B)/harness/main.o $(LT_HOOKS_OBJ) $(LT_BENCH_OBJ) $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@.ci/install-deps

@@ -31,7 +31,13 @@ static const char usage[] =
 	"  --warmup N          unmeasured runs before them (default 1)\n"
 	"  --params K=V,...    workload parameters (see 'contend list')\n"
 	"  --start fork|spawn  how process-pool workers start (default fork)\n"
-	"  --build LIST        builds to run: release (default)\n"
+	"  --build LIST        builds: release (default), linetrace (the same\n"
+	"                      workloads compiled with -finstrument-functions,\n"
+	"                      hooks taking an interpreter lock on every call)\n"
+	"  --lock-model LIST   linetrace builds: gil (CPython's GIL, default),\n"
+	"                      mutex, none (free-threaded)\n"
+	"  --switch-interval S gil model: how long a waiter waits before asking\n"
+	"                      the holder to drop the lock (default 0.005)\n"
 	"  --counters MODE     auto|papi|perf|none: hardware and software counters\n"
 	"                      around each repetition (default auto; see\n"
 	"                      'contend probes' for what this machine gives)\n"
@@ -46,7 +52,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -57,6 +63,8 @@ static const struct option options[] = {
 	{"start", required_argument, NULL, OPT_START},
 	{"build", required_argument, NULL, OPT_BUILD},
 	{"counters", required_argument, NULL, OPT_COUNTERS},
+	{"lock-model", required_argument, NULL, OPT_LOCK_MODEL},
+	{"switch-interval", required_argument, NULL, OPT_SWITCH},
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -68,6 +76,7 @@ static const struct option options[] = {
 static const char *const pool_names[] = {"serial", "thread", "process", NULL};
 static const char *const build_names[] = {"release", "linetrace", NULL};
 static const char *const start_names[] = {"fork", "spawn", NULL};
+static const char *const lock_model_names[] = {"gil", "mutex", "none", NULL};
 
 static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 {
@@ -103,6 +112,12 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 		o->counters = optarg;
 		return counters_parse_mode(optarg, &m, e);
 	}
+	case OPT_LOCK_MODEL:
+		return cli_name_list("--lock-model", optarg, lock_model_names,
+				     o->lock_models, &o->nlock_models, e);
+	case OPT_SWITCH:
+		return cli_double("--switch-interval", optarg, 1e-6, 10,
+				  &o->switch_interval_s, e);
 	case OPT_TIMEOUT:
 		return cli_double("--task-timeout", optarg, 0.001, 1e6,
 				  &o->task_timeout_s, e);
@@ -159,6 +174,7 @@ int cmd_run(int argc, char **argv)
 	cli_name_list("--pool", "serial,thread,process", NULL, o.pools, &o.npools, NULL);
 	cli_int_list("--workers", "1,2,4", 1, WORKERS_MAX, o.workers, &o.nworkers, NULL);
 	cli_name_list("--build", "release", NULL, o.builds, &o.nbuilds, NULL);
+	cli_name_list("--lock-model", "gil", NULL, o.lock_models, &o.nlock_models, NULL);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == 'h') {

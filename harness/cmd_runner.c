@@ -15,6 +15,8 @@
 #include "harness/inject.h"
 #include "harness/pool_common.h"
 #include "harness/runner.h"
+#include "probes/gil.h"
+#include "probes/hooks/trace_hooks.h"
 #include "probes/registry.h"
 
 struct runner {
@@ -31,6 +33,9 @@ struct runner {
 	uint64_t rep_t0;
 	struct probe_config probe_cfg;
 	void *probe_state[8];
+	struct gil *gil;		     /* linetrace builds: the hooks' lock */
+	struct lockstat_summary worker_locks; /* process pools: from workers */
+	char *config_text;		     /* handed to spawned workers */
 };
 
 static char self_exe[4096];
@@ -110,6 +115,78 @@ static void on_hang(const struct pool_outcome *out, void *arg)
 	_exit(0);
 }
 
+/* --- the interpreter-lock model of linetrace builds ----------------- */
+
+/* Only the linetrace binary links the hooks (weak symbols elsewhere). */
+static int is_linetrace(void)
+{
+	return trace_hooks_install != NULL;
+}
+
+static int install_lock_model(json_t *cfg, struct gil **out, errbuf *e)
+{
+	const char *model = json_string_value(json_object_get(cfg, "lock_model"));
+	json_t *si = json_object_get(cfg, "switch_interval_s");
+	enum lock_model m;
+	*out = NULL;
+	if (!model || !is_linetrace())
+		return 0;
+	if (lock_model_parse(model, &m, e) || gil_create(out, m, NULL, e))
+		return -1;
+	if (json_is_number(si) &&
+	    gil_set_switch_interval(*out, json_number_value(si), e))
+		return -1;
+	return trace_hooks_install(*out, e);
+}
+
+static size_t report_worker_locks(void *buf, size_t max)
+{
+	struct gil *g = is_linetrace() ? trace_hooks_installed() : NULL;
+	if (!g || sizeof(struct lockstat_summary) > max)
+		return 0;
+	gil_stats(g, buf);
+	return sizeof(struct lockstat_summary);
+}
+
+static void collect_worker_locks(const void *buf, size_t len, void *arg)
+{
+	struct runner *r = arg;
+	struct lockstat_summary s;
+	if (len != sizeof s)
+		return;
+	memcpy(&s, buf, sizeof s);
+	lockstat_merge(&r->worker_locks, &s);
+}
+
+int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e)
+{
+	json_t *cfg = json_loads(config, 0, NULL);
+	struct gil *g;
+	if (!cfg)
+		return errf(e, "worker config is not JSON");
+	int rc = install_lock_model(cfg, &g, e);
+	json_decref(cfg);
+	o->worker_report = report_worker_locks;
+	return rc;
+}
+
+/* The lock figures of one repetition: this process's threads, plus what
+ * every worker process reported. Shares are of the workers' wall time. */
+static void lock_figures(struct runner *r, json_t *rep, double wall)
+{
+	if (!r->gil)
+		return;
+	struct lockstat_summary s;
+	gil_stats(r->gil, &s);
+	lockstat_merge(&s, &r->worker_locks);
+	json_t *j = lockstat_summary_json(&s, wall * r->opts.workers);
+	if (j) {
+		json_object_set_new(j, "model",
+				    json_string(lock_model_name(gil_model(r->gil))));
+		json_object_set_new(rep, "lock", j);
+	}
+}
+
 /* Probes start before the pool exists and stop after it is joined and
  * reaped, so threads and worker processes are all inside the window. */
 static void probes_start(struct runner *r)
@@ -146,6 +223,8 @@ static int one_rep(struct runner *r, long i)
 			       .results = r->results};
 	struct pool_outcome out;
 	r->rep_index = i;
+	memset(&r->worker_locks, 0, sizeof r->worker_locks);
+	lockstat_reset();
 	probes_start(r);
 	double c0 = cpu_seconds();
 	r->rep_t0 = pool_now_ns();
@@ -153,6 +232,7 @@ static int one_rep(struct runner *r, long i)
 	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
 	double cpu = cpu_seconds() - c0;
 	json_t *m = rep_message(r, i, wall, cpu, &out);
+	lock_figures(r, m, wall);
 	probes_stop(r, m);
 	send_line(m);
 	json_decref(m);
@@ -187,10 +267,15 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 		.start = strcmp(start, "spawn") ? POOL_START_FORK
 						: POOL_START_SPAWN,
 		.task_timeout_s = timeout, .self_exe = self_exe,
-		.inject_task = -1, .on_hang = on_hang, .on_hang_arg = r};
+		.inject_task = -1, .on_hang = on_hang, .on_hang_arg = r,
+		.worker_report = report_worker_locks,
+		.collect = collect_worker_locks, .collect_arg = r,
+		.worker_config = r->config_text};
 	if (inject && inject_parse(inject, &r->opts.inject_kind,
 				   &r->opts.inject_task, e))
 		return -1;
+	if (json_object_get(cfg, "lock_model") && !is_linetrace())
+		return errf(e, "a lock model needs the linetrace build");
 	return params_parse(r->w->params, ptext, &r->params, e);
 }
 
@@ -225,7 +310,9 @@ int cmd_runner(int argc, char **argv)
 	json_t *cfg = json_loads(argv[2], 0, &je);
 	struct runner r = {0};
 	errbuf e = {{0}};
-	if (!cfg || configure(&r, cfg, &e) || setup(&r, &e)) {
+	r.config_text = argv[2];
+	if (!cfg || configure(&r, cfg, &e) || setup(&r, &e) ||
+	    install_lock_model(cfg, &r.gil, &e)) {
 		send_error(cfg ? e.msg : "runner config is not JSON");
 		return EXIT_USAGE;
 	}
@@ -235,6 +322,10 @@ int cmd_runner(int argc, char **argv)
 	json_t *done = json_pack("{s:s}", "type", "done");
 	send_line(done);
 	json_decref(done);
+	if (r.gil) {
+		trace_hooks_install(NULL, &e);
+		gil_destroy(r.gil);
+	}
 	r.w->teardown(r.ctx);
 	free(r.results);
 	json_decref(cfg);

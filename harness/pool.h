@@ -32,7 +32,18 @@ struct pool_opts {
 	 * pool), e.g. to apply library thread limits. NULL: nothing. */
 	void (*worker_init)(void *arg);
 	void *worker_init_arg;
+	/* Process pool: after its last task each worker may send a report of
+	 * at most POOL_REPORT_MAX bytes (e.g. its lock figures); the runner
+	 * receives each in collect(). NULL: no reports. */
+	size_t (*worker_report)(void *buf, size_t max);
+	void (*collect)(const void *buf, size_t len, void *arg);
+	void *collect_arg;
+	/* Spawned workers: opaque text handed to `__worker --config`, so the
+	 * worker can set itself up as the runner is (lock model, hooks). */
+	const char *worker_config;
 };
+
+#define POOL_REPORT_MAX 2048
 
 enum inject_kind {
 	INJECT_NONE = 0,

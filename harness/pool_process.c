@@ -4,6 +4,7 @@
  * the binary and rebuild them. Tasks are pipelined a few deep per worker
  * (deeper for tiny tasks) so a worker never idles waiting for the parent. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -57,7 +58,7 @@ static void spawn_exec(const struct pp *pp, int tfd, int rfd)
 		_exit(127);
 	snprintf(tbuf, sizeof tbuf, "%d", t);
 	snprintf(rbuf, sizeof rbuf, "%d", r);
-	char *argv[16];
+	char *argv[20];
 	int a = 0;
 	argv[a++] = (char *)o->self_exe;
 	argv[a++] = "__worker";
@@ -69,6 +70,10 @@ static void spawn_exec(const struct pp *pp, int tfd, int rfd)
 	argv[a++] = tbuf;
 	argv[a++] = "--result-fd";
 	argv[a++] = rbuf;
+	if (o->worker_config) {
+		argv[a++] = "--config";
+		argv[a++] = (char *)o->worker_config;
+	}
 	if (o->inject_kind != INJECT_NONE) {
 		snprintf(ibuf, sizeof ibuf, "%s@%ld",
 			 inject_name(o->inject_kind), o->inject_task);
@@ -91,7 +96,9 @@ static void child_main(struct pp *pp, int me, int tfd, int rfd)
 		spawn_exec(pp, tfd, rfd);
 	if (pp->o->worker_init)
 		pp->o->worker_init(pp->o->worker_init_arg);
-	_exit(worker_loop(pp->o, pp->job->w, pp->job->ctx, tfd, rfd));
+	int rc = worker_loop(pp->o, pp->job->w, pp->job->ctx, tfd, rfd);
+	worker_send_report(pp->o, rfd);
+	_exit(rc);
 }
 
 static int start_worker(struct pp *pp, int i, struct pool_outcome *out)
@@ -307,6 +314,29 @@ static int pump(struct pp *pp, struct pool_outcome *out)
 	return rc;
 }
 
+/* What a finished worker wrote after its last result: its report. The
+ * worker has exited, so reading runs into EOF instead of blocking. */
+static void collect_report(struct pp *pp, struct pw *w)
+{
+	struct wire_report rep;
+	size_t have = w->rlen < sizeof rep ? w->rlen : sizeof rep;
+	memcpy(&rep, w->rbuf, have);
+	for (;;) {
+		ssize_t k = read(w->result_fd, (char *)&rep + have,
+				 sizeof rep - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+	}
+	size_t head = offsetof(struct wire_report, payload);
+	if (have >= head && rep.magic == WIRE_REPORT &&
+	    rep.len <= POOL_REPORT_MAX && have >= head + rep.len &&
+	    pp->o->collect)
+		pp->o->collect(rep.payload, rep.len, pp->o->collect_arg);
+}
+
 /* Close the task pipes (EOF ends each worker) and reap; kill stragglers. */
 static void stop_workers(struct pp *pp, int force)
 {
@@ -326,6 +356,8 @@ static void stop_workers(struct pp *pp, int force)
 				kill(w->pid, SIGKILL);
 			usleep(200);
 		}
+		if (!force && w->result_fd >= 0)
+			collect_report(pp, w);
 		w->pid = -1;
 		close_fd(&w->result_fd);
 	}

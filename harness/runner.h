@@ -17,4 +17,12 @@
  *  "task_timeout_s", "reps", "warmup", "inject"?, "counters"?,
  *  "lock_model"?, "switch_interval_s"?, "inner_threads"?} */
 
+#include "harness/err.h"
+#include "harness/pool.h"
+
+/* In a spawned worker: set the process up as the runner that started it
+ * (lock model and trace hooks from the runner's config text), and fill o's
+ * worker_report. */
+int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e);
+
 #endif

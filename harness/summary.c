@@ -69,6 +69,42 @@ static void set_real(json_t *o, const char *key, double v)
 	json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
 }
 
+/* config[name] = median over ok reps of every numeric field of
+ * reps[*][name]; string fields are copied from the first rep. Used for the
+ * lock figures, which the runner (not a probe) records. */
+static void median_object(json_t *c, const char *name)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep, *first = NULL;
+	size_t i, n = json_array_size(reps);
+	json_array_foreach(reps, i, rep)
+		if (json_is_object(json_object_get(rep, name))) {
+			first = json_object_get(rep, name);
+			break;
+		}
+	if (!first)
+		return;
+	json_t *out = json_object(), *v;
+	const char *key;
+	double *x = calloc(n + 1, sizeof *x);
+	json_object_foreach(first, key, v) {
+		if (json_is_string(v)) {
+			json_object_set(out, key, v);
+			continue;
+		}
+		if (!json_is_number(v))
+			continue;
+		size_t k = 0;
+		json_array_foreach(reps, i, rep) {
+			json_t *f = json_object_get(json_object_get(rep, name), key);
+			if (json_is_number(f))
+				x[k++] = json_number_value(f);
+		}
+		set_real(out, key, stats_median(x, k));
+	}
+	free(x);
+	json_object_set_new(c, name, out);
+}
+
 /* Status of a config: the first failing repetition's, or its own. */
 static void config_status(json_t *c)
 {
@@ -124,6 +160,7 @@ static void config_stats(json_t *c)
 	json_object_set_new(c, "checksum_ok", json_boolean(agree));
 	free(wall);
 	free(cpu);
+	median_object(c, "lock");
 	config_status(c);
 }
 

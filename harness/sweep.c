@@ -16,6 +16,7 @@
 #include "harness/results.h"
 #include "harness/runner.h"
 #include "harness/summary.h"
+#include "probes/hookscan.h"
 #include "probes/registry.h"
 
 /* Set by the SIGINT/SIGTERM handler; the only global the sweep keeps,
@@ -56,7 +57,7 @@ static int exe_for_build(const char *build, char *buf, size_t len)
 
 /* The config object the runner gets (and most of what the document keeps). */
 static json_t *runner_config(const struct sweep_opts *o, const char *pool,
-			     int workers)
+			     int workers, const char *lock_model)
 {
 	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I}",
 			      "workload", o->workload, "params",
@@ -69,6 +70,12 @@ static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 	if (o->inject)
 		json_object_set_new(c, "inject", json_string(o->inject));
 	json_object_set_new(c, "counters", json_string(o->counters));
+	if (lock_model) {
+		json_object_set_new(c, "lock_model", json_string(lock_model));
+		if (o->switch_interval_s > 0)
+			json_object_set_new(c, "switch_interval_s",
+					    json_real(o->switch_interval_s));
+	}
 	return c;
 }
 
@@ -270,6 +277,7 @@ static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
 	json_object_del(c, "reps");
 	json_object_del(c, "inject");
 	json_object_del(c, "counters");
+	json_object_del(c, "switch_interval_s");
 	json_object_set_new(c, "build", json_string(build));
 	json_object_set_new(c, "reps", json_array());
 	json_object_set_new(c, "failed_warmups", json_array());
@@ -285,7 +293,10 @@ static size_t plan_size(const struct sweep_opts *o)
 	size_t n = 0;
 	for (size_t p = 0; p < o->npools; p++)
 		n += strcmp(o->pools[p], "serial") ? o->nworkers : 1;
-	return n * o->nbuilds;
+	size_t total = 0;
+	for (size_t b = 0; b < o->nbuilds; b++)
+		total += n * (strcmp(o->builds[b], "release") ? o->nlock_models : 1);
+	return total;
 }
 
 static int save(const struct sweep_opts *o, json_t *doc, const char *status,
@@ -294,6 +305,54 @@ static int save(const struct sweep_opts *o, json_t *doc, const char *status,
 	summary_document(doc);
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);
+}
+
+/* Which instrumentation the build's binary carries, as `contend scan`
+ * would say: the table shows it beside the build's times. */
+static json_t *binary_hooks(const char *exe)
+{
+	struct hs_report rep;
+	errbuf e;
+	json_t *kinds = json_array();
+	hs_report_init(&rep);
+	if (hs_scan_path(&rep, exe, &e) == 0) {
+		unsigned mask = hs_report_kinds(&rep);
+		for (unsigned k = 0; k < HK_NKINDS; k++)
+			if (mask & HK_BIT(k))
+				json_array_append_new(kinds, json_string(hook_kind_name((enum hook_kind)k)));
+	}
+	hs_report_free(&rep);
+	return kinds;
+}
+
+static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
+		     const char *build, const char *lock_model,
+		     struct progress *pg, errbuf *e)
+{
+	int rc = 0;
+	json_t *hooks = binary_hooks(exe);
+	for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
+		int serial = !strcmp(o->pools[p], "serial");
+		for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
+				   !stop_signal && !rc; w++) {
+			json_t *cfg = runner_config(o, o->pools[p],
+						    serial ? 1 : o->workers[w],
+						    lock_model);
+			json_t *config = new_config(o, cfg, build);
+			json_object_set(config, "hooks", hooks);
+			pg->label = json_string_value(json_object_get(config, "id"));
+			pg->done = 0;
+			progress_draw(pg);
+			rc = run_config(exe, cfg, config, pg, e);
+			json_decref(cfg);
+			json_array_append_new(json_object_get(doc, "configs"), config);
+			pg->index++;
+			if (!rc)
+				rc = save(o, doc, "running", e);
+		}
+	}
+	json_decref(hooks);
+	return rc;
 }
 
 int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
@@ -311,25 +370,12 @@ int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
 				  "executable %s; run 'make')", o->builds[b], exe);
 			break;
 		}
-		for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
-			int serial = !strcmp(o->pools[p], "serial");
-			for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
-					   !stop_signal && !rc; w++) {
-				json_t *cfg = runner_config(o, o->pools[p],
-							    serial ? 1 : o->workers[w]);
-				json_t *config = new_config(o, cfg, o->builds[b]);
-				pg.label = json_string_value(json_object_get(config, "id"));
-				pg.done = 0;
-				progress_draw(&pg);
-				rc = run_config(exe, cfg, config, &pg, e);
-				json_decref(cfg);
-				json_array_append_new(json_object_get(doc, "configs"),
-						      config);
-				pg.index++;
-				if (!rc)
-					rc = save(o, doc, "running", e);
-			}
-		}
+		/* The lock model only exists where hooks take it: linetrace. */
+		int traced = strcmp(o->builds[b], "release") != 0;
+		size_t nlm = traced ? o->nlock_models : 1;
+		for (size_t l = 0; l < nlm && !stop_signal && !rc; l++)
+			rc = run_build(o, doc, exe, o->builds[b],
+				       traced ? o->lock_models[l] : NULL, &pg, e);
 	}
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");

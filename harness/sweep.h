@@ -23,6 +23,9 @@ struct sweep_opts {
 	double task_timeout_s;
 	const char *inject;	/* hidden fault injection, or NULL */
 	const char *counters;	/* auto | papi | perf | none */
+	char lock_models[CLI_LIST_MAX][32]; /* linetrace builds only */
+	size_t nlock_models;
+	double switch_interval_s; /* 0: the model's default */
 	const char *out_path;
 	int progress;		/* draw a progress line on stderr */
 };

@@ -278,6 +278,15 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	const char *lm = str(c, "lock_model");
 	if (*lm)
 		fprintf(out, "  lock-model=%s", lm);
+	json_t *hooks = json_object_get(c, "hooks"), *h;
+	size_t k;
+	if (json_is_array(hooks)) {
+		fputs("  hooks in binary:", out);
+		json_array_foreach(hooks, k, h)
+			fprintf(out, "%s%s", k ? "," : " ", json_string_value(h));
+		if (!json_array_size(hooks))
+			fputs(" none", out);
+	}
 	const char *key;
 	json_t *v;
 	fputs("  params:", out);

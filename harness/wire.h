@@ -12,6 +12,7 @@
 #include "harness/pool.h"
 
 #define WIRE_MAGIC 0x434e5444u /* "CNTD" */
+#define WIRE_REPORT 0x434e5452u /* "CNTR": a worker's final report */
 #define WIRE_BATCH 256	       /* task indices read per read() */
 
 struct wire_result {
@@ -19,6 +20,17 @@ struct wire_result {
 	uint32_t task;
 	struct task_result r;
 };
+
+/* After the last task: the worker's report record (header, then len
+ * bytes of payload, len <= POOL_REPORT_MAX), sent once before exit. */
+struct wire_report {
+	uint32_t magic;
+	uint32_t len;
+	unsigned char payload[POOL_REPORT_MAX];
+};
+
+/* Send the report of o->worker_report, if any. */
+void worker_send_report(const struct pool_opts *o, int result_fd);
 
 /* The worker's loop: read tasks from task_fd until EOF, run each and write
  * its record to result_fd. Returns the process exit status to use. */

@@ -3,6 +3,7 @@
  * A spawned worker rebuilds its inputs from the parameters (nothing is
  * inherited but what is sent), as a Python "spawn" pool does. */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "harness/commands.h"
 #include "harness/inject.h"
 #include "harness/pool_common.h"
+#include "harness/runner.h"
 #include "harness/wire.h"
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -61,6 +63,16 @@ int worker_loop(const struct pool_opts *o, const struct workload_ops *w,
 	}
 }
 
+void worker_send_report(const struct pool_opts *o, int result_fd)
+{
+	if (!o->worker_report)
+		return;
+	struct wire_report rep = {.magic = WIRE_REPORT};
+	rep.len = (uint32_t)o->worker_report(rep.payload, sizeof rep.payload);
+	if (rep.len && rep.len <= sizeof rep.payload)
+		write_all(result_fd, &rep, offsetof(struct wire_report, payload) + rep.len);
+}
+
 /* contend __worker --workload W --params P --task-fd N --result-fd M
  *                  [--inject KIND@TASK] */
 int cmd_worker(int argc, char **argv)
@@ -71,9 +83,10 @@ int cmd_worker(int argc, char **argv)
 		{"task-fd", required_argument, NULL, 't'},
 		{"result-fd", required_argument, NULL, 'r'},
 		{"inject", required_argument, NULL, 'i'},
+		{"config", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *wname = NULL, *ptext = "";
+	const char *wname = NULL, *ptext = "", *config = NULL;
 	long tfd = -1, rfd = -1;
 	struct pool_opts o = {.workers = 1, .inject_task = -1};
 	errbuf e = {{0}};
@@ -86,6 +99,7 @@ int cmd_worker(int argc, char **argv)
 		case 't': rc = cli_int("--task-fd", optarg, 0, 1 << 20, &tfd, &e); break;
 		case 'r': rc = cli_int("--result-fd", optarg, 0, 1 << 20, &rfd, &e); break;
 		case 'i': rc = inject_parse(optarg, &o.inject_kind, &o.inject_task, &e); break;
+		case 'c': config = optarg; break;
 		default: rc = errf(&e, "bad worker option");
 		}
 		if (rc) {
@@ -101,11 +115,16 @@ int cmd_worker(int argc, char **argv)
 	}
 	struct params p;
 	void *ctx = NULL;
+	if (config && runner_worker_setup(config, &o, &e)) {
+		fprintf(stderr, "contend worker: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
 	if (params_parse(w->params, ptext, &p, &e) || w->setup(&p, &ctx, &e)) {
 		fprintf(stderr, "contend worker: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
 	int rc = worker_loop(&o, w, ctx, (int)tfd, (int)rfd);
+	worker_send_report(&o, (int)rfd);
 	w->teardown(ctx);
 	return rc;
 }
