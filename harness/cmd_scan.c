@@ -1,7 +1,6 @@
-/* cmd_scan.c - `contend scan`: the release gate for instrumented builds.
- *
- * Names the profiling/trace hooks compiled into binaries and wheels, and
- * with --fail-on turns a finding into exit status 1 for CI. */
+/* cmd_scan.c - `contend scan`, the release gate for instrumented builds:
+ * names the hooks compiled into binaries and wheels, and with --fail-on
+ * turns a finding into exit status 1 so CI can stop the release. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>

@@ -1,7 +1,6 @@
-/* hookscan.c - the hook scanner behind `contend scan` (see hookscan.h).
- *
- * Symbols name the hooks; disassembly (Capstone) counts the interpreter-lock
- * calls that tell a harmful Cython nogil-trace build from a harmless one. */
+/* hookscan.c - the scanner behind `contend scan`: symbols name the hooks,
+ * and Capstone counts the interpreter-lock calls that tell a harmful Cython
+ * nogil-trace build from a harmless one (symbols alone cannot). */
 #include "probes/hookscan.h"
 
 #include <capstone/capstone.h>
@@ -734,7 +733,9 @@ static uint64_t plt_slot(struct counter *c, uint64_t target)
 		return 0;
 	if (c->a64)
 		c->a64->gen++;
-	for (int k = 0; k < 6 && !slot && cs_disasm_iter(c->cs, &code, &size, &addr, in); k++) {
+	for (int k = 0;
+	     k < 6 && !slot && cs_disasm_iter(c->cs, &code, &size, &addr, in);
+	     k++) {
 		if (c->arch == CS_ARCH_ARM64) {
 			slot = a64_step(c->a64, in);
 			if (in->id == ARM64_INS_BR || in->id == ARM64_INS_BLR)
@@ -1205,8 +1206,9 @@ struct ancestor {
 static int scan_node(struct hs_report *r, const char *path, int explicit,
 		     const struct ancestor *up, struct seen *seen, errbuf *e);
 
-static int scan_dir(struct hs_report *r, const char *path, const struct stat *st,
-		    const struct ancestor *up, struct seen *seen, errbuf *e)
+static int scan_dir(struct hs_report *r, const char *path,
+		    const struct stat *st, const struct ancestor *up,
+		    struct seen *seen, errbuf *e)
 {
 	for (const struct ancestor *a = up; a; a = a->up)
 		if (a->dev == st->st_dev && a->ino == st->st_ino)

@@ -1,8 +1,6 @@
-/* hookscan.h - find profiling and trace hooks compiled into binaries.
- *
- * A release built with Cython linetrace, -finstrument-functions, -pg,
- * coverage or a sanitizer runs, but slower, and nothing says so; this reads
- * ELF symbol tables (files, directories, wheels) and names what is there. */
+/* hookscan.h - find profiling/trace hooks compiled into ELF binaries, because
+ * a release built with linetrace, -pg, coverage or a sanitizer runs (slower)
+ * and nothing says so. Reads files, directories and wheels. */
 #ifndef CONTEND_HOOKSCAN_H
 #define CONTEND_HOOKSCAN_H
 

@@ -1,7 +1,6 @@
-/* test_hookscan.c - `contend scan` finds the hooks real toolchains emit.
- *
- * Every binary is built here with gcc (and cython3, clang when present) in
- * a private temp dir, so the expectations come from real compiler output. */
+/* test_hookscan.c - `contend scan` finds the hooks real toolchains emit:
+ * every binary is built here with gcc (cython3, clang when present) in a
+ * private temp dir, so expectations come from real compiler output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
