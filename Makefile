@@ -19,6 +19,16 @@ BUILDINFO := -DCONTEND_VERSION='"$(VERSION)"' -DCONTEND_GIT_REV='"$(GIT_REV)"' \
 	-DCONTEND_CFLAGS='"$(CSTD) $(OPT) $(WARN)"'
 CFLAGS  := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpapi -lm -ldl -pthread
+# libxgboost is optional: without it the dmatrix-xgb workload is a stub.
+HAVE_XGBOOST := $(shell pkg-config --exists xgboost 2>/dev/null && echo yes || \
+	{ test -f /usr/include/xgboost/c_api.h && echo yes; })
+ifeq ($(HAVE_XGBOOST),yes)
+CFLAGS  += -DHAVE_XGBOOST
+LDLIBS  += -lxgboost
+$(info contend: libxgboost found, dmatrix-xgb enabled)
+else
+$(info contend: libxgboost not found, dmatrix-xgb disabled)
+endif
 LDFLAGS += $(EXTRA_LDFLAGS)
 
 B := build/$(or $(VARIANT),release)

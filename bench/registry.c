@@ -7,11 +7,15 @@
 
 extern const struct workload_ops workload_blas_dot;
 extern const struct workload_ops workload_causal_forest;
+extern const struct workload_ops workload_dmatrix;
+extern const struct workload_ops workload_dmatrix_xgb;
 extern const struct workload_ops workload_spin;
 
 const struct workload_ops *const workloads[] = {
 	&workload_causal_forest,
 	&workload_blas_dot,
+	&workload_dmatrix,
+	&workload_dmatrix_xgb,
 	&workload_spin,
 	NULL,
 };

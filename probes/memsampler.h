@@ -14,7 +14,7 @@
 #define MEMSAMPLER_DEFAULT_INTERVAL_S 0.020
 #define MEMSAMPLER_MIN_INTERVAL_S 0.001
 #define MEMSAMPLER_MAX_INTERVAL_S 60.0
-#define MEMSAMPLER_DEFAULT_MAX_POINTS 4096
+#define MEMSAMPLER_DEFAULT_MAX_POINTS 512 /* ~40 KB of JSON per repetition */
 
 /* One reading of the tree rooted at a pid (root included). */
 struct memsample {

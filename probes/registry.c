@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "probes/counters.h"
+#include "probes/memsampler.h"
 #include "probes/rusage.h"
 
 const struct probe_ops *const probes_all[] = {
 	&probe_rusage,
+	&probe_memory,
 	&probe_counters,
 	NULL,
 };
