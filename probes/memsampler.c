@@ -16,17 +16,21 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Processes with more threads than this have their non-main threads'
- * children files read only on every FULL_SCAN_EVERY-th sample: reading one
- * file per thread of a 400-thread BLAS process every 20 ms would cost more
- * than the whole 1 % budget, and pools fork from their main thread. */
+/* A child forked by the main thread is seen at once (its children file is
+ * read every sample); the children files of other threads cost one
+ * opendir plus one open per thread, so they are read every
+ * SMALL_SCAN_EVERY-th sample (100 ms at 20 ms) for processes of at most
+ * SMALL_PROC_THREADS threads, every BIG_SCAN_EVERY-th (500 ms) for bigger
+ * ones: a 400-thread BLAS process every 20 ms would cost more than the
+ * whole 1 % budget, and pools fork from their main thread. */
 #define SMALL_PROC_THREADS 8
-#define FULL_SCAN_EVERY 25
+#define SMALL_SCAN_EVERY 5
+#define BIG_SCAN_EVERY 25
 /* PSS walks every page table of every process: read it at most every
  * PSS_MIN_SAMPLES samples, and less often when it is slow, so that it
  * alone stays under PSS_CPU_SHARE of one core. */
-#define PSS_MIN_SAMPLES 10
-#define PSS_CPU_SHARE 0.004
+#define PSS_MIN_SAMPLES 25
+#define PSS_CPU_SHARE 0.002
 
 /* One process of the tree, with its /proc files kept open: procfs files can
  * be re-read with pread(fd, 0), which halves the syscalls per sample. */
@@ -91,7 +95,9 @@ static double thread_cpu_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Read a procfs file from offset 0 into buf (NUL-terminated). */
+/* Read a procfs file from offset 0 into buf (NUL-terminated). procfs
+ * hands over the whole text in one read when it fits, and every further
+ * read regenerates it, so a short read is taken as the end. */
 static ssize_t pread_all(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -101,9 +107,9 @@ static ssize_t pread_all(int fd, char *buf, size_t len)
 			continue;
 		if (k < 0)
 			return -1;
-		if (k == 0)
-			break;
 		n += (size_t)k;
+		if (k == 0 || (size_t)k < len - 1 - (n - (size_t)k))
+			break;
 	}
 	buf[n] = 0;
 	return (ssize_t)n;
@@ -302,7 +308,8 @@ static uint64_t read_pss(pid_t pid, int *ok)
 
 struct walk_opts {
 	long page_size;
-	int full_scan; /* read every thread's children file */
+	int scan_small; /* read the thread children files of small ... */
+	int scan_big;	/* ... and of big processes */
 	int want_pss;
 };
 
@@ -336,8 +343,8 @@ static int walk_tree(struct proc_cache *pc, pid_t root,
 		    pread_all(pe->children_fd, buf, sizeof buf) > 0 &&
 		    queue_children(pc, &qn, buf) < 0)
 			return -1;
-		if ((th > 1 && th <= SMALL_PROC_THREADS) ||
-		    (th > 1 && w->full_scan))
+		if (th > 1 && (th <= SMALL_PROC_THREADS ? w->scan_small :
+							  w->scan_big))
 			if (scan_thread_children(pc, &qn, pid) < 0)
 				return -1;
 	}
@@ -369,7 +376,7 @@ int memsample_once(pid_t root, int want_pss, const char *devshm_path,
 		   struct memsample *out, errbuf *e)
 {
 	struct proc_cache pc;
-	struct walk_opts w = {sysconf(_SC_PAGESIZE), 1, want_pss};
+	struct walk_opts w = {sysconf(_SC_PAGESIZE), 1, 1, want_pss};
 	memset(out, 0, sizeof *out);
 	if (root <= 0)
 		root = getpid();
@@ -442,7 +449,8 @@ static int take_sample(struct memsampler *s, errbuf *e)
 	memset(&m, 0, sizeof m);
 	m.t_s = now_s(s);
 	struct walk_opts w = {s->page_size,
-			      s->nsamples % FULL_SCAN_EVERY == 0,
+			      s->nsamples % SMALL_SCAN_EVERY == 0,
+			      s->nsamples % BIG_SCAN_EVERY == 0,
 			      s->o.pss && m.t_s >= s->next_pss_t};
 	double c0 = w.want_pss ? thread_cpu_now() : 0;
 	if (walk_tree(&s->pc, s->o.root, &w, &m) < 0)
@@ -604,7 +612,7 @@ int memsampler_stop(struct memsampler *s, errbuf *e)
 		struct memsample m;
 		memset(&m, 0, sizeof m);
 		m.t_s = now_s(s);
-		struct walk_opts w = {s->page_size, 1, 0};
+		struct walk_opts w = {s->page_size, 1, 1, 0};
 		if (walk_tree(&s->pc, s->o.root, &w, &m) == 0) {
 			read_system(&s->pc, s->devshm_path, &m);
 			record(s, &m, 1);

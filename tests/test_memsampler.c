@@ -256,6 +256,45 @@ static void test_threads_counted_across_processes(void **state)
 	memsampler_free(s);
 }
 
+struct forker {
+	struct child c;
+	pthread_barrier_t forked, sampled;
+};
+
+static void *fork_from_thread(void *arg)
+{
+	struct forker *f = arg;
+	f->c = spawn_child(three_threads);
+	pthread_barrier_wait(&f->forked);
+	pthread_barrier_wait(&f->sampled); /* stay its parent meanwhile */
+	return NULL;
+}
+
+/* A child forked by a thread other than the main one hangs off that
+ * thread's children file, which the walk reads too. */
+static void test_child_of_other_thread_found(void **state)
+{
+	(void)state;
+	struct memsample before, during;
+	errbuf e;
+	struct forker f;
+	pthread_t t;
+	pthread_barrier_init(&f.forked, NULL, 2);
+	pthread_barrier_init(&f.sampled, NULL, 2);
+	assert_int_equal(memsample_once(0, 0, NULL, &before, &e), 0);
+	assert_int_equal(pthread_create(&t, NULL, fork_from_thread, &f), 0);
+	pthread_barrier_wait(&f.forked);
+	assert_int_equal(memsample_once(0, 0, NULL, &during, &e), 0);
+	pthread_barrier_wait(&f.sampled);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	end_child(&f.c);
+	pthread_barrier_destroy(&f.forked);
+	pthread_barrier_destroy(&f.sampled);
+	assert_int_equal(during.procs, before.procs + 1);
+	/* forker + the child's 4 threads */
+	assert_true(during.threads >= before.threads + 5);
+}
+
 static void test_devshm_file_seen(void **state)
 {
 	(void)state;
@@ -442,6 +481,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_once_reads_self),
 		cmocka_unit_test(test_child_200mib_seen),
 		cmocka_unit_test(test_threads_counted_across_processes),
+		cmocka_unit_test(test_child_of_other_thread_found),
 		cmocka_unit_test(test_devshm_file_seen),
 		cmocka_unit_test(test_devshm_missing_is_unavailable),
 		cmocka_unit_test(test_stops_promptly),
