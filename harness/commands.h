@@ -12,6 +12,9 @@ int cmd_report(int argc, char **argv);
 int cmd_probes(int argc, char **argv);
 int cmd_pools(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_dashboard(int argc, char **argv);
 int cmd_runner(int argc, char **argv);	/* internal: one configuration */
 int cmd_worker(int argc, char **argv);	/* internal: spawned pool worker */
 

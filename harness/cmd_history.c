@@ -1,0 +1,178 @@
+/* cmd_history.c - `contend history add|list`: keep runs in a SQLite history.
+ *
+ * Nightly jobs add every results document (or Google Benchmark JSON) here;
+ * compare --history and the dashboard read it back. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness/commands.h"
+#include "harness/err.h"
+#include "harness/history.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: contend history add [--db FILE] RESULTS.json...\n"
+		"       contend history list [--db FILE] [--json]\n"
+		"\n"
+		"Keep runs in a SQLite history (default %s).\n"
+		"  add   store results documents or Google Benchmark JSON files;\n"
+		"        a document already stored (same content) is not added twice\n"
+		"  list  one line per stored run, oldest first\n"
+		"\n"
+		"  --db FILE   the history database\n"
+		"  --json      list as JSON\n",
+		HISTORY_DEFAULT_PATH);
+}
+
+/* The default lives in results/, which a fresh checkout may not have. */
+static void make_parent(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	mkdir(dirname(tmp), 0755);
+}
+
+static int add_one(history *h, const char *file)
+{
+	json_t *doc;
+	const char *source;
+	errbuf e;
+	int64_t id;
+	int dup;
+	if (history_load_file(file, &doc, &source, &e) ||
+	    history_add(h, doc, source, file, &id, &dup, &e)) {
+		if (doc)
+			json_decref(doc);
+		fprintf(stderr, "contend history: %s\n", e.msg);
+		return -1;
+	}
+	size_t n = json_array_size(json_object_get(doc, "configs"));
+	if (dup)
+		printf("%s: already in the history as run %lld (same content); "
+		       "not added again\n", file, (long long)id);
+	else
+		printf("%s: added as run %lld (%zu configuration%s, %s)\n", file,
+		       (long long)id, n, n == 1 ? "" : "s",
+		       strcmp(source, "gbench") ? "contend results"
+						: "Google Benchmark JSON");
+	json_decref(doc);
+	return 0;
+}
+
+static int do_add(const char *db, int nfiles, char **files)
+{
+	if (nfiles == 0) {
+		fprintf(stderr, "contend history add: name one or more results "
+			"files\n");
+		return EXIT_USAGE;
+	}
+	history *h;
+	errbuf e;
+	make_parent(db);
+	if (history_open(db, 1, &h, &e)) {
+		fprintf(stderr, "contend history: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	int failed = 0;
+	for (int i = 0; i < nfiles; i++)
+		failed += add_one(h, files[i]) != 0;
+	history_close(h);
+	return failed ? EXIT_USAGE : EXIT_OK;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s && *s ? s : "-";
+}
+
+static void print_runs(json_t *runs)
+{
+	json_t *r;
+	size_t i;
+	printf("%5s  %-20s  %-12s  %-10s  %-9s  %7s  %-10s  %s\n", "run",
+	       "time (UTC)", "host", "git", "builds", "configs", "status",
+	       "workloads");
+	json_array_foreach(runs, i, r)
+		printf("%5lld  %-20.20s  %-12.12s  %-10.10s  %-9.9s  %7lld  "
+		       "%-10.10s  %s\n",
+		       (long long)json_integer_value(json_object_get(r, "run_id")),
+		       str(r, "utc_time"), str(r, "host"), str(r, "git_rev"),
+		       str(r, "builds"),
+		       (long long)json_integer_value(json_object_get(r, "configs")),
+		       str(r, "status"), str(r, "workloads"));
+	if (!json_array_size(runs))
+		printf("(no runs yet)\n");
+}
+
+static int do_list(const char *db, int as_json)
+{
+	history *h;
+	errbuf e;
+	json_t *runs;
+	if (history_open(db, 0, &h, &e) || history_list(h, &runs, &e)) {
+		history_close(h);
+		fprintf(stderr, "contend history: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	history_close(h);
+	if (as_json) {
+		json_dumpf(runs, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		print_runs(runs);
+	}
+	json_decref(runs);
+	return EXIT_OK;
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *verb = argv[1], *db = HISTORY_DEFAULT_PATH;
+	char **args = argv + 1; /* getopt sees the verb as its argv[0] */
+	int nargs = argc - 1, as_json = 0, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(nargs, args, "h", opts, NULL)) != -1) {
+		if (c == 'd') {
+			db = optarg;
+		} else if (c == 'j') {
+			as_json = 1;
+		} else if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "contend history: bad option '%s' (see "
+				"'contend history --help')\n", args[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	int rest = nargs - optind;
+	if (!strcmp(verb, "add"))
+		return do_add(db, rest, args + optind);
+	if (!strcmp(verb, "list")) {
+		if (rest == 0)
+			return do_list(db, as_json);
+		fprintf(stderr, "contend history list: takes no files\n");
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "contend history: unknown subcommand '%s' (use add or "
+		"list)\n", verb);
+	return EXIT_USAGE;
+}

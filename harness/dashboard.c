@@ -1,0 +1,526 @@
+/* dashboard.c - the static HTML dashboard (see dashboard.h).
+ *
+ * One index.html with a section per workload, written atomically; plots
+ * live in one directory per workload. A missing gnuplot costs the images,
+ * never the tables: the page says why they are missing. */
+#include "harness/dashboard.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/history.h"
+#include "harness/mannwhitney.h"
+#include "harness/plots.h"
+#include "harness/usl.h"
+
+#define TREND_TABLE_RUNS 10
+
+struct page {
+	FILE *f;
+	const struct dashboard_opts *o;
+	struct dashboard_summary *s;
+	history *h;
+	errbuf *e;
+};
+
+void html_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* Write escaped printf-formatted text. */
+static void esc(FILE *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void esc(FILE *f, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	html_escape(f, buf);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* A configuration id without its workload: "release/thread/w2". */
+static const char *short_id(const char *id, const char *w)
+{
+	size_t n = strlen(w);
+	return strncmp(id, w, n) || id[n] != '/' ? id : id + n + 1;
+}
+
+static void cell_num(FILE *f, json_t *v, const char *suffix)
+{
+	if (json_is_number(v))
+		fprintf(f, "<td class=\"num\">%.4g%s</td>", json_number_value(v),
+			suffix);
+	else
+		fputs("<td class=\"na\">n/a</td>", f);
+}
+
+/* ---- page frame ---- */
+
+static const char *const style =
+	"body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}"
+	"table{border-collapse:collapse;margin:.5em 0 1em}"
+	"th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
+	"th{background:#f0f0f0}td.num{text-align:right}td.na{color:#999}"
+	"tr.slower td,td.regression{background:#fde2e2}"
+	"td.regression{font-weight:bold;color:#a00}"
+	"tr.failed td{background:#fff3cd}"
+	"img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
+	"figure{margin:1em 0}.note{color:#555}.warn{color:#a00}"
+	"section{border-top:2px solid #444;margin-top:2em}";
+
+static void page_head(struct page *p, size_t nworkloads, size_t nruns)
+{
+	char now[32];
+	time_t t = time(NULL);
+	strftime(now, sizeof now, "%Y-%m-%d %H:%M UTC", gmtime(&t));
+	fprintf(p->f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+		"<meta charset=\"utf-8\">\n"
+		"<meta http-equiv=\"Content-Security-Policy\" content=\""
+		"script-src 'none'; connect-src 'none'; object-src 'none'\">\n"
+		"<title>contend dashboard</title>\n<style>%s</style>\n"
+		"</head>\n<body>\n<h1>contend dashboard</h1>\n<p class=\"note\">",
+		style);
+	esc(p->f, "Built %s from %s: %zu run%s, %zu workload%s. A regression "
+	    "is a median wall time more than %.0f %% above the previous run's "
+	    "with Mann-Whitney p < %g.", now, p->o->history, nruns,
+	    nruns == 1 ? "" : "s", nworkloads, nworkloads == 1 ? "" : "s",
+	    100 * p->o->threshold, p->o->alpha);
+	fputs("</p>\n", p->f);
+}
+
+static void page_nav(struct page *p, json_t *workloads)
+{
+	json_t *w;
+	size_t i;
+	fputs("<nav><ul>\n", p->f);
+	json_array_foreach(workloads, i, w) {
+		char slug[80];
+		plots_slug(json_string_value(w), slug, sizeof slug);
+		fprintf(p->f, "<li><a href=\"#w-%s\">", slug);
+		html_escape(p->f, json_string_value(w));
+		fputs("</a></li>\n", p->f);
+	}
+	fputs("</ul></nav>\n", p->f);
+}
+
+/* ---- latest run ---- */
+
+static void run_context(struct page *p, json_t *doc, int64_t run_id)
+{
+	json_t *c = json_object_get(doc, "context");
+	const char *t = str(c, "utc_time"), *cpu = str(c, "cpu_model");
+	const char *git = str(c, "git_rev"), *st = str(doc, "status");
+	fputs("<p class=\"note\">", p->f);
+	const char *host = str(c, "host");
+	esc(p->f, "Latest run: %lld, %s on host %s", (long long)run_id,
+	    t[0] ? t : "time unknown", host[0] ? host : "?");
+	if (cpu[0])
+		esc(p->f, " (%s)", cpu);
+	esc(p->f, ", git %s, %s.", git[0] ? git : "unknown",
+	    st[0] ? st : "status unknown");
+	if (str(c, "command")[0]) {
+		fputs(" Command: <code>", p->f);
+		html_escape(p->f, str(c, "command"));
+		fputs("</code>", p->f);
+	}
+	fputs("</p>\n", p->f);
+}
+
+static void scaling_row(struct page *p, json_t *c, const char *w)
+{
+	const char *st = str(c, "status");
+	json_t *slower = json_object_get(c, "slower");
+	const char *cls = strcmp(st, "ok") ? " class=\"failed\""
+			  : json_is_object(slower) ? " class=\"slower\"" : "";
+	fprintf(p->f, "<tr%s><td>", cls);
+	html_escape(p->f, short_id(str(c, "id"), w));
+	fprintf(p->f, "</td><td class=\"num\">%lld</td>",
+		(long long)json_integer_value(json_object_get(c, "workers")));
+	cell_num(p->f, json_object_get(c, "median_wall_s"), "");
+	if (json_is_number(json_object_get(c, "ci_low_s")))
+		fprintf(p->f, "<td class=\"num\">%.4g &ndash; %.4g</td>",
+			json_number_value(json_object_get(c, "ci_low_s")),
+			json_number_value(json_object_get(c, "ci_high_s")));
+	else
+		fputs("<td class=\"na\">n/a</td>", p->f);
+	cell_num(p->f, json_object_get(c, "speedup"), "x");
+	cell_num(p->f, json_object_get(c, "efficiency"), "");
+	fputs("<td>", p->f);
+	html_escape(p->f, st);
+	if (str(c, "detail")[0])
+		esc(p->f, ": %s", str(c, "detail"));
+	if (json_is_object(slower))
+		esc(p->f, "; %.2fx slower than %s",
+		    json_number_value(json_object_get(slower, "ratio")),
+		    str(slower, "than"));
+	fputs("</td></tr>\n", p->f);
+}
+
+static void scaling_table(struct page *p, json_t *configs, const char *w)
+{
+	json_t *c;
+	size_t i;
+	fputs("<h3>Scaling in the latest run</h3>\n<table class=\"scaling\">"
+	      "<thead><tr><th>configuration</th><th>workers</th>"
+	      "<th>median wall (s)</th><th>confidence interval (s)</th>"
+	      "<th>speedup</th><th>efficiency</th><th>status</th></tr></thead>"
+	      "\n<tbody>\n", p->f);
+	json_array_foreach(configs, i, c)
+		scaling_row(p, c, w);
+	fputs("</tbody></table>\n", p->f);
+}
+
+static void fits_list(struct page *p, json_t *doc)
+{
+	json_t *fits = usl_fit_document(doc), *f;
+	size_t i;
+	if (json_array_size(fits))
+		fputs("<ul class=\"fits\">\n", p->f);
+	json_array_foreach(fits, i, f) {
+		fputs("<li><b>", p->f);
+		html_escape(p->f, str(f, "series"));
+		fputs("</b>: ", p->f);
+		html_escape(p->f, str(f, "summary"));
+		fputs("</li>\n", p->f);
+	}
+	if (json_array_size(fits))
+		fputs("</ul>\n", p->f);
+	json_decref(fits);
+}
+
+/* ---- plots ---- */
+
+static void note_plot_error(struct page *p, const char *msg)
+{
+	if (p->s->plots_ok) {
+		p->s->plots_ok = 0;
+		snprintf(p->s->plots_error, sizeof p->s->plots_error, "%s", msg);
+	}
+	fputs("<p class=\"warn\">Plots unavailable: ", p->f);
+	html_escape(p->f, msg);
+	fputs("</p>\n", p->f);
+}
+
+/* <img> for every PNG, linking its SVG; paths relative to index.html. */
+static void images(struct page *p, const char *slug, char **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *base = strrchr(files[i], '/');
+		base = base ? base + 1 : files[i];
+		size_t len = strlen(base);
+		if (len < 5 || strcmp(base + len - 4, ".png"))
+			continue;
+		fprintf(p->f, "<figure><a href=\"%s/%.*s.svg\"><img src=\"%s/",
+			slug, (int)(len - 4), base, slug);
+		html_escape(p->f, base);
+		fprintf(p->f, "\" alt=\"%.*s\"></a></figure>\n", (int)(len - 4),
+			base);
+	}
+}
+
+static void latest_plots(struct page *p, json_t *doc, const char *slug)
+{
+	char dir[4200], **files = NULL;
+	size_t n = 0;
+	errbuf e;
+	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
+	fputs("<h3>Plots of the latest run</h3>\n", p->f);
+	if (plots_render(doc, dir, &files, &n, &e))
+		note_plot_error(p, e.msg);
+	else
+		images(p, slug, files, n);
+	plots_free(files, n);
+}
+
+/* ---- trend ---- */
+
+static size_t walls_of(json_t *pt, double *w, size_t cap)
+{
+	json_t *a = json_object_get(pt, "walls");
+	size_t n = 0;
+	for (; n < json_array_size(a) && n < cap; n++)
+		w[n] = json_number_value(json_array_get(a, n));
+	return n;
+}
+
+/* Judge pt against the point before it; 1 when it regressed. */
+static int judge_point(json_t *prev, json_t *pt,
+		       const struct dashboard_opts *o)
+{
+	static double wa[4096], wb[4096];
+	size_t na = walls_of(prev, wa, 4096), nb = walls_of(pt, wb, 4096);
+	struct change_verdict v;
+	errbuf e;
+	if (!na || !nb ||
+	    mw_judge(wa, na, wb, nb, o->threshold, o->alpha, &v, &e))
+		return 0;
+	json_object_set_new(pt, "change", json_real(v.change));
+	if (v.tested)
+		json_object_set_new(pt, "p", json_real(v.mw.p));
+	if (v.kind != CHANGE_SLOWER)
+		return 0;
+	json_object_set_new(pt, "regression", json_true());
+	return 1;
+}
+
+/* Mark every regression in the trend; returns how many are at the
+ * newest run. */
+static size_t mark_regressions(json_t *trend, const struct dashboard_opts *o)
+{
+	json_t *c, *runs = json_object_get(trend, "runs");
+	json_t *newest = json_object_get(
+		json_array_get(runs, json_array_size(runs) - 1), "run_id");
+	size_t i, latest = 0;
+	json_array_foreach(json_object_get(trend, "configs"), i, c) {
+		json_t *pts = json_object_get(c, "points");
+		for (size_t k = 1; k < json_array_size(pts); k++) {
+			json_t *pt = json_array_get(pts, k);
+			if (judge_point(json_array_get(pts, k - 1), pt, o))
+				latest += json_equal(json_object_get(pt, "run_id"),
+						     newest);
+		}
+	}
+	return latest;
+}
+
+static json_t *point_of_run(json_t *c, json_t *run_id)
+{
+	json_t *pt;
+	size_t i;
+	json_array_foreach(json_object_get(c, "points"), i, pt)
+		if (json_equal(json_object_get(pt, "run_id"), run_id))
+			return pt;
+	return NULL;
+}
+
+static void trend_cell(FILE *f, json_t *pt)
+{
+	json_t *m = json_object_get(pt, "median_wall_s");
+	if (!pt || !json_is_number(m)) {
+		fputs("<td class=\"na\">", f);
+		if (pt)
+			html_escape(f, str(pt, "status"));
+		else
+			fputs("&ndash;", f);
+		fputs("</td>", f);
+		return;
+	}
+	int reg = json_is_true(json_object_get(pt, "regression"));
+	fprintf(f, "<td class=\"num%s\">%.4g", reg ? " regression" : "",
+		json_number_value(m));
+	json_t *ch = json_object_get(pt, "change");
+	if (json_is_number(ch))
+		fprintf(f, " (%+.1f %%)", 100 * json_number_value(ch));
+	if (reg)
+		fprintf(f, " REGRESSION, p=%.2g",
+			json_number_value(json_object_get(pt, "p")));
+	fputs("</td>", f);
+}
+
+static void trend_head(struct page *p, json_t *r)
+{
+	const char *git = str(r, "git_rev");
+	fputs("<th>", p->f);
+	esc(p->f, "run %lld",
+	    (long long)json_integer_value(json_object_get(r, "run_id")));
+	fputs("<br>", p->f);
+	esc(p->f, "%.10s", str(r, "utc_time"));
+	fputs("<br>", p->f);
+	esc(p->f, "git %s", git[0] ? git : "?");
+	fputs("</th>", p->f);
+}
+
+/* Configurations down, the last TREND_TABLE_RUNS runs across. */
+static void trend_table(struct page *p, json_t *trend, const char *w)
+{
+	json_t *runs = json_object_get(trend, "runs"), *c;
+	size_t nr = json_array_size(runs), i;
+	size_t first = nr > TREND_TABLE_RUNS ? nr - TREND_TABLE_RUNS : 0;
+	fputs("<table class=\"trend\"><thead><tr><th>configuration</th>", p->f);
+	for (i = first; i < nr; i++)
+		trend_head(p, json_array_get(runs, i));
+	fputs("</tr></thead>\n<tbody>\n", p->f);
+	json_array_foreach(json_object_get(trend, "configs"), i, c) {
+		fputs("<tr><td>", p->f);
+		html_escape(p->f, short_id(str(c, "id"), w));
+		fputs("</td>", p->f);
+		for (size_t k = first; k < nr; k++) {
+			json_t *id = json_object_get(json_array_get(runs, k), "run_id");
+			trend_cell(p->f, point_of_run(c, id));
+		}
+		fputs("</tr>\n", p->f);
+	}
+	fputs("</tbody></table>\n", p->f);
+}
+
+static int trend_section(struct page *p, const char *w, const char *slug)
+{
+	json_t *trend;
+	char dir[4200], **files = NULL;
+	size_t n = 0;
+	errbuf e;
+	if (history_trend(p->h, w, p->o->runs, &trend, p->e))
+		return -1;
+	size_t latest = mark_regressions(trend, p->o);
+	p->s->regressions += latest;
+	fputs("<h3>Trend over recent runs</h3>\n", p->f);
+	esc(p->f, "%zu regression%s in the latest run.", latest,
+	    latest == 1 ? "" : "s");
+	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
+	if (plots_render_trend(trend, dir, &files, &n, &e))
+		note_plot_error(p, e.msg);
+	else
+		images(p, slug, files, n);
+	plots_free(files, n);
+	trend_table(p, trend, w);
+	json_decref(trend);
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static json_t *workload_doc(json_t *doc, const char *w)
+{
+	json_t *out = json_pack("{s:O, s:O, s:O, s:[]}", "schema",
+				json_object_get(doc, "schema"), "status",
+				json_object_get(doc, "status"), "context",
+				json_object_get(doc, "context"), "configs");
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (!strcmp(str(c, "workload"), w))
+			json_array_append(json_object_get(out, "configs"), c);
+	return out;
+}
+
+static int workload_section(struct page *p, const char *w)
+{
+	int64_t run_id;
+	json_t *doc;
+	char slug[80];
+	plots_slug(w, slug, sizeof slug);
+	if (history_latest_run(p->h, w, &run_id, p->e) ||
+	    history_get_run(p->h, run_id, &doc, p->e))
+		return -1;
+	json_t *wd = workload_doc(doc, w);
+	fprintf(p->f, "<section id=\"w-%s\">\n<h2>", slug);
+	html_escape(p->f, w);
+	fputs("</h2>\n", p->f);
+	run_context(p, doc, run_id);
+	scaling_table(p, json_object_get(wd, "configs"), w);
+	fits_list(p, wd);
+	latest_plots(p, wd, slug);
+	int rc = trend_section(p, w, slug);
+	fputs("</section>\n", p->f);
+	json_decref(wd);
+	json_decref(doc);
+	return rc;
+}
+
+static int write_atomic(const char *path, const char *text, size_t len,
+			errbuf *e)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return errf(e, "cannot write '%s': %s", tmp, strerror(errno));
+	size_t k = fwrite(text, 1, len, f);
+	if (fclose(f) || k != len || rename(tmp, path)) {
+		int err = errno;
+		unlink(tmp);
+		return errf(e, "cannot write '%s': %s", path, strerror(err));
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *dir, errbuf *e)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", dir);
+	for (char *q = tmp + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = 0;
+		mkdir(tmp, 0755);
+		*q = '/';
+	}
+	struct stat st;
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return errf(e, "cannot create '%s': %s", dir, strerror(errno));
+	if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
+		return errf(e, "cannot create '%s': not a directory", dir);
+	return 0;
+}
+
+static int build_page(struct page *p)
+{
+	json_t *workloads, *runs, *w;
+	size_t i;
+	if (history_workloads(p->h, &workloads, p->e))
+		return -1;
+	if (history_list(p->h, &runs, p->e)) {
+		json_decref(workloads);
+		return -1;
+	}
+	p->s->workloads = json_array_size(workloads);
+	p->s->runs = json_array_size(runs);
+	page_head(p, p->s->workloads, p->s->runs);
+	page_nav(p, workloads);
+	int rc = 0;
+	json_array_foreach(workloads, i, w)
+		if (!rc)
+			rc = workload_section(p, json_string_value(w));
+	if (!json_array_size(workloads))
+		fputs("<p>The history holds no runs yet.</p>\n", p->f);
+	fputs("</body>\n</html>\n", p->f);
+	json_decref(workloads);
+	json_decref(runs);
+	return rc;
+}
+
+int dashboard_build(const struct dashboard_opts *o,
+		    struct dashboard_summary *s, errbuf *e)
+{
+	memset(s, 0, sizeof *s);
+	s->plots_ok = 1;
+	struct page p = {.o = o, .s = s, .e = e};
+	if (mkdir_p(o->outdir, e) || history_open(o->history, 0, &p.h, e))
+		return -1;
+	char *text = NULL;
+	size_t len = 0;
+	p.f = open_memstream(&text, &len);
+	int rc = p.f ? build_page(&p) : errf(e, "out of memory");
+	if (p.f)
+		fclose(p.f);
+	history_close(p.h);
+	snprintf(s->index, sizeof s->index, "%s/index.html", o->outdir);
+	if (!rc)
+		rc = write_atomic(s->index, text, len, e);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,69 @@
+/* history.h - every run kept in one database, for trends and comparisons.
+ *
+ * Results documents (and Google Benchmark JSON) go into SQLite tables of
+ * runs, configurations and repetitions. The handle is opaque and the calls
+ * few, so another backend (a PostgreSQL server for a fleet) can replace it. */
+#ifndef CONTEND_HISTORY_H
+#define CONTEND_HISTORY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "harness/err.h"
+
+#define HISTORY_DEFAULT_PATH "results/history.db"
+#define HISTORY_SCHEMA_VERSION 1
+
+typedef struct history history;
+
+/* create: make the file and tables when missing (for adding). Without it a
+ * missing or empty database is an error. A file that is not SQLite, a
+ * SQLite file of something else, a corrupt one or one from a newer
+ * contend is refused with a one-line reason; it is never modified. */
+int history_open(const char *path, int create, history **out, errbuf *e);
+void history_close(history *h);
+
+/* Read a file as a results document: a contend results document as is, or
+ * Google Benchmark JSON mapped onto one. *source is "contend" or "gbench". */
+int history_load_file(const char *path, json_t **doc, const char **source,
+		      errbuf *e);
+
+/* Google Benchmark JSON (as Google Benchmark writes it) as a contend
+ * results document: one configuration per run_name, workers = threads. */
+json_t *history_from_gbench(json_t *gb, errbuf *e);
+
+/* Store doc in one transaction. A document whose content is already stored
+ * is not stored again: *duplicate = 1 and *run_id names the stored run. */
+int history_add(history *h, json_t *doc, const char *source,
+		const char *file, int64_t *run_id, int *duplicate, errbuf *e);
+
+/* Runs, oldest first: [{run_id, utc_time, host, cpu_model, git_rev,
+ * builds, workloads, configs, status, source, file}]. */
+int history_list(history *h, json_t **runs, errbuf *e);
+
+/* The stored document of a run. */
+int history_get_run(history *h, int64_t run_id, json_t **doc, errbuf *e);
+
+/* The newest run, and the run `back` steps before it that shares at least
+ * one configuration id with it (back = 1: the previous comparable run). */
+int history_pick_pair(history *h, int back, int64_t *base, int64_t *newest,
+		      errbuf *e);
+
+/* Workload names, sorted. */
+int history_workloads(history *h, json_t **names, errbuf *e);
+
+/* The newest run that measured workload. */
+int history_latest_run(history *h, const char *workload, int64_t *run_id,
+		       errbuf *e);
+
+/* The last max_runs runs of a workload: {workload, runs: [{run_id,
+ * utc_time, git_rev, host}], configs: [{id, series, workers, points:
+ * [{run_id, utc_time, median_wall_s, ci_low_s, ci_high_s, status,
+ * walls: [ok repetition wall times]}]}]}, oldest point first. */
+int history_trend(history *h, const char *workload, int max_runs,
+		  json_t **trend, errbuf *e);
+
+/* SHA-256 of data as 64 hex digits (dedup key; exposed for tests). */
+void history_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,47 @@
+/* usl.h - Universal Scalability Law fits of measured scaling series.
+ *
+ * X(N) = N / (1 + sigma (N-1) + kappa N (N-1)) explains a speedup curve with
+ * two numbers (contention, coherency) and predicts where adding workers
+ * stops helping; reports, compare and the dashboard all read these fits. */
+#ifndef CONTEND_USL_H
+#define CONTEND_USL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "harness/err.h"
+
+#define USL_MIN_POINTS 3
+
+struct usl_fit {
+	double sigma;	  /* contention: serialised fraction, >= 0 */
+	double kappa;	  /* coherency: crosstalk cost per worker pair, >= 0 */
+	double r2;	  /* coefficient of determination on X(N); NaN if undefined */
+	double peak_n;	  /* sqrt((1-sigma)/kappa); INFINITY when kappa == 0 */
+	double peak_x;	  /* X(peak_n); 1/sigma (or INFINITY) when no peak */
+	size_t npoints;
+};
+
+/* Relative throughput X at n workers under the model. */
+double usl_predict(double sigma, double kappa, double n);
+
+/* Least-squares fit of x[i] = X(n[i]) with sigma, kappa >= 0. Needs
+ * USL_MIN_POINTS points with distinct n >= 1 and finite x > 0. */
+int usl_fit(const double *n, const double *x, size_t count,
+	    struct usl_fit *out, errbuf *e);
+
+/* One plain sentence on what the fit means; max_n is the largest measured
+ * worker count (to say whether the peak lies inside the measured range). */
+void usl_describe(const struct usl_fit *f, double max_n, char *buf,
+		  size_t len);
+
+/* The series a configuration belongs to: every dimension except workers,
+ * e.g. "causal-forest/release/process start=fork". Returns 0, or -1 when
+ * workload/build/pool are missing. */
+int usl_series_key(json_t *config, char *buf, size_t len);
+
+/* Fits for every series of a results document: an array with one object
+ * per series (fitted or not, with the reason). The caller owns it. */
+json_t *usl_fit_document(json_t *doc);
+
+#endif

@@ -1,0 +1,501 @@
+/* test_history.c - the SQLite history: adding, deduplicating, concurrency,
+ * Google Benchmark import, and refusing foreign or damaged files.
+ * Bad databases must give one clear line and stay byte-for-byte unchanged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "harness/history.h"
+#include "tests/testutil.h"
+
+struct fx {
+	char *dir;
+	char db[512];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	f->dir = tu_tempdir();
+	snprintf(f->db, sizeof f->db, "%s/history.db", f->dir);
+	*state = f;
+	return f->dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	tu_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A results document: configs w1, w2 of one thread series, median `base`
+ * at 1 worker; `tag` makes otherwise equal documents differ. */
+static json_t *doc_make(const char *utc, const char *git, double base,
+			const char *workload)
+{
+	json_t *cs = json_array();
+	for (int w = 1; w <= 2; w++) {
+		char id[128];
+		snprintf(id, sizeof id, "%s/release/thread/w%d", workload, w);
+		double m = base / w;
+		json_array_append_new(cs, json_pack(
+			"{s:s, s:s, s:s, s:s, s:i, s:[{s:f, s:f, s:s}, {s:f, s:f, s:s}],"
+			" s:f, s:s}", "id", id, "workload", workload, "build",
+			"release", "pool", "thread", "workers", w, "reps",
+			"wall_s", m * 0.99, "cpu_s", m, "status", "ok", "wall_s",
+			m * 1.01, "cpu_s", m, "status", "ok", "median_wall_s", m,
+			"status", "ok"));
+	}
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "schema",
+			 "contend-results/1", "status", "complete", "context",
+			 "host", "ci", "cpu_model", "Test CPU", "git_rev", git,
+			 "utc_time", utc, "configs", cs);
+}
+
+static void write_doc(json_t *doc, const char *path, size_t flags)
+{
+	assert_int_equal(json_dump_file(doc, path, flags), 0);
+}
+
+static int64_t add(const char *db, json_t *doc, int *dup)
+{
+	history *h;
+	errbuf e;
+	int64_t id = -1;
+	assert_int_equal(history_open(db, 1, &h, &e), 0);
+	assert_int_equal(history_add(h, doc, "contend", "x.json", &id, dup, &e), 0);
+	history_close(h);
+	return id;
+}
+
+static size_t count_runs(const char *db)
+{
+	history *h;
+	errbuf e;
+	json_t *runs;
+	assert_int_equal(history_open(db, 0, &h, &e), 0);
+	assert_int_equal(history_list(h, &runs, &e), 0);
+	size_t n = json_array_size(runs);
+	json_decref(runs);
+	history_close(h);
+	return n;
+}
+
+static void test_sha256_vectors(void **state)
+{
+	(void)state;
+	char out[65];
+	history_sha256_hex("abc", 3, out);
+	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+	history_sha256_hex("", 0, out);
+	assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb924"
+				 "27ae41e4649b934ca495991b7852b855");
+	const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	history_sha256_hex(m, strlen(m), out);
+	assert_string_equal(out, "248d6a61d20638b8e5c026930c3e6039"
+				 "a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void test_add_list_dedup(void **state)
+{
+	struct fx *f = *state;
+	json_t *d = doc_make("2024-01-01T00:00:00Z", "abc123", 1.0, "cf");
+	int dup;
+	int64_t id = add(f->db, d, &dup);
+	assert_false(dup);
+	assert_true(id > 0);
+	/* the same content again, even re-read from a file with another
+	 * layout and key order, is found, not stored twice */
+	char path[600];
+	snprintf(path, sizeof path, "%s/same.json", f->dir);
+	write_doc(d, path, JSON_INDENT(3) | JSON_SORT_KEYS);
+	json_t *again;
+	const char *src;
+	errbuf e;
+	assert_int_equal(history_load_file(path, &again, &src, &e), 0);
+	assert_string_equal(src, "contend");
+	assert_int_equal(add(f->db, again, &dup), id);
+	assert_true(dup);
+	assert_int_equal(count_runs(f->db), 1);
+
+	history *h;
+	json_t *runs, *back;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_list(h, &runs, &e), 0);
+	json_t *r = json_array_get(runs, 0);
+	assert_string_equal(json_string_value(json_object_get(r, "host")), "ci");
+	assert_string_equal(json_string_value(json_object_get(r, "git_rev")), "abc123");
+	assert_string_equal(json_string_value(json_object_get(r, "builds")), "release");
+	assert_string_equal(json_string_value(json_object_get(r, "cpu_model")), "Test CPU");
+	assert_int_equal(json_integer_value(json_object_get(r, "configs")), 2);
+	assert_int_equal(history_get_run(h, id, &back, &e), 0);
+	assert_true(json_equal(back, d));
+	assert_int_equal(history_get_run(h, id + 100, &back, &e), -1);
+	history_close(h);
+	json_decref(runs);
+	json_decref(again);
+	json_decref(d);
+}
+
+static void test_trend_and_pair(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	/* added out of time order: the history orders by the run's time */
+	json_t *d2 = doc_make("2024-01-02T00:00:00Z", "r2", 1.2, "cf");
+	json_t *d1 = doc_make("2024-01-01T00:00:00Z", "r1", 1.0, "cf");
+	json_t *d3 = doc_make("2024-01-03T00:00:00Z", "r3", 5.0, "other");
+	json_t *d4 = doc_make("2024-01-04T00:00:00Z", "r4", 1.5, "cf");
+	int64_t i2 = add(f->db, d2, &dup), i1 = add(f->db, d1, &dup);
+	add(f->db, d3, &dup);
+	int64_t i4 = add(f->db, d4, &dup);
+	history *h;
+	errbuf e;
+	json_t *t, *names;
+	int64_t base, newest;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	/* "other" shares no configuration with the newest run: skipped */
+	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(newest, i4);
+	assert_int_equal(base, i2);
+	assert_int_equal(history_pick_pair(h, 2, &base, &newest, &e), 0);
+	assert_int_equal(base, i1);
+	assert_int_equal(history_pick_pair(h, 3, &base, &newest, &e), -1);
+	assert_int_equal(history_workloads(h, &names, &e), 0);
+	assert_int_equal(json_array_size(names), 2);
+	assert_string_equal(json_string_value(json_array_get(names, 0)), "cf");
+	assert_int_equal(history_latest_run(h, "other", &base, &e), 0);
+	assert_int_equal(history_latest_run(h, "nope", &base, &e), -1);
+	assert_int_equal(history_trend(h, "cf", 2, &t, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "runs")), 2);
+	json_t *c = json_array_get(json_object_get(t, "configs"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "id")),
+			    "cf/release/thread/w1");
+	json_t *pts = json_object_get(c, "points");
+	assert_int_equal(json_array_size(pts), 2);
+	json_t *p0 = json_array_get(pts, 0), *p1 = json_array_get(pts, 1);
+	assert_true(fabs(json_real_value(json_object_get(p0, "median_wall_s")) - 1.2) < 1e-12);
+	assert_true(fabs(json_real_value(json_object_get(p1, "median_wall_s")) - 1.5) < 1e-12);
+	assert_int_equal(json_array_size(json_object_get(p1, "walls")), 2);
+	assert_true(fabs(json_real_value(json_array_get(json_object_get(p1, "walls"), 0)) -
+			 1.5 * 0.99) < 1e-12);
+	history_close(h);
+	json_decref(t);
+	json_decref(names);
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+	json_decref(d4);
+}
+
+/* Two processes adding at once, into a database neither has created yet:
+ * every document lands exactly once. */
+static void test_concurrent_adds(void **state)
+{
+	struct fx *f = *state;
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		assert_true(kids[k] >= 0);
+		if (kids[k] == 0) {
+			int bad = 0;
+			for (int i = 0; i < 15; i++) {
+				char utc[64];
+				snprintf(utc, sizeof utc, "2024-02-%02dT00:00:%02dZ",
+					 k + 1, i);
+				json_t *d = doc_make(utc, "c", 1 + i, "cf");
+				history *h;
+				errbuf e;
+				int64_t id;
+				int dup;
+				if (history_open(f->db, 1, &h, &e) ||
+				    history_add(h, d, "contend", NULL, &id, &dup, &e) || dup)
+					bad++;
+				history_close(h);
+				json_decref(d);
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		waitpid(kids[k], &st, 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(count_runs(f->db), 30);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	*len = (size_t)ftell(fp);
+	rewind(fp);
+	char *b = malloc(*len + 1);
+	*len = fread(b, 1, *len, fp);
+	fclose(fp);
+	return b;
+}
+
+/* history_open must fail with a message containing want, via the library
+ * and via `contend history list/add` (exit 2, one line), and leave the file
+ * exactly as it was. */
+static void expect_refused(const char *db, const char *want)
+{
+	size_t l0, l1;
+	char *before = slurp(db, &l0);
+	history *h;
+	errbuf e;
+	assert_int_equal(history_open(db, 1, &h, &e), -1);
+	assert_null(h);
+	assert_non_null(strstr(e.msg, want));
+	assert_null(strchr(e.msg, '\n'));
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "list", "--db", db, NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, want));
+	assert_int_equal(strchr(r->out, '\n') - r->out + 1, (long)strlen(r->out));
+	char file[] = "/dev/null";
+	tu_contend(r, "history", "add", "--db", db, file, NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, want));
+	char *after = slurp(db, &l1);
+	assert_int_equal(l0, l1);
+	assert_memory_equal(before, after, l0);
+	free(before);
+	free(after);
+	free(r);
+}
+
+static void test_foreign_sqlite(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE customers(name TEXT);"
+				      "INSERT INTO customers VALUES('ann');",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	expect_refused(f->db, "SQLite database of something else");
+}
+
+static void test_not_sqlite(void **state)
+{
+	struct fx *f = *state;
+	FILE *fp = fopen(f->db, "w");
+	fputs("this is a text file, not a database\n", fp);
+	fclose(fp);
+	expect_refused(f->db, "not a SQLite database");
+}
+
+static void test_corrupt(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	for (int i = 0; i < 40; i++) {
+		char utc[64];
+		snprintf(utc, sizeof utc, "2024-03-01T00:%02d:00Z", i);
+		json_t *d = doc_make(utc, "c", 1 + i, "cf");
+		add(f->db, d, &dup);
+		json_decref(d);
+	}
+	/* scribble over the b-tree pages after the schema page */
+	size_t len;
+	char *b = slurp(f->db, &len);
+	assert_true(len > 16384);
+	for (size_t i = 4096; i < len - 4096; i += 7)
+		b[i] = (char)(i * 31);
+	FILE *fp = fopen(f->db, "wb");
+	fwrite(b, 1, len, fp);
+	fclose(fp);
+	free(b);
+	expect_refused(f->db, "damaged");
+}
+
+static void test_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	json_t *d = doc_make("2024-01-01T00:00:00Z", "x", 1, "cf");
+	add(f->db, d, &dup);
+	json_decref(d);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE contend_schema SET version=99",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	expect_refused(f->db, "newer");
+}
+
+static void test_missing_and_empty(void **state)
+{
+	struct fx *f = *state;
+	history *h;
+	errbuf e;
+	assert_int_equal(history_open(f->db, 0, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "no history"));
+	FILE *fp = fopen(f->db, "w");
+	fclose(fp);
+	assert_int_equal(history_open(f->db, 0, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "empty"));
+	assert_int_equal(history_open(f->db, 1, &h, &e), 0); /* initialised */
+	history_close(h);
+	assert_int_equal(count_runs(f->db), 0);
+}
+
+static void test_malformed_documents(void **state)
+{
+	struct fx *f = *state;
+	const char *bodies[] = {
+		"{ not json",
+		"[1, 2, 3]",
+		"{\"schema\": \"something-else/2\", \"configs\": []}",
+		"{\"schema\": \"contend-results/1\", \"context\": {}, "
+		"\"configs\": [{\"id\": \"x\"}]}",
+		"{\"context\": {}, \"benchmarks\": [{\"run_type\": \"iteration\"}]}",
+	};
+	char path[600];
+	snprintf(path, sizeof path, "%s/bad.json", f->dir);
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		FILE *fp = fopen(path, "w");
+		fputs(bodies[i], fp);
+		fclose(fp);
+		json_t *d;
+		const char *src;
+		errbuf e;
+		assert_int_equal(history_load_file(path, &d, &src, &e), -1);
+		assert_null(d);
+		assert_non_null(strstr(e.msg, "bad.json"));
+		struct cmd_result *r = malloc(sizeof *r);
+		tu_contend(r, "history", "add", "--db", f->db, path, NULL);
+		assert_int_equal(r->status, 2);
+		free(r);
+	}
+	json_t *d;
+	const char *src;
+	errbuf e;
+	assert_int_equal(history_load_file("/nonexistent/x.json", &d, &src, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot read"));
+}
+
+/* The shape Google Benchmark 1.7 writes with --benchmark_repetitions=3 and
+ * two thread counts; times in ns. */
+static const char *gbench_text =
+	"{\"context\": {\"date\": \"2024-05-01T10:00:00+00:00\", \"host_name\":"
+	" \"gbhost\", \"executable\": \"./bench\", \"num_cpus\": 2,"
+	" \"mhz_per_cpu\": 2600, \"cpu_scaling_enabled\": false, \"caches\": [],"
+	" \"load_avg\": [0.1], \"library_build_type\": \"release\"},"
+	" \"benchmarks\": ["
+	"{\"name\": \"BM_dot/64/repeats:3/threads:1\", \"family_index\": 0,"
+	" \"per_family_instance_index\": 0, \"run_name\":"
+	" \"BM_dot/64/repeats:3/threads:1\", \"run_type\": \"iteration\","
+	" \"repetitions\": 3, \"repetition_index\": 0, \"threads\": 1,"
+	" \"iterations\": 1000, \"real_time\": 2000.0, \"cpu_time\": 1990.0,"
+	" \"time_unit\": \"ns\", \"items\": 5.0},"
+	"{\"name\": \"BM_dot/64/repeats:3/threads:1\", \"family_index\": 0,"
+	" \"per_family_instance_index\": 0, \"run_name\":"
+	" \"BM_dot/64/repeats:3/threads:1\", \"run_type\": \"iteration\","
+	" \"repetitions\": 3, \"repetition_index\": 1, \"threads\": 1,"
+	" \"iterations\": 1000, \"real_time\": 2100.0, \"cpu_time\": 2090.0,"
+	" \"time_unit\": \"ns\"},"
+	"{\"name\": \"BM_dot/64/repeats:3/threads:1\", \"family_index\": 0,"
+	" \"per_family_instance_index\": 0, \"run_name\":"
+	" \"BM_dot/64/repeats:3/threads:1\", \"run_type\": \"iteration\","
+	" \"repetitions\": 3, \"repetition_index\": 2, \"threads\": 1,"
+	" \"iterations\": 1000, \"real_time\": 1900.0, \"cpu_time\": 1890.0,"
+	" \"time_unit\": \"ns\"},"
+	"{\"name\": \"BM_dot/64/repeats:3/threads:1_mean\", \"family_index\": 0,"
+	" \"per_family_instance_index\": 0, \"run_name\":"
+	" \"BM_dot/64/repeats:3/threads:1\", \"run_type\": \"aggregate\","
+	" \"repetitions\": 3, \"threads\": 1, \"aggregate_name\": \"mean\","
+	" \"aggregate_unit\": \"time\", \"iterations\": 3, \"real_time\": 2000.0,"
+	" \"cpu_time\": 1990.0, \"time_unit\": \"ns\"},"
+	"{\"name\": \"BM_dot/64/repeats:3/threads:2_median\", \"family_index\": 0,"
+	" \"per_family_instance_index\": 1, \"run_name\":"
+	" \"BM_dot/64/repeats:3/threads:2\", \"run_type\": \"aggregate\","
+	" \"repetitions\": 3, \"threads\": 2, \"aggregate_name\": \"median\","
+	" \"aggregate_unit\": \"time\", \"iterations\": 3, \"real_time\": 1.25,"
+	" \"cpu_time\": 2.4, \"time_unit\": \"us\"}"
+	"]}";
+
+static void test_gbench_import(void **state)
+{
+	struct fx *f = *state;
+	char path[600];
+	snprintf(path, sizeof path, "%s/gb.json", f->dir);
+	FILE *fp = fopen(path, "w");
+	fputs(gbench_text, fp);
+	fclose(fp);
+	json_t *d;
+	const char *src;
+	errbuf e;
+	assert_int_equal(history_load_file(path, &d, &src, &e), 0);
+	assert_string_equal(src, "gbench");
+	json_t *cs = json_object_get(d, "configs");
+	assert_int_equal(json_array_size(cs), 2);
+	json_t *c1 = json_array_get(cs, 0), *c2 = json_array_get(cs, 1);
+	assert_string_equal(json_string_value(json_object_get(c1, "id")),
+			    "BM_dot/64/repeats:3/threads:1");
+	assert_string_equal(json_string_value(json_object_get(c1, "workload")), "BM_dot");
+	assert_string_equal(json_string_value(json_object_get(c1, "args")), "64");
+	assert_string_equal(json_string_value(json_object_get(c1, "build")), "release");
+	assert_int_equal(json_integer_value(json_object_get(c1, "workers")), 1);
+	assert_int_equal(json_integer_value(json_object_get(c2, "workers")), 2);
+	/* 3 iterations (aggregate ignored), ns -> s, median of 2000,2100,1900 */
+	assert_int_equal(json_array_size(json_object_get(c1, "reps")), 3);
+	assert_true(fabs(json_real_value(json_object_get(c1, "median_wall_s")) - 2000e-9) < 1e-18);
+	/* aggregates only: the median stands in as one repetition, us -> s */
+	assert_int_equal(json_array_size(json_object_get(c2, "reps")), 1);
+	assert_true(fabs(json_real_value(json_object_get(c2, "median_wall_s")) - 1.25e-6) < 1e-18);
+	assert_true(fabs(json_real_value(json_object_get(c2, "speedup")) - 2000e-9 / 1.25e-6) < 1e-9);
+	assert_string_equal(json_string_value(json_object_get(c2, "baseline")),
+			    "BM_dot/64/repeats:3/threads:1");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(d, "context"), "host")), "gbhost");
+	json_decref(d);
+
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "add", "--db", f->db, path, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "Google Benchmark"));
+	tu_contend(r, "history", "add", "--db", f->db, path, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "already in the history"));
+	tu_contend(r, "history", "list", "--db", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "gbhost"));
+	assert_non_null(strstr(r->out, "BM_dot"));
+	free(r);
+	assert_int_equal(count_runs(f->db), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sha256_vectors),
+		cmocka_unit_test_setup_teardown(test_add_list_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trend_and_pair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sqlite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_sqlite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_and_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gbench_import, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
