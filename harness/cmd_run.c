@@ -38,6 +38,9 @@ static const char usage[] =
 	"                      mutex, none (free-threaded)\n"
 	"  --switch-interval S gil model: how long a waiter waits before asking\n"
 	"                      the holder to drop the lock (default 0.005)\n"
+	"  --inner-threads LIST threads of the libraries' own pools (OpenBLAS,\n"
+	"                      OpenMP) in every process: default (the library\n"
+	"                      decides) or N, e.g. default,1\n"
 	"  --counters MODE     auto|papi|perf|none: hardware and software counters\n"
 	"                      around each repetition (default auto; see\n"
 	"                      'contend probes' for what this machine gives)\n"
@@ -52,7 +55,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -64,6 +67,7 @@ static const struct option options[] = {
 	{"build", required_argument, NULL, OPT_BUILD},
 	{"counters", required_argument, NULL, OPT_COUNTERS},
 	{"lock-model", required_argument, NULL, OPT_LOCK_MODEL},
+	{"inner-threads", required_argument, NULL, OPT_INNER},
 	{"switch-interval", required_argument, NULL, OPT_SWITCH},
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
@@ -115,6 +119,15 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 	case OPT_LOCK_MODEL:
 		return cli_name_list("--lock-model", optarg, lock_model_names,
 				     o->lock_models, &o->nlock_models, e);
+	case OPT_INNER:
+		if (cli_name_list("--inner-threads", optarg, NULL, o->inner,
+				  &o->ninner, e))
+			return -1;
+		for (size_t i = 0; i < o->ninner; i++)
+			if (strcmp(o->inner[i], "default") &&
+			    cli_int("--inner-threads", o->inner[i], 1, 1024, &v, e))
+				return -1;
+		return 0;
 	case OPT_SWITCH:
 		return cli_double("--switch-interval", optarg, 1e-6, 10,
 				  &o->switch_interval_s, e);

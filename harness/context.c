@@ -3,6 +3,7 @@
  * Read from the kernel (uname, /proc/cpuinfo), hwloc for the core topology,
  * and the build flags the Makefile passes in. */
 #include "harness/context.h"
+#include "probes/libpools.h"
 
 #include <hwloc.h>
 #include <stdio.h>
@@ -90,6 +91,17 @@ static json_t *command_line(int argc, char **argv)
 	return j ? j : json_null();
 }
 
+/* The BLAS this binary runs with: its threading and kernels decide the
+ * dueling-pools story, so every document says which it was. */
+static json_t *blas_context(void)
+{
+	struct libpools lp;
+	errbuf e;
+	if (libpools_scan(&lp, &e))
+		return json_pack("{s:n, s:s}", "library", "reason", e.msg);
+	return libpools_blas_context(&lp);
+}
+
 json_t *context_collect(int argc, char **argv)
 {
 	struct utsname u;
@@ -100,7 +112,7 @@ json_t *context_collect(int argc, char **argv)
 	}
 	cpu_model(cpu, sizeof cpu);
 	context_utc_now(now, sizeof now);
-	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
 			 "host", host, "cpu_model", cpu,
 			 "logical_cores", context_logical_cores(),
 			 "physical_cores", context_physical_cores(),
@@ -108,5 +120,6 @@ json_t *context_collect(int argc, char **argv)
 			 "cflags", CONTEND_CFLAGS,
 			 "contend_version", CONTEND_VERSION,
 			 "git_rev", CONTEND_GIT_REV, "utc_time", now,
-			 "command", command_line(argc, argv));
+			 "command", command_line(argc, argv),
+			 "blas", blas_context(), "pool_env", libpools_env_json());
 }

@@ -57,7 +57,8 @@ static int exe_for_build(const char *build, char *buf, size_t len)
 
 /* The config object the runner gets (and most of what the document keeps). */
 static json_t *runner_config(const struct sweep_opts *o, const char *pool,
-			     int workers, const char *lock_model)
+			     int workers, const char *lock_model,
+			     const char *inner)
 {
 	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I}",
 			      "workload", o->workload, "params",
@@ -70,6 +71,8 @@ static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 	if (o->inject)
 		json_object_set_new(c, "inject", json_string(o->inject));
 	json_object_set_new(c, "counters", json_string(o->counters));
+	if (inner)
+		json_object_set_new(c, "inner_threads", json_string(inner));
 	if (lock_model) {
 		json_object_set_new(c, "lock_model", json_string(lock_model));
 		if (o->switch_interval_s > 0)
@@ -85,6 +88,25 @@ struct child {
 	char *buf;
 	size_t len, cap;
 };
+
+/* Library thread pools (OpenBLAS, OpenMP, MKL, BLIS) size themselves from
+ * the environment when they load, in the runner and in every worker it
+ * forks or spawns: the one place that reaches them all before they start.
+ * "default" removes the variables, so the library picks for itself. */
+static void apply_inner_threads(json_t *cfg)
+{
+	static const char *const vars[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+					   "MKL_NUM_THREADS", "BLIS_NUM_THREADS"};
+	const char *inner = json_string_value(json_object_get(cfg, "inner_threads"));
+	if (!inner)
+		return;
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		if (!strcmp(inner, "default"))
+			unsetenv(vars[i]);
+		else
+			setenv(vars[i], inner, 1);
+	}
+}
 
 static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 			errbuf *e)
@@ -105,6 +127,7 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 		signal(SIGTERM, SIG_DFL);
 		if (dup2(p[1], RUNNER_REPORT_FD) < 0)
 			_exit(127);
+		apply_inner_threads(cfg);
 		execl(exe, exe, "__runner", "--config", text, (char *)NULL);
 		_exit(127);
 	}
@@ -296,7 +319,7 @@ static size_t plan_size(const struct sweep_opts *o)
 	size_t total = 0;
 	for (size_t b = 0; b < o->nbuilds; b++)
 		total += n * (strcmp(o->builds[b], "release") ? o->nlock_models : 1);
-	return total;
+	return total * (o->ninner ? o->ninner : 1);
 }
 
 static int save(const struct sweep_opts *o, json_t *doc, const char *status,
@@ -331,13 +354,16 @@ static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
 {
 	int rc = 0;
 	json_t *hooks = binary_hooks(exe);
+	size_t ninner = o->ninner ? o->ninner : 1;
+	for (size_t in = 0; in < ninner && !stop_signal && !rc; in++)
 	for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
 		int serial = !strcmp(o->pools[p], "serial");
 		for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
 				   !stop_signal && !rc; w++) {
 			json_t *cfg = runner_config(o, o->pools[p],
 						    serial ? 1 : o->workers[w],
-						    lock_model);
+						    lock_model,
+						    o->ninner ? o->inner[in] : NULL);
 			json_t *config = new_config(o, cfg, build);
 			json_object_set(config, "hooks", hooks);
 			pg->label = json_string_value(json_object_get(config, "id"));

@@ -26,6 +26,8 @@ struct sweep_opts {
 	char lock_models[CLI_LIST_MAX][32]; /* linetrace builds only */
 	size_t nlock_models;
 	double switch_interval_s; /* 0: the model's default */
+	char inner[CLI_LIST_MAX][32]; /* library threads per process: "default" or N */
+	size_t ninner;		      /* 0: dimension not swept */
 	const char *out_path;
 	int progress;		/* draw a progress line on stderr */
 };

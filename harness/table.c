@@ -275,9 +275,12 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 static void print_header(FILE *out, json_t *c, int reps, double level)
 {
 	fprintf(out, "\n%s  build=%s", str(c, "workload"), str(c, "build"));
-	const char *lm = str(c, "lock_model");
-	if (*lm)
-		fprintf(out, "  lock-model=%s", lm);
+	static const char *const dims[][2] = {
+		{"lock_model", "lock-model"}, {"inner_threads", "inner-threads"},
+		{"share", "share"}, {"backend", "backend"}};
+	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+		if (*str(c, dims[d][0]))
+			fprintf(out, "  %s=%s", dims[d][1], str(c, dims[d][0]));
 	json_t *hooks = json_object_get(c, "hooks"), *h;
 	size_t k;
 	if (json_is_array(hooks)) {
@@ -302,13 +305,15 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	fputs("]\n", out);
 }
 
-/* Configs grouped by workload, build, lock model and params, in order. */
+/* One table per combination of every dimension but the pool and the
+ * worker count (and params), in run order. */
 static int same_group(json_t *a, json_t *b)
 {
-	return !strcmp(str(a, "workload"), str(b, "workload")) &&
-	       !strcmp(str(a, "build"), str(b, "build")) &&
-	       !strcmp(str(a, "lock_model"), str(b, "lock_model")) &&
-	       json_equal(json_object_get(a, "params"), json_object_get(b, "params"));
+	for (const char *const *d = summary_dimensions; *d; d++)
+		if (strcmp(*d, "pool") && strcmp(*d, "start") &&
+		    strcmp(str(a, *d), str(b, *d)))
+			return 0;
+	return json_equal(json_object_get(a, "params"), json_object_get(b, "params"));
 }
 
 void table_render(json_t *doc, FILE *out)
