@@ -1,39 +1,69 @@
-/* cmd_report.c - `contend report FILE`: re-render a run's tables from its
- * results document alone, so any old run can be looked at again.
- * Nothing is measured here. */
+/* cmd_report.c - `contend report FILE`: re-render a run from its results
+ * document alone (table, Markdown, CSV, Google Benchmark JSON, plots), so
+ * any old run can be looked at again. Nothing is measured here. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/export.h"
+#include "harness/plots.h"
 #include "harness/results.h"
 #include "harness/summary.h"
 #include "harness/table.h"
 
 static const char usage[] =
-	"usage: contend report FILE\n"
+	"usage: contend report FILE [--format table|md|csv|gbench-json] [--plots DIR]\n"
 	"\n"
-	"Prints the scaling table of a results document written by 'contend run'.\n"
+	"Renders a results document written by 'contend run'.\n"
 	"\n"
+	"  --format F   table (default: the scaling table and its notes), md,\n"
+	"               csv, or gbench-json (Google Benchmark's JSON, for\n"
+	"               compare.py and dashboards)\n"
+	"  --plots DIR  also render gnuplot plots (PNG and SVG) into DIR\n"
 	"  -h, --help   this help\n";
+
+static int render_plots(json_t *doc, const char *dir, errbuf *e)
+{
+	char **files = NULL;
+	size_t n = 0;
+	mkdir(dir, 0755);
+	if (plots_render(doc, dir, &files, &n, e))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "plot: %s\n", files[i]);
+	plots_free(files, n);
+	return 0;
+}
 
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"plots", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *format = "table", *plots = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return EXIT_OK;
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'p': plots = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return EXIT_USAGE;
 		}
-		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "contend report: give one results document\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(format, "table") && strcmp(format, "md") &&
+	    strcmp(format, "csv") && strcmp(format, "gbench-json")) {
+		fprintf(stderr, "contend report: --format: unknown '%s' (table, "
+			"md, csv, gbench-json)\n", format);
 		return EXIT_USAGE;
 	}
 	json_t *doc;
@@ -43,7 +73,15 @@ int cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	summary_document(doc);
-	table_render(doc, stdout);
+	int rc = 0;
+	if (!strcmp(format, "table"))
+		table_render(doc, stdout);
+	else
+		rc = export_doc(doc, format, stdout, &e);
+	if (!rc && plots)
+		rc = render_plots(doc, plots, &e);
+	if (rc)
+		fprintf(stderr, "contend report: %s\n", e.msg);
 	json_decref(doc);
-	return EXIT_OK;
+	return rc ? EXIT_USAGE : EXIT_OK;
 }

@@ -11,6 +11,7 @@
 
 #include "bench/workload.h"
 #include "harness/stats.h"
+#include "harness/usl.h"
 
 const char *const summary_dimensions[] = {
 	"workload", "build", "pool", "start", "lock_model", "inner_threads",
@@ -252,4 +253,7 @@ void summary_document(json_t *doc)
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	free(keys);
+	json_t *fits = usl_fit_document(doc);
+	if (fits)
+		json_object_set_new(doc, "fits", fits);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness/summary.h"
+#include "harness/usl.h"
 
 static double num(json_t *o, const char *key)
 {
@@ -255,6 +256,50 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 	fputs(".\n", out);
 }
 
+/* The scalability-law fit of each pool's series in this table. */
+static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
+{
+	json_t *fits = json_object_get(doc, "fits"), *f;
+	size_t k;
+	char key[512], prev[512] = "";
+	for (size_t i = 0; i < n; i++) {
+		if (usl_series_key(rows[i], key, sizeof key) || !strcmp(key, prev))
+			continue;
+		snprintf(prev, sizeof prev, "%s", key);
+		json_array_foreach(fits, k, f) {
+			if (strcmp(str(f, "series"), key))
+				continue;
+			if (json_is_true(json_object_get(f, "fitted")))
+				fprintf(out, "  USL %s: sigma=%.3f kappa=%.4f R^2=%.2f: %s.\n",
+					str(rows[i], "pool"), num(f, "sigma"),
+					num(f, "kappa"), num(f, "r2"), str(f, "summary"));
+			else if (*str(f, "reason") && strcmp(str(rows[i], "pool"), "serial"))
+				fprintf(out, "  USL %s: %s.\n", str(rows[i], "pool"),
+					str(f, "reason"));
+		}
+	}
+}
+
+/* workers x library threads beyond the cores: the dueling-pools case. */
+static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
+				size_t n, int cores)
+{
+	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
+	for (size_t i = 0; i < n; i++) {
+		const char *inner = str(rows[i], "inner_threads");
+		long t = !strcmp(inner, "default")
+				 ? (long)json_integer_value(json_object_get(blas, "threads"))
+				 : atol(inner);
+		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
+		if (!*inner || t <= 1 || w * t <= cores)
+			continue;
+		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
+			"library threads = %lld threads on %d cores.\n",
+			str(rows[i], "pool"), (long long)w, w == 1 ? "" : "s", t,
+			(long long)(w * t), cores);
+	}
+}
+
 static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -338,7 +383,16 @@ void table_render(json_t *doc, FILE *out)
 			     num(head, "ci_level"));
 		print_rows(out, rows, m);
 		print_notes(out, rows, m, cores > 0 ? cores : 1);
+		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
+		note_fits(out, doc, rows, m);
 	}
+	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
+						      "blas"), "kernel_warning");
+	for (size_t i = 0; i < n && json_is_object(kw); i++)
+		if (!strcmp(str(json_array_get(configs, i), "workload"), "blas-dot")) {
+			fprintf(out, "\n  ! BLAS: %s.\n", str(kw, "message"));
+			break;
+		}
 	const char *st = str(doc, "status");
 	if (!strcmp(st, "interrupted"))
 		fputs("\n  Interrupted: the table shows what was measured before "
