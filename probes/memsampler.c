@@ -422,6 +422,7 @@ static void record(struct memsampler *s, const struct memsample *m, int last)
 		u->peak_rss = m->rss;
 	if (m->pss_valid) {
 		u->pss_available = 1;
+		u->pss_readings++;
 		if (m->pss > u->peak_pss)
 			u->peak_pss = m->pss;
 	}
@@ -696,6 +697,8 @@ json_t *memsampler_json(const struct memsampler *s)
 	json_object_set_new(o, "peak_pss_bytes", u->pss_available ?
 		json_integer((json_int_t)u->peak_pss) :
 		unavailable(u->pss_reason));
+	json_object_set_new(o, "pss_readings",
+			    json_integer((json_int_t)u->pss_readings));
 	json_object_set_new(o, "peak_threads", json_integer(u->peak_threads));
 	json_object_set_new(o, "peak_processes", json_integer(u->peak_procs));
 	json_object_set_new(o, "peak_cached_bytes",

@@ -42,6 +42,7 @@ struct memsampler_opts {
 /* Peaks over every sample taken (not only the kept series points). */
 struct memsampler_summary {
 	uint64_t samples;
+	uint64_t pss_readings;	/* samples that read PSS (it is read sparsely) */
 	uint64_t baseline_rss;	/* first sample, taken inside start() */
 	uint64_t peak_rss, peak_pss, peak_cached, peak_shmem, peak_devshm;
 	uint32_t peak_threads, peak_procs;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/dmatrix.h"
 #include "probes/memsampler.h"
@@ -93,8 +95,9 @@ static void *worker(void *arg)
 	}
 }
 
-/* The story's thread pool: `workers` threads over one ctx, sampled. */
-static int memory_run(const char *text, int workers, errbuf *e)
+/* The story's thread pool: `workers` threads over one ctx, sampled, in a
+ * child process so that no run inherits the heap another one grew. */
+static int memory_run_here(const char *text, int workers, errbuf *e)
 {
 	void *ctx = setup(text, e);
 	if (!ctx)
@@ -117,16 +120,37 @@ static int memory_run(const char *text, int workers, errbuf *e)
 	struct dmatrix_stats st;
 	memsampler_summary(s, &u);
 	dmatrix_stats(ctx, &st);
-	printf("  %-34s workers %2d  %5.2f s  peak RSS +%6.1f MiB  "
-	       "PSS peak %6.1f MiB  live<=%3zu (%5.1f MiB)  threads %2u  "
-	       "sampler %.2f%% of a core (%.0f us/sample)\n",
-	       text, workers, wall, (double)(u.peak_rss - u.baseline_rss) / MiB,
-	       (double)u.peak_pss / MiB, st.peak_live,
+	printf("  %-30s workers %2d  %5.2f s  RSS %6.1f -> peak %6.1f MiB  "
+	       "held <= %3zu tasks (%5.1f MiB)  threads %2u  sampler %.2f%% "
+	       "of a core (%.0f us/sample, %llu samples)\n",
+	       text, workers, wall, (double)u.baseline_rss / MiB,
+	       (double)u.peak_rss / MiB, st.peak_live,
 	       (double)st.peak_live_bytes / MiB, u.peak_threads,
-	       100.0 * u.cpu_fraction, u.mean_sample_us);
+	       100.0 * u.cpu_fraction, u.mean_sample_us,
+	       (unsigned long long)u.samples);
+	fflush(stdout);
 	memsampler_free(s);
 	workload_dmatrix.teardown(ctx);
 	return p.failed ? errf(e, "a task failed") : 0;
+}
+
+static int memory_run(const char *text, int workers, errbuf *e)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		return errf(e, "fork failed");
+	if (pid == 0) {
+		errbuf ce;
+		int rc = memory_run_here(text, workers, &ce);
+		if (rc < 0)
+			fprintf(stderr, "bench_dmatrix: %s\n", ce.msg);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return errf(e, "memory run '%s' failed", text);
+	return 0;
 }
 
 int main(void)
@@ -137,6 +161,18 @@ int main(void)
 		int reps;
 	} shapes[] = {{131072, 1, 15}, {1000000, 16, 3}};
 	int verdict = 0;
+	/* memory first, while this process's heap is still small: the runs'
+	 * children inherit it */
+	printf("memory under a thread pool: 300 tasks of 131072 x 1, each "
+	       "copying the input (data * i)\n");
+	const char *runs[] = {"tasks=300", "tasks=300,release=deferred:100"};
+	const int workers[] = {2, 30};
+	for (int w = 0; w < 2; w++)
+		for (int r = 0; r < 2; r++)
+			if (memory_run(runs[r], workers[w], &e) < 0) {
+				fprintf(stderr, "bench_dmatrix: %s\n", e.msg);
+				return 2;
+			}
 	printf("quantile matrix build, max_bin 256, best of N "
 	       "(ours vs libxgboost QuantileDMatrix%s)\n",
 	       xgb_available() ? "" : ": not built in");
@@ -158,15 +194,5 @@ int main(void)
 				verdict = 1;
 		}
 	}
-	printf("memory under a thread pool: 300 tasks of 131072 x 1, each "
-	       "copying the input (data * i)\n");
-	const char *runs[] = {"tasks=300", "tasks=300,release=deferred:100"};
-	const int workers[] = {2, 30};
-	for (int w = 0; w < 2; w++)
-		for (int r = 0; r < 2; r++)
-			if (memory_run(runs[r], workers[w], &e) < 0) {
-				fprintf(stderr, "bench_dmatrix: %s\n", e.msg);
-				return 2;
-			}
 	return verdict;
 }
