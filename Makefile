@@ -104,9 +104,22 @@ $(TEST_BIN): $(PRELOAD_SO) $(LOCKPROF_TARGET)
 test: check-deps all $(TEST_BIN)
 	@tests/run-all $(TEST_BIN)
 
+# The default sweep: every workload, a quick profile (a few minutes on
+# 2 cores), then plots, the history and the dashboard, all from the
+# documents just written.
+REPORT_DIR := results/report
 report: check-deps all
-	@mkdir -p results
-	bin/contend run causal-forest --pool serial,thread,process --workers 1,2,4 --reps 3 --warmup 1 --out results/report.json
+	@mkdir -p $(REPORT_DIR) plots/out
+	bin/contend run causal-forest --build release,linetrace --pool serial,thread,process \
+		--workers 1,2,4 --reps 3 --params trees=16 --out $(REPORT_DIR)/causal-forest.json || test $$? -eq 1
+	bin/contend run blas-dot --pool serial,thread,process --workers 1,2,4 \
+		--inner-threads default,1 --reps 3 --params n=1000 --out $(REPORT_DIR)/blas-dot.json || test $$? -eq 1
+	bin/contend run dmatrix --pool serial,thread,process --workers 1,2,4 --reps 3 \
+		--params tasks=60 --out $(REPORT_DIR)/dmatrix.json || test $$? -eq 1
+	@for f in $(REPORT_DIR)/*.json; do bin/contend report $$f --plots plots/out >/dev/null || exit 1; done
+	bin/contend history add $(REPORT_DIR)/*.json
+	bin/contend dashboard --history results/history.db --out plots/dashboard
+	@echo "documents: $(REPORT_DIR)/  plots: plots/out/  dashboard: plots/dashboard/index.html"
 
 BENCH_T_SRC := $(wildcard tests/bench_*.c)
 BENCH_T_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(BENCH_T_SRC))

@@ -134,8 +134,10 @@ static void c_status(json_t *c, char *b, size_t n)
 	else if (json_is_false(json_object_get(c, "checksum_ok")))
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
-		snprintf(b, n, "SLOWER than %lld workers",
-			 (long long)json_integer_value(json_object_get(slower, "than_workers")));
+	{
+		long long w = (long long)json_integer_value(json_object_get(slower, "than_workers"));
+		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
+	}
 	else
 		snprintf(b, n, "ok");
 }
@@ -213,7 +215,7 @@ static void note_slower(FILE *out, json_t *c, int cores)
 	json_t *s = json_object_get(c, "slower");
 	json_int_t w = json_integer_value(json_object_get(c, "workers"));
 	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
-		"(confidence intervals do not overlap)",
+		"(the confidence intervals do not overlap)",
 		str(c, "pool"), (long long)w, num(s, "ratio"),
 		(long long)json_integer_value(json_object_get(s, "than_workers")));
 	double lock = path_num(c, "lock.share");
