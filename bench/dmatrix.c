@@ -450,7 +450,8 @@ struct build {
 	size_t rows, cols;
 	int max_bin, ngroups;
 	struct qmatrix *m;
-	float *cuts;		/* cols * max_bin, per-feature scratch */
+	float *cuts;		/* cols * stride, per-feature scratch */
+	size_t stride;		/* min(rows, max_bin): most cuts a feature has */
 	uint32_t *ncuts;	/* cols */
 	atomic_size_t next_group, next_block;
 	atomic_int failed;	/* 1 out of memory, 2 non-finite value */
@@ -487,7 +488,7 @@ static int sketch_group(struct build *b, size_t f0, size_t f1)
 	for (size_t f = 0; f < nf && rc == 0; f++) {
 		size_t fid = f0 + f;
 		if (wq_cuts(&sk[f], rows, b->max_bin,
-			    b->cuts + fid * (size_t)b->max_bin, &b->ncuts[fid],
+			    b->cuts + fid * b->stride, &b->ncuts[fid],
 			    &b->m->min_vals[fid]) < 0 || sk[f].oom)
 			rc = 1;
 	}
@@ -604,7 +605,7 @@ static int pack_cuts(struct build *b)
 		return -1;
 	for (size_t f = 0; f < b->cols; f++)
 		memcpy(m->cut_values + m->cut_ptrs[f],
-		       b->cuts + f * (size_t)b->max_bin,
+		       b->cuts + f * b->stride,
 		       b->ncuts[f] * sizeof *m->cut_values);
 	return 0;
 }
@@ -623,7 +624,8 @@ int qmatrix_build(const float *x, const float *label, size_t rows,
 	atomic_init(&b.next_block, 0);
 	atomic_init(&b.failed, 0);
 	atomic_init(&b.bad_at, 0);
-	b.cuts = malloc(cols * (size_t)max_bin * sizeof *b.cuts);
+	b.stride = rows < (size_t)max_bin ? rows : (size_t)max_bin;
+	b.cuts = malloc(cols * b.stride * sizeof *b.cuts);
 	b.ncuts = calloc(cols, sizeof *b.ncuts);
 	int rc = -1;
 	if (!b.cuts || !b.ncuts || alloc_matrix(out, rows, cols, max_bin) < 0) {
