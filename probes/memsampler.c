@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,10 +34,14 @@
 #define PSS_CPU_SHARE 0.002
 
 /* One process of the tree, with its /proc files kept open: procfs files can
- * be re-read with pread(fd, 0), which halves the syscalls per sample. */
+ * be re-read with pread(fd, 0), which halves the syscalls per sample.
+ * RSS comes from statm and the thread count from the link count of the
+ * task directory (2 + threads): /proc/<pid>/stat would also sum every
+ * thread's CPU time, locking the run queue of each running one. */
 struct proc_ent {
 	pid_t pid;
-	int stat_fd;
+	int statm_fd;
+	int task_fd;	 /* /proc/<pid>/task, for fstat */
 	int children_fd; /* main thread's children file */
 	unsigned gen;	 /* last walk that saw it */
 };
@@ -127,29 +132,24 @@ static ssize_t read_path(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* /proc/<pid>/stat: fields after the last ')' start at field 3; we want
- * num_threads (20) and rss in pages (24). */
-static int parse_stat(const char *buf, uint32_t *threads, uint64_t *rss_pages)
+/* /proc/<pid>/statm: "size resident shared ..." in pages. */
+static int parse_statm(const char *buf, uint64_t *rss_pages)
 {
-	const char *p = strrchr(buf, ')');
-	if (!p)
+	char *end;
+	strtoull(buf, &end, 10);
+	if (end == buf)
 		return -1;
-	p++;
-	int field = 2;
-	while (*p && field < 24) {
-		while (*p == ' ')
-			p++;
-		field++;
-		if (field == 20)
-			*threads = (uint32_t)strtoul(p, NULL, 10);
-		if (field == 24) {
-			*rss_pages = strtoull(p, NULL, 10);
-			return 0;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return -1;
+	const char *p = end;
+	*rss_pages = strtoull(p, &end, 10);
+	return end == p ? -1 : 0;
+}
+
+static uint32_t task_threads(int task_fd)
+{
+	struct stat st;
+	if (task_fd < 0 || fstat(task_fd, &st) < 0 || st.st_nlink < 3)
+		return 1;
+	return (uint32_t)(st.st_nlink - 2);
 }
 
 /* "Key:   1234 kB" -> bytes; 0 when the key is absent. */
@@ -169,11 +169,13 @@ static uint64_t meminfo_field(const char *buf, const char *key)
 
 static void cache_close_ent(struct proc_ent *pe)
 {
-	if (pe->stat_fd >= 0)
-		close(pe->stat_fd);
+	if (pe->statm_fd >= 0)
+		close(pe->statm_fd);
+	if (pe->task_fd >= 0)
+		close(pe->task_fd);
 	if (pe->children_fd >= 0)
 		close(pe->children_fd);
-	pe->stat_fd = pe->children_fd = -1;
+	pe->statm_fd = pe->task_fd = pe->children_fd = -1;
 }
 
 static void cache_free(struct proc_cache *pc)
@@ -211,10 +213,12 @@ static struct proc_ent *cache_get(struct proc_cache *pc, pid_t pid)
 	struct proc_ent *pe = &pc->ent[pc->n];
 	pe->pid = pid;
 	pe->gen = 0;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	pe->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pe->stat_fd < 0)
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	pe->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pe->statm_fd < 0)
 		return NULL;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	pe->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
 		 (int)pid);
 	pe->children_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -328,11 +332,11 @@ static int walk_tree(struct proc_cache *pc, pid_t root,
 		struct proc_ent *pe = cache_get(pc, pid);
 		if (!pe || pe->gen == pc->gen)
 			continue; /* gone, or already counted */
-		uint32_t th = 0;
 		uint64_t rss = 0;
-		if (pread_all(pe->stat_fd, buf, sizeof buf) <= 0 ||
-		    parse_stat(buf, &th, &rss) < 0)
+		if (pread_all(pe->statm_fd, buf, sizeof buf) <= 0 ||
+		    parse_statm(buf, &rss) < 0)
 			continue; /* exited between open and read */
+		uint32_t th = task_threads(pe->task_fd);
 		pe->gen = pc->gen;
 		out->procs++;
 		out->threads += th;
