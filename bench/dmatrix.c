@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Per-value helpers: the `linetrace` build instruments every function to
  * model Cython's trace hooks on the criterion-like calls; a hook per value
@@ -819,6 +820,23 @@ static int parse_release(const char *v, long *k, errbuf *e)
 		       "deferred:K with K from 1 to 1000000", v);
 }
 
+/* "auto" sizes the build's threads as XGBoost does: OMP_NUM_THREADS when
+ * set (which `contend run --inner-threads N` sets in every runner), else
+ * every online core. */
+static int parse_nthread(const struct params *p, long *out, errbuf *e)
+{
+	const char *v = params_get(p, "nthread");
+	if (!v || strcmp(v, "auto") != 0)
+		return params_long(p, "nthread", 1, 256, out, e);
+	const char *env = getenv("OMP_NUM_THREADS");
+	char *end;
+	long n = env ? strtol(env, &end, 10) : 0;
+	if (!env || end == env || *end || n < 1)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	*out = n < 1 ? 1 : n > 256 ? 256 : n;
+	return 0;
+}
+
 static int read_params(const struct params *p, struct dm_ctx *c, errbuf *e)
 {
 	if (params_long(p, "rows", 1, 1L << 24, &c->rows, e) < 0 ||
@@ -826,7 +844,7 @@ static int read_params(const struct params *p, struct dm_ctx *c, errbuf *e)
 	    params_long(p, "tasks", 1, 10000000, &c->tasks, e) < 0 ||
 	    params_long(p, "max_bin", QM_MIN_BIN, QM_MAX_BIN, &c->max_bin,
 			e) < 0 ||
-	    params_long(p, "nthread", 1, 256, &c->nthread, e) < 0 ||
+	    parse_nthread(p, &c->nthread, e) < 0 ||
 	    params_long(p, "seed", 0, LONG_MAX, &c->seed, e) < 0 ||
 	    parse_release(params_get(p, "release"), &c->defer_k, e) < 0)
 		return -1;
@@ -961,6 +979,11 @@ int dmatrix_run_task(void *ctx, size_t task, struct task_result *out)
 	return 0;
 }
 
+int dmatrix_nthread(const void *ctx)
+{
+	return (int)((const struct dm_ctx *)ctx)->nthread;
+}
+
 void dmatrix_stats(void *ctx, struct dmatrix_stats *out)
 {
 	struct dm_ctx *c = ctx;
@@ -1020,7 +1043,9 @@ static const struct param_spec dm_params[] = {
 	{"cols", "1", "features (columns) of the input"},
 	{"tasks", "300", "matrices to build, one per task (~1.5 s serial)"},
 	{"max_bin", "256", "bins per feature, 2 to 65536, as XGBoost's max_bin"},
-	{"nthread", "1", "threads inside one matrix build (inner threads)"},
+	{"nthread", "auto",
+	 "threads inside one matrix build, 1 to 256; auto: OMP_NUM_THREADS "
+	 "(set by --inner-threads), else all cores, as XGBoost"},
 	{"release", "immediate",
 	 "immediate: free each task's copy and matrix when it ends; "
 	 "deferred:K: keep them until K have piled up, then free all "

@@ -95,6 +95,9 @@ struct dmatrix_stats {
 };
 void dmatrix_stats(void *ctx, struct dmatrix_stats *out);
 
+/* Threads one build uses (nthread, with "auto" resolved in setup). */
+int dmatrix_nthread(const void *ctx);
+
 /* The task's input: data * (task + 1), as in the story's `data * i`. */
 int dmatrix_task_input(const void *ctx, size_t task, float **x,
 		       const float **label, size_t *rows, size_t *cols,

@@ -318,7 +318,9 @@ static const struct param_spec xgb_params[] = {
 	{"cols", "1", "features (columns) of the input"},
 	{"tasks", "60", "matrices to build, one per task"},
 	{"max_bin", "256", "bins per feature, 2 to 65536 (XGBoost max_bin)"},
-	{"nthread", "1", "libxgboost's nthread for one build (inner threads)"},
+	{"nthread", "auto",
+	 "libxgboost's nthread for one build; auto: OMP_NUM_THREADS (set by "
+	 "--inner-threads), else all cores, as XGBoost"},
 	{"release", "immediate",
 	 "immediate: free each task's copy and matrix when it ends; "
 	 "deferred:K: keep them until K have piled up, then free all"},

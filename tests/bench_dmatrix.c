@@ -165,7 +165,8 @@ int main(void)
 	 * children inherit it */
 	printf("memory under a thread pool: 300 tasks of 131072 x 1, each "
 	       "copying the input (data * i)\n");
-	const char *runs[] = {"tasks=300", "tasks=300,release=deferred:100"};
+	const char *runs[] = {"tasks=300,nthread=1",
+			      "tasks=300,nthread=1,release=deferred:100"};
 	const int workers[] = {2, 30};
 	for (int w = 0; w < 2; w++)
 		for (int r = 0; r < 2; r++)

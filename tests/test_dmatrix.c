@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/dmatrix.h"
 #include "probes/memsampler.h"
@@ -379,6 +380,28 @@ static void test_deferred_memory_is_visible(void **state)
 	assert_true(imm <= 6 * 4.5 * MiB);
 }
 
+/* nthread=auto follows OMP_NUM_THREADS, which --inner-threads sets. */
+static void test_nthread_auto(void **state)
+{
+	(void)state;
+	const char *saved = getenv("OMP_NUM_THREADS");
+	char *keep = saved ? strdup(saved) : NULL;
+	setenv("OMP_NUM_THREADS", "3", 1);
+	void *ctx = setup_ctx(&workload_dmatrix, "rows=10,tasks=1");
+	assert_int_equal(dmatrix_nthread(ctx), 3);
+	workload_dmatrix.teardown(ctx);
+	unsetenv("OMP_NUM_THREADS");
+	ctx = setup_ctx(&workload_dmatrix, "rows=10,tasks=1");
+	assert_int_equal(dmatrix_nthread(ctx), (int)sysconf(_SC_NPROCESSORS_ONLN));
+	workload_dmatrix.teardown(ctx);
+	ctx = setup_ctx(&workload_dmatrix, "rows=10,tasks=1,nthread=5");
+	assert_int_equal(dmatrix_nthread(ctx), 5);
+	workload_dmatrix.teardown(ctx);
+	if (keep)
+		setenv("OMP_NUM_THREADS", keep, 1);
+	free(keep);
+}
+
 static void test_bad_params_rejected(void **state)
 {
 	(void)state;
@@ -386,6 +409,7 @@ static void test_bad_params_rejected(void **state)
 		"release=deferred:0", "release=deferred:", "release=deferred:x",
 		"release=deferred", "release=later", "max_bin=1",
 		"max_bin=100000", "rows=0", "cols=0", "nthread=0", "tasks=0",
+		"nthread=automatic", "nthread=257",
 		"rows=16777216,cols=32",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -429,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_checksum_same_everywhere),
 		cmocka_unit_test(test_deferred_keeps_k_alive),
 		cmocka_unit_test(test_deferred_memory_is_visible),
+		cmocka_unit_test(test_nthread_auto),
 		cmocka_unit_test(test_bad_params_rejected),
 	};
 	return cmocka_run_group_tests_name("dmatrix", tests, NULL, NULL);
