@@ -1,0 +1,178 @@
+/* cmd_exec.c - `contend exec [options] -- COMMAND...`: any program, run per
+ * worker count under the LD_PRELOAD lock profiler, rendered as the same
+ * scaling table as `run`. Bad input exits 2 with one line, running nothing. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/commands.h"
+#include "harness/context.h"
+#include "harness/execsweep.h"
+#include "harness/results.h"
+#include "harness/table.h"
+
+static const char usage[] =
+	"usage: contend exec [options] -- COMMAND [ARG...]\n"
+	"\n"
+	"Runs COMMAND once per worker count and repetition, with the lock\n"
+	"profiler preloaded, prints a scaling table (speedup, lock wait,\n"
+	"context switches, peak RSS) and the most contended locks, and writes\n"
+	"a results document ('contend report' re-renders it).\n"
+	"\n"
+	"'{workers}' in any argument becomes the worker count, which is also\n"
+	"in the environment as CONTEND_WORKERS. COMMAND is run directly (no\n"
+	"shell), in its own process group, with stdin from /dev/null.\n"
+	"\n"
+	"  --workers LIST  worker counts, e.g. 1,2,4 or 1-8 (default 1,2,4)\n"
+	"  --reps N        measured repetitions per worker count (default 3)\n"
+	"  --warmup N      unmeasured runs before them (default 0)\n"
+	"  --timeout S     a repetition running longer than S seconds is killed\n"
+	"                  (its whole process group) and recorded as timeout\n"
+	"                  (default: no limit)\n"
+	"  --no-lockprof   do not preload the lock profiler\n"
+	"  --show-output   copy the command's output to stderr as it runs (it is\n"
+	"                  always captured: the last 2 KiB of each repetition are\n"
+	"                  kept in the document as output_tail)\n"
+	"  --out FILE      results document (default results/<UTC>-<host>.json)\n"
+	"  --quiet         do not print the table\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"Exit status: 0 every repetition exited 0; 1 some failed (non-zero exit,\n"
+	"signal, timeout: see the table); 2 bad input; 130 interrupted (the\n"
+	"document keeps what was measured).\n";
+
+enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
+       OPT_SHOW, OPT_OUT, OPT_QUIET };
+
+static const struct option options[] = {
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"reps", required_argument, NULL, OPT_REPS},
+	{"warmup", required_argument, NULL, OPT_WARMUP},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"no-lockprof", no_argument, NULL, OPT_NO_LOCKPROF},
+	{"show-output", no_argument, NULL, OPT_SHOW},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct exec_cli {
+	struct exec_opts o;
+	int lockprof, quiet;
+};
+
+static int parse_option(int c, struct exec_cli *cl, errbuf *e)
+{
+	struct exec_opts *o = &cl->o;
+	switch (c) {
+	case OPT_WORKERS:
+		return cli_int_list("--workers", optarg, 1, WORKERS_MAX,
+				    o->workers, &o->nworkers, e);
+	case OPT_REPS:
+		return cli_int("--reps", optarg, 1, 1000, &o->reps, e);
+	case OPT_WARMUP:
+		return cli_int("--warmup", optarg, 0, 100, &o->warmup, e);
+	case OPT_TIMEOUT:
+		return cli_double("--timeout", optarg, 0.001, 1e6, &o->timeout_s, e);
+	case OPT_NO_LOCKPROF:
+		cl->lockprof = 0;
+		return 0;
+	case OPT_SHOW:
+		o->show_output = 1;
+		return 0;
+	case OPT_OUT:
+		o->out_path = optarg;
+		return 0;
+	case OPT_QUIET:
+		cl->quiet = 1;
+		return 0;
+	default:
+		return errf(e, "unknown option (see 'contend exec --help')");
+	}
+}
+
+/* Everything that can be wrong before anything runs: the command, the
+ * profiler, the output file. */
+static int check_inputs(struct exec_cli *cl, char *preload, size_t len,
+			errbuf *e)
+{
+	struct exec_opts *o = &cl->o;
+	if (exec_check_command(o->argv[0], o->workers[0], e))
+		return -1;
+	if (cl->lockprof) {
+		if (exec_find_preload(preload, len, e))
+			return -1;
+		o->preload = preload;
+	}
+	return results_check_writable(o->out_path, e);
+}
+
+static int any_failed(json_t *doc)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c) {
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (st && strcmp(st, "ok") && strcmp(st, "interrupted"))
+			return 1;
+	}
+	return 0;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_cli cl = {.o = {.reps = 3, .warmup = 0}, .lockprof = 1};
+	char default_out[512], preload[4200];
+	errbuf e = {{0}};
+	int c;
+	cli_int_list("--workers", "1,2,4", 1, WORKERS_MAX, cl.o.workers,
+		     &cl.o.nworkers, NULL);
+	optind = 1;
+	/* '+': stop at the command, so its own options are left alone. */
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (c == '?' || parse_option(c, &cl, &e)) {
+			if (c != '?')
+				fprintf(stderr, "contend exec: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "contend exec: give a command after -- (e.g. "
+			"contend exec --workers 1,2 -- ./prog {workers})\n");
+		return EXIT_USAGE;
+	}
+	cl.o.argv = argv + optind;
+	cl.o.argc = argc - optind;
+	if (!cl.o.out_path) {
+		results_default_path(default_out, sizeof default_out);
+		cl.o.out_path = default_out;
+		mkdir("results", 0755);
+	}
+	cl.o.progress = isatty(2) && !cl.o.show_output;
+	if (check_inputs(&cl, preload, sizeof preload, &e)) {
+		fprintf(stderr, "contend exec: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
+	int rc = exec_sweep_run(&cl.o, doc, &e);
+	if (rc < 0)
+		fprintf(stderr, "contend exec: %s\n", e.msg);
+	if (!cl.quiet) {
+		table_render(doc, stdout);
+		exec_print_hot_locks(doc, stdout);
+	}
+	fflush(stdout); /* keep the table before this line in a shared log */
+	fprintf(stderr, "results: %s\n", cl.o.out_path);
+	if (rc == 0 && any_failed(doc))
+		rc = EXIT_FOUND;
+	json_decref(doc);
+	return rc < 0 ? EXIT_USAGE : rc;
+}

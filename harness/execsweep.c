@@ -1,0 +1,888 @@
+/* execsweep.c - runs an arbitrary command per worker count and repetition
+ * (posix_spawnp, own process group, output captured through a pipe) and
+ * records time, rusage, lock profile and memory in a results document. */
+#include "harness/execsweep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/results.h"
+#include "harness/summary.h"
+#include "harness/table.h"
+#include "probes/lockprof_report.h"
+#include "probes/memsampler.h"
+#include "probes/rusage.h"
+
+#define TOP_LOCKS 5	   /* locks kept per repetition */
+#define TOP_SITES 3	   /* call sites kept per lock */
+#define DRAIN_MS 200	   /* how long to wait for output after the exit */
+#define POLL_CAP_MS 250	   /* a signal just before poll is seen this late */
+#define NO_PIDFD_POLL_MS 5 /* exit detection latency without a pidfd */
+
+extern char **environ;
+
+/* Set by the SIGINT/SIGTERM handler; the only global, because a signal
+ * handler can reach nothing else. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- the command line and environment of one repetition ------------- */
+
+static char *substitute(const char *arg, int workers)
+{
+	char num[16], *out;
+	size_t tl = strlen(EXEC_WORKERS_TOKEN), n = 0;
+	snprintf(num, sizeof num, "%d", workers);
+	for (const char *p = arg; (p = strstr(p, EXEC_WORKERS_TOKEN)); p += tl)
+		n++;
+	out = malloc(strlen(arg) + n * strlen(num) + 1);
+	if (!out)
+		return NULL;
+	char *w = out;
+	for (const char *p = arg, *hit; ; p = hit + tl) {
+		hit = strstr(p, EXEC_WORKERS_TOKEN);
+		size_t len = hit ? (size_t)(hit - p) : strlen(p);
+		memcpy(w, p, len);
+		w += len;
+		if (!hit)
+			break;
+		w = stpcpy(w, num);
+	}
+	*w = 0;
+	return out;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **argv_for(const struct exec_opts *o, int workers)
+{
+	char **v = calloc((size_t)o->argc + 1, sizeof *v);
+	for (int i = 0; v && i < o->argc; i++)
+		if (!(v[i] = substitute(o->argv[i], workers))) {
+			free_strv(v);
+			return NULL;
+		}
+	return v;
+}
+
+static int is_var(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(entry, name, n) && entry[n] == '=';
+}
+
+/* environ without the variables we set, plus ours. LD_PRELOAD keeps what
+ * the user preloads and appends the profiler. Built before fork: the child
+ * only calls execvpe. */
+static char **env_for(const char *preload, const char *lockdir, int workers)
+{
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **v = calloc(n + 4, sizeof *v);
+	const char *old_preload = NULL;
+	for (size_t i = 0; v && i < n; i++) {
+		if (preload && is_var(environ[i], "LD_PRELOAD"))
+			old_preload = environ[i] + strlen("LD_PRELOAD=");
+		else if (!is_var(environ[i], "CONTEND_WORKERS") &&
+			 !(preload && is_var(environ[i], LOCKPROF_DIR_ENV)))
+			v[k++] = strdup(environ[i]);
+	}
+	if (!v || asprintf(&v[k++], "CONTEND_WORKERS=%d", workers) < 0)
+		return free_strv(v), NULL;
+	if (preload && (asprintf(&v[k++], "LD_PRELOAD=%s%s%s",
+				 old_preload && *old_preload ? old_preload : "",
+				 old_preload && *old_preload ? ":" : "", preload) < 0 ||
+			asprintf(&v[k++], "%s=%s", LOCKPROF_DIR_ENV, lockdir) < 0))
+		return free_strv(v), NULL;
+	for (size_t i = 0; i < k; i++)
+		if (!v[i])
+			return free_strv(v), NULL;
+	return v;
+}
+
+/* --- output capture --------------------------------------------------- */
+
+/* The last EXEC_TAIL_MAX bytes; twice that much room so trimming is one
+ * memmove per EXEC_TAIL_MAX bytes read. */
+struct tail {
+	char buf[2 * EXEC_TAIL_MAX];
+	size_t len;
+};
+
+static void tail_add(struct tail *t, const char *p, size_t n)
+{
+	if (n >= EXEC_TAIL_MAX) {
+		p += n - EXEC_TAIL_MAX;
+		n = EXEC_TAIL_MAX;
+	}
+	if (t->len + n > sizeof t->buf) {
+		size_t keep = EXEC_TAIL_MAX - n;
+		memmove(t->buf, t->buf + t->len - keep, keep);
+		t->len = keep;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 :
+		   (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || n > left || (n == 2 && p[0] < 0xc2))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* JSON strings must be UTF-8 without NULs: a binary byte, or a character
+ * cut by a tail or a truncation, becomes '?'. out has room for n + 1. */
+static void utf8_clean(const char *in, size_t n, char *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] ? utf8_seq(p + i, n - i) : 0;
+		if (!len) {
+			out[k++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + k, p + i, len);
+		k += len;
+		i += len;
+	}
+	out[k] = 0;
+}
+
+static json_t *clean_json(const char *s, size_t n)
+{
+	char *c = malloc(n + 1);
+	if (!c)
+		return json_null();
+	utf8_clean(s, n, c);
+	json_t *j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}
+
+static json_t *tail_json(const struct tail *t)
+{
+	size_t start = t->len > EXEC_TAIL_MAX ? t->len - EXEC_TAIL_MAX : 0;
+	return clean_json(t->buf + start, t->len - start);
+}
+
+/* The last non-empty line of the output, for a failure's detail. */
+static void last_line(const struct tail *t, char *buf, size_t len)
+{
+	size_t end = t->len;
+	while (end && (t->buf[end - 1] == '\n' || t->buf[end - 1] == ' '))
+		end--;
+	size_t start = end;
+	while (start && t->buf[start - 1] != '\n')
+		start--;
+	size_t n = end - start < len - 1 ? end - start : len - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t->buf[start + i];
+		buf[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	buf[n] = 0;
+}
+
+/* --- one repetition: start, watch, reap ------------------------------- */
+
+struct proc {
+	pid_t pid;
+	int out_fd;	/* read end of the command's stdout+stderr */
+	int pidfd;	/* readable when the child exits; -1: poll instead */
+};
+
+struct outcome {
+	double wall_s;
+	struct rusage ru;
+	int wstatus;
+	int timed_out, interrupted;
+	int exec_errno;		/* the command could not be started */
+	struct tail tail;
+	json_t *memory;
+};
+
+static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
+		       int out_w)
+{
+	return posix_spawn_file_actions_init(fa) ||
+	       posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0) ||
+	       posix_spawn_file_actions_adddup2(fa, out_w, 1) ||
+	       posix_spawn_file_actions_adddup2(fa, out_w, 2) ||
+	       posix_spawnattr_init(at) ||
+	       posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP) ||
+	       posix_spawnattr_setpgroup(at, 0); /* its own group */
+}
+
+/* posix_spawnp, not fork: glibc's vfork-style clone never copies our
+ * memory, so the child's ru_maxrss is the command's own, and it returns
+ * after the exec, so an exec failure comes back as an error number. */
+static int spawn(char **argv, char **envp, struct proc *p, int *exec_errno)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC)) {
+		*exec_errno = errno;
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int rc = spawn_setup(&fa, &at, out[1]);
+	if (!rc)
+		rc = posix_spawnp(&p->pid, argv[0], &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(out[1]);
+	if (rc) {
+		close(out[0]);
+		*exec_errno = rc;
+		return -1;
+	}
+	p->out_fd = out[0];
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	return 0;
+}
+
+static int has_exited(const struct proc *p)
+{
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == p->pid;
+}
+
+static void read_output(struct proc *p, struct outcome *o, int show)
+{
+	char buf[4096];
+	ssize_t k = read(p->out_fd, buf, sizeof buf);
+	if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (k <= 0) {
+		close(p->out_fd);
+		p->out_fd = -1;
+		return;
+	}
+	tail_add(&o->tail, buf, (size_t)k);
+	if (show && write(2, buf, (size_t)k) < 0)
+		return;
+}
+
+static int poll_ms(const struct proc *p, const struct outcome *o,
+		   double deadline)
+{
+	double ms = p->pidfd >= 0 ? POLL_CAP_MS : NO_PIDFD_POLL_MS;
+	if (deadline > 0 && !o->timed_out && !o->interrupted) {
+		double left = (deadline - now_s()) * 1e3;
+		if (left < ms)
+			ms = left < 0 ? 0 : left + 1;
+	}
+	return (int)ms;
+}
+
+/* Until the command exits: collect its output, enforce the timeout, and
+ * kill its group on Ctrl-C. */
+static void watch(struct proc *p, struct outcome *o, double t0,
+		  double timeout_s, int show)
+{
+	double deadline = timeout_s > 0 ? t0 + timeout_s : 0;
+	for (;;) {
+		struct pollfd fds[2] = {{p->pidfd, POLLIN, 0}, {p->out_fd, POLLIN, 0}};
+		poll(fds, 2, poll_ms(p, o, deadline));
+		if (stop_signal && !o->interrupted && !o->timed_out) {
+			o->interrupted = 1;
+			kill(-p->pid, SIGKILL);
+		}
+		if (deadline > 0 && !o->timed_out && !o->interrupted &&
+		    now_s() >= deadline) {
+			o->timed_out = 1;
+			kill(-p->pid, SIGKILL);
+		}
+		if (p->out_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			read_output(p, o, show);
+		if (has_exited(p))
+			break;
+	}
+	o->wall_s = now_s() - t0;
+}
+
+/* The command is gone; what else of its group is left goes too (the
+ * zombie leader keeps the group id ours until it is reaped). Then take
+ * what is still in the pipe, unless an escaped process holds it open. */
+static void drain(struct proc *p, struct outcome *o, int show)
+{
+	kill(-p->pid, SIGKILL);
+	double end = now_s() + DRAIN_MS / 1e3;
+	while (p->out_fd >= 0 && now_s() < end) {
+		struct pollfd fd = {p->out_fd, POLLIN, 0};
+		if (poll(&fd, 1, 10) > 0)
+			read_output(p, o, show);
+	}
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+}
+
+static json_t *memory_start(pid_t pid, struct memsampler **ms)
+{
+	struct memsampler_opts mo = {.root = pid, .pss = 1};
+	errbuf e;
+	*ms = NULL;
+	if (memsampler_start(&mo, ms, &e) == 0)
+		return NULL;
+	return json_string(e.msg);
+}
+
+static void memory_stop(struct memsampler *ms, struct outcome *o)
+{
+	errbuf e;
+	if (ms && memsampler_stop(ms, &e) == 0)
+		o->memory = memsampler_json(ms);
+	memsampler_free(ms);
+}
+
+static void run_command(char **argv, char **envp, double timeout_s, int show,
+			struct outcome *o)
+{
+	struct proc p = {.pid = -1, .out_fd = -1, .pidfd = -1};
+	double t0 = now_s();
+	if (spawn(argv, envp, &p, &o->exec_errno))
+		return;
+	struct memsampler *ms;
+	json_t *why = memory_start(p.pid, &ms);
+	watch(&p, o, t0, timeout_s, show);
+	drain(&p, o, show);
+	memory_stop(ms, o);
+	if (!o->memory && why)
+		o->memory = json_pack("{s:o}", "sampler_error", why);
+	else
+		json_decref(why);
+	while (wait4(p.pid, &o->wstatus, 0, &o->ru) < 0 && errno == EINTR)
+		;
+	if (p.pidfd >= 0)
+		close(p.pidfd);
+}
+
+/* --- the repetition's figures ----------------------------------------- */
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static json_t *rusage_json(const struct rusage *ru)
+{
+	/* ru_maxrss of a waited child is the largest single process of its
+	 * (waited) tree, in KiB: not the tree's sum, hence its own name. It
+	 * is never below contend's own peak, which Linux carries across the
+	 * exec that started the command. */
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "voluntary_csw",
+			 (json_int_t)ru->ru_nvcsw, "involuntary_csw",
+			 (json_int_t)ru->ru_nivcsw, "minor_faults",
+			 (json_int_t)ru->ru_minflt, "major_faults",
+			 (json_int_t)ru->ru_majflt, "max_single_process_rss_bytes",
+			 (json_int_t)ru->ru_maxrss * 1024);
+}
+
+static void set_status(json_t *rep, const struct outcome *o, const char *cmd,
+		       double timeout_s)
+{
+	char detail[400], line[160];
+	const char *status = "ok";
+	int ws = o->wstatus;
+	last_line(&o->tail, line, sizeof line);
+	detail[0] = 0;
+	/* 127: what a shell says when it cannot run a command */
+	json_object_set_new(rep, "exit_status", o->exec_errno ? json_integer(127) :
+			    WIFEXITED(ws) ? json_integer(WEXITSTATUS(ws)) : json_null());
+	if (o->timed_out) {
+		status = "timeout";
+		snprintf(detail, sizeof detail, "ran longer than %g s; its "
+			 "process group was killed", timeout_s);
+	} else if (o->exec_errno) {
+		status = "exited";
+		snprintf(detail, sizeof detail, "cannot execute '%s': %s", cmd,
+			 strerror(o->exec_errno));
+	} else if (WIFSIGNALED(ws)) {
+		status = "crashed";
+		json_object_set_new(rep, "signal", json_string(sigabbrev_np(WTERMSIG(ws))));
+		snprintf(detail, sizeof detail, "killed by SIG%s%s%s",
+			 sigabbrev_np(WTERMSIG(ws)), *line ? "; last output: " : "", line);
+	} else if (WEXITSTATUS(ws)) {
+		status = "exited";
+		snprintf(detail, sizeof detail, "exited with status %d%s%s",
+			 WEXITSTATUS(ws), *line ? "; last output: " : "", line);
+	}
+	json_object_set_new(rep, "status", json_string(status));
+	if (*detail)
+		json_object_set_new(rep, "detail", clean_json(detail, strlen(detail)));
+}
+
+static json_t *top_entry(json_t *cls)
+{
+	json_t *sites = json_array(), *s;
+	size_t i;
+	json_array_foreach(json_object_get(cls, "sites"), i, s) {
+		if (i == TOP_SITES)
+			break;
+		json_array_append_new(sites, json_pack("{s:O, s:O, s:O}", "where",
+			json_object_get(s, "where"), "count", json_object_get(s, "count"),
+			"wait_s", json_object_get(s, "wait_s")));
+	}
+	json_t *site = json_object_get(cls, "site");
+	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "kind",
+			 json_object_get(cls, "kind"), "site", site ? site : json_null(),
+			 "wait_s", json_object_get(cls, "wait_s"), "contended",
+			 json_object_get(cls, "contended"), "acquisitions",
+			 json_object_get(cls, "acquisitions"), "processes",
+			 json_object_get(cls, "processes"), "sites", sites);
+}
+
+/* The lock figures of a repetition, in the shape `run` writes ("wait_s",
+ * "share", ...) plus the most contended locks with their call sites. */
+static json_t *lock_json(json_t *sum, double wall_s, int workers)
+{
+	if (json_integer_value(json_object_get(sum, "processes")) == 0)
+		return json_pack("{s:b, s:s}", "available", 0, "reason",
+				 "no process of the command reported: LD_PRELOAD "
+				 "does not reach static or setuid executables");
+	double wait = json_number_value(json_object_get(sum, "wait_s"));
+	json_t *top = json_array(), *cls;
+	size_t i;
+	json_array_foreach(json_object_get(sum, "top_locks"), i, cls)
+		if (json_array_size(top) < TOP_LOCKS &&
+		    json_number_value(json_object_get(cls, "wait_s")) > 0)
+			json_array_append_new(top, top_entry(cls));
+	const char *const keys[] = {"wait_s", "lock_wait_s", "cond_wait_s",
+				    "acquisitions", "contended", "cond_waits",
+				    "processes", NULL};
+	json_t *o = json_object();
+	for (size_t k = 0; keys[k]; k++)
+		json_object_set(o, keys[k], json_object_get(sum, keys[k]));
+	json_object_set_new(o, "share", wall_s > 0 ? json_real(wait / (wall_s * workers))
+						  : json_null());
+	json_object_set_new(o, "source", json_string("LD_PRELOAD libcontend-lockprof.so"));
+	json_object_set_new(o, "top", top);
+	return o;
+}
+
+static json_t *memory_json(struct outcome *o)
+{
+	json_t *m = o->memory;
+	o->memory = NULL;
+	if (m && json_object_get(m, "peak_rss_bytes")) {
+		json_object_set_new(m, "source", json_string("memsampler: the command's process tree"));
+		return m;
+	}
+	/* No sampler: the best wait4 gives, and it says what it is. */
+	json_t *f = json_pack("{s:I, s:s}", "peak_rss_bytes",
+			      (json_int_t)o->ru.ru_maxrss * 1024, "source",
+			      "ru_maxrss (wait4): the largest single process, not the "
+			      "tree, and at least contend's own size");
+	if (m)
+		json_object_set(f, "sampler_error", json_object_get(m, "sampler_error"));
+	json_decref(m);
+	return f;
+}
+
+/* A command that never started has no figures: none is written as 0. */
+static json_t *rep_json(const struct exec_opts *o, struct outcome *out,
+			char **argv)
+{
+	json_t *rep = json_pack("{s:f}", "wall_s", out->wall_s);
+	set_status(rep, out, argv[0], o->timeout_s);
+	if (out->exec_errno)
+		return rep;
+	json_object_set_new(rep, "cpu_s", json_real(tv_s(out->ru.ru_utime) +
+						    tv_s(out->ru.ru_stime)));
+	json_object_set_new(rep, "output_tail", tail_json(&out->tail));
+	json_object_set_new(rep, "rusage", rusage_json(&out->ru));
+	json_object_set_new(rep, "memory", memory_json(out));
+	return rep;
+}
+
+/* --- the lock profiler's private directory --------------------------- */
+
+static int make_lockdir(char *buf, size_t len, errbuf *e)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(buf, len, "%s/contend-exec-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(buf))
+		return errf(e, "cannot create a directory for the lock profiler "
+			    "(%s): %s", buf, strerror(errno));
+	return 0;
+}
+
+static void remove_lockdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* A killed command writes no report: its repetition then has no lock
+ * figures rather than an "unavailable" that would hide the others'. */
+static void add_lock_figures(json_t *rep, const char *dir, int workers)
+{
+	json_t *sum = NULL;
+	errbuf e;
+	int ok = !strcmp(json_string_value(json_object_get(rep, "status")), "ok");
+	if (lockprof_merge_dir(dir, &sum, &e))
+		json_object_set_new(rep, "lock", json_pack("{s:b, s:s}", "available",
+							   0, "reason", e.msg));
+	else if (ok || json_integer_value(json_object_get(sum, "processes")) > 0)
+		json_object_set_new(rep, "lock", lock_json(sum,
+			json_number_value(json_object_get(rep, "wall_s")), workers));
+	json_decref(sum);
+}
+
+/* One repetition, start to figures; NULL when interrupted (a partial
+ * repetition is not kept, as in `run`). */
+static json_t *run_rep(const struct exec_opts *o, int workers)
+{
+	char dir[4096] = "";
+	errbuf e;
+	if (o->preload && make_lockdir(dir, sizeof dir, &e))
+		return json_pack("{s:f, s:s, s:s}", "wall_s", 0.0, "status",
+				 "error", "detail", e.msg);
+	char **argv = argv_for(o, workers);
+	char **envp = env_for(o->preload, dir, workers);
+	struct outcome *out = calloc(1, sizeof *out);
+	json_t *rep = NULL;
+	if (argv && envp && out) {
+		run_command(argv, envp, o->timeout_s, o->show_output, out);
+		if (!out->interrupted)
+			rep = rep_json(o, out, argv);
+		if (rep && o->preload && !out->exec_errno)
+			add_lock_figures(rep, dir, workers);
+		json_decref(out->memory);
+	} else if (!stop_signal) {
+		rep = json_pack("{s:f, s:s, s:s}", "wall_s", 0.0, "status",
+				"error", "detail", "out of memory");
+	}
+	if (*dir)
+		remove_lockdir(dir);
+	free(out);
+	free_strv(argv);
+	free_strv(envp);
+	return rep;
+}
+
+/* --- the sweep -------------------------------------------------------- */
+
+#define COMMAND_LINE_MAX 160 /* of the one-line form in the table header */
+
+/* One argument on one line, for reading (not for pasting): quoted when it
+ * has blanks or specials, a newline shown as \n. */
+static void append_arg(char *out, size_t cap, size_t *n, const char *a)
+{
+	int quote = !*a || strpbrk(a, " \t\n'\"$&|;<>()*?`\\") != NULL;
+	if (quote && *n + 1 < cap)
+		out[(*n)++] = '\'';
+	for (; *a && *n + 2 < cap; a++) {
+		if (*a == '\n' || *a == '\'') {
+			out[(*n)++] = '\\';
+			out[(*n)++] = *a == '\n' ? 'n' : '\'';
+		} else {
+			out[(*n)++] = *a;
+		}
+	}
+	if (quote && *n + 1 < cap)
+		out[(*n)++] = '\'';
+	out[*n] = 0;
+}
+
+static void command_line(char **argv, int argc, char *out, size_t cap)
+{
+	char all[4096];
+	size_t n = 0;
+	all[0] = 0;
+	for (int i = 0; i < argc && n + 2 < sizeof all; i++) {
+		if (i)
+			all[n++] = ' ';
+		append_arg(all, sizeof all, &n, argv[i]);
+	}
+	if (n >= cap) { /* cut, and say so */
+		snprintf(all + cap - 4, 4, "...");
+		n = cap - 1;
+	}
+	utf8_clean(all, n, out);
+}
+
+/* A config that summary.c and table.c treat like any other: the command
+ * is the "workload", shown through params. build "release" (not "n/a")
+ * because ids are slash-separated. */
+static json_t *new_config(const struct exec_opts *o, int workers)
+{
+	json_t *cmd = json_array(), *argv = json_array();
+	char **sub = argv_for(o, workers);
+	for (int i = 0; i < o->argc; i++) {
+		json_array_append_new(cmd, clean_json(o->argv[i], strlen(o->argv[i])));
+		json_array_append_new(argv, clean_json(sub ? sub[i] : o->argv[i],
+						  strlen(sub ? sub[i] : o->argv[i])));
+	}
+	free_strv(sub);
+	char line[COMMAND_LINE_MAX + 1];
+	command_line(o->argv, o->argc, line, sizeof line);
+	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:{s:s}, s:I, "
+			      "s:[], s:[], s:s, s:b}",
+			      "workload", "exec", "build", "release", "pool", "exec",
+			      "workers", workers, "command", cmd, "argv", argv,
+			      "params", "command", line, "warmup",
+			      (json_int_t)o->warmup, "reps", "failed_warmups",
+			      "status", "ok", "lockprof", o->preload != NULL);
+	if (o->timeout_s > 0)
+		json_object_set_new(c, "timeout_s", json_real(o->timeout_s));
+	summary_set_id(c);
+	return c;
+}
+
+static int has_rep_field(json_t *config, const char *name)
+{
+	json_t *rep;
+	size_t i;
+	json_array_foreach(json_object_get(config, "reps"), i, rep)
+		if (json_is_object(json_object_get(rep, name)))
+			return 1;
+	return 0;
+}
+
+static int save(const struct exec_opts *o, json_t *doc, const char *status,
+		errbuf *e)
+{
+	json_t *c;
+	size_t i;
+	errbuf pe;
+	json_array_foreach(json_object_get(doc, "configs"), i, c) {
+		if (has_rep_field(c, "rusage"))
+			probe_rusage.summarise(c, &pe);
+		if (has_rep_field(c, "memory"))
+			probe_memory.summarise(c, &pe);
+	}
+	summary_document(doc);
+	json_object_set_new(doc, "status", json_string(status));
+	return results_write_atomic(o->out_path, doc, e);
+}
+
+static void progress(const struct exec_opts *o, int workers, long done)
+{
+	if (!o->progress)
+		return;
+	int warm = done < o->warmup;
+	fprintf(stderr, "\r\033[K[exec w%d] %s %ld/%ld", workers,
+		warm ? "warm-up" : "rep", warm ? done + 1 : done - o->warmup + 1,
+		warm ? o->warmup : o->reps);
+	fflush(stderr);
+}
+
+static int run_config(const struct exec_opts *o, json_t *doc, int workers,
+		      errbuf *e)
+{
+	json_t *config = new_config(o, workers);
+	json_array_append_new(json_object_get(doc, "configs"), config);
+	for (long i = 0; i < o->warmup + o->reps && !stop_signal; i++) {
+		progress(o, workers, i);
+		json_t *rep = run_rep(o, workers);
+		if (!rep)
+			break;
+		int warm = i < o->warmup;
+		const char *st = json_string_value(json_object_get(rep, "status"));
+		json_object_set_new(rep, "index", json_integer(warm ? i : i - o->warmup));
+		if (!warm || strcmp(st, "ok"))
+			json_array_append(json_object_get(config, warm ?
+					  "failed_warmups" : "reps"), rep);
+		json_decref(rep);
+		if (save(o, doc, "running", e))
+			return -1;
+	}
+	if (stop_signal) {
+		json_object_set_new(config, "status", json_string("interrupted"));
+		json_object_set_new(config, "detail", json_string(
+			"stopped by the user; completed repetitions are kept"));
+	}
+	return 0;
+}
+
+int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e)
+{
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int rc = 0;
+	for (size_t w = 0; w < o->nworkers && !stop_signal && !rc; w++)
+		rc = run_config(o, doc, o->workers[w], e);
+	if (o->progress)
+		fprintf(stderr, "\r\033[K");
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (rc)
+		return -1;
+	if (save(o, doc, stop_signal ? "interrupted" : "complete", e))
+		return -1;
+	return stop_signal ? EXIT_INTERRUPTED : 0;
+}
+
+/* --- checks before anything runs -------------------------------------- */
+
+int exec_find_preload(char *buf, size_t len, errbuf *e)
+{
+	char self[4096];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (k <= 0)
+		return errf(e, "cannot find contend's own executable: %s",
+			    strerror(errno));
+	self[k] = 0;
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(buf, len, "%s/libcontend-lockprof.so", self);
+	if (access(buf, R_OK))
+		return errf(e, "the lock profiler %s is missing (run 'make', or "
+			    "use --no-lockprof)", buf);
+	return 0;
+}
+
+static int executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+int exec_check_command(const char *argv0, int workers, errbuf *e)
+{
+	char *cmd = substitute(argv0, workers);
+	int ok = 0;
+	if (!cmd)
+		return errf(e, "out of memory");
+	if (strchr(cmd, '/')) {
+		ok = executable_file(cmd);
+	} else {
+		const char *path = getenv("PATH");
+		char *copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+		char *save = NULL, full[4096];
+		for (char *d = strtok_r(copy, ":", &save); d && !ok;
+		     d = strtok_r(NULL, ":", &save)) {
+			snprintf(full, sizeof full, "%s/%s", *d ? d : ".", cmd);
+			ok = executable_file(full);
+		}
+		free(copy);
+	}
+	if (!ok)
+		errf(e, strchr(cmd, '/') ? "command '%s' is not an executable file"
+					 : "command '%s' not found in PATH", cmd);
+	free(cmd);
+	return ok ? 0 : -1;
+}
+
+/* --- the hottest locks of the row that waited most --------------------- */
+
+static double path2(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *worst_config(json_t *doc)
+{
+	json_t *c, *worst = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c) {
+		double s = path2(c, "lock", "share");
+		if (isfinite(s) && s > 0 && (!worst || s > path2(worst, "lock", "share")))
+			worst = c;
+	}
+	return worst;
+}
+
+static json_t *worst_rep(json_t *config)
+{
+	json_t *rep, *worst = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(config, "reps"), i, rep)
+		if (json_array_size(json_object_get(json_object_get(rep, "lock"), "top")) &&
+		    (!worst || path2(rep, "lock", "wait_s") > path2(worst, "lock", "wait_s")))
+			worst = rep;
+	return worst;
+}
+
+static void print_lock(json_t *l, FILE *out)
+{
+	char t[32];
+	json_t *s;
+	size_t i;
+	const char *kind = json_string_value(json_object_get(l, "kind"));
+	int cond = kind && !strcmp(kind, "cond");
+	table_fmt_seconds(json_number_value(json_object_get(l, "wait_s")), t, sizeof t);
+	fprintf(out, "    %-6s %9s  %6lld %-9s  %s\n", kind ? kind : "?", t,
+		(long long)json_integer_value(json_object_get(l, "contended")),
+		cond ? "waits" : "contended",
+		json_string_value(json_object_get(l, "site")) ?: "(no call site)");
+	json_t *sites = json_object_get(l, "sites");
+	if (json_array_size(sites) < 2)
+		return;
+	json_array_foreach(sites, i, s) {
+		table_fmt_seconds(json_number_value(json_object_get(s, "wait_s")), t, sizeof t);
+		fprintf(out, "           %9s  %6lld            at %s\n", t,
+			(long long)json_integer_value(json_object_get(s, "count")),
+			json_string_value(json_object_get(s, "where")));
+	}
+}
+
+void exec_print_hot_locks(json_t *doc, FILE *out)
+{
+	json_t *c = worst_config(doc), *rep = c ? worst_rep(c) : NULL, *l;
+	size_t i;
+	if (!rep)
+		return;
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	fprintf(out, "\n  Most contended locks at %lld worker%s, where %.0f %% of "
+		"worker time waited (repetition %lld of %zu):\n",
+		(long long)w, w == 1 ? "" : "s", path2(c, "lock", "share") * 100,
+		(long long)json_integer_value(json_object_get(rep, "index")) + 1,
+		json_array_size(json_object_get(c, "reps")));
+	fprintf(out, "    %-6s %9s  %6s %-9s  %s\n", "kind", "waited", "count", "",
+		"call site (cond: waiting on a condition variable)");
+	json_array_foreach(json_object_get(json_object_get(rep, "lock"), "top"), i, l)
+		print_lock(l, out);
+}

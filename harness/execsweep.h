@@ -1,0 +1,46 @@
+/* execsweep.h - `contend exec`: any command run once per worker count and
+ * repetition, in its own process group, with the LD_PRELOAD lock profiler,
+ * recorded as a contend-results/1 document that table.c renders unchanged. */
+#ifndef CONTEND_EXECSWEEP_H
+#define CONTEND_EXECSWEEP_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "harness/cli.h"
+#include "harness/err.h"
+
+#define EXEC_WORKERS_TOKEN "{workers}"
+#define EXEC_TAIL_MAX 2048 /* bytes of stdout+stderr kept per repetition */
+
+struct exec_opts {
+	char **argv;		/* the command as given ({workers} unreplaced) */
+	int argc;
+	int workers[CLI_LIST_MAX];
+	size_t nworkers;
+	long reps, warmup;
+	double timeout_s;	/* per repetition; 0: none */
+	const char *preload;	/* the lock profiler .so, or NULL: none */
+	int show_output;	/* copy the command's output to our stderr */
+	const char *out_path;
+	int progress;		/* draw a progress line on stderr */
+};
+
+/* The lock profiler beside this executable, into buf; -1 with e set when
+ * it is not there. */
+int exec_find_preload(char *buf, size_t len, errbuf *e);
+
+/* 0 when argv0 (with {workers} replaced by `workers`) names an executable
+ * file, directly or through PATH; else -1 with a one-line reason. */
+int exec_check_command(const char *argv0, int workers, errbuf *e);
+
+/* Run the sweep into doc (already holding context). Returns 0, or
+ * EXIT_INTERRUPTED after Ctrl-C/SIGTERM (doc keeps what was measured), or
+ * -1 with e set when the document cannot be written. */
+int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e);
+
+/* The most contended locks, with call sites, of the row that waited most
+ * (largest lock share); prints nothing when no lock was waited on. */
+void exec_print_hot_locks(json_t *doc, FILE *out);
+
+#endif

@@ -1,0 +1,366 @@
+/* test_exec.c - end-to-end tests of `contend exec`: lock waits and call
+ * sites of a real contended program and of CPython's GIL, {workers} and
+ * CONTEND_WORKERS, failures, timeouts, Ctrl-C, and no temp dirs left. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "tests/testutil.h"
+
+#define TARGET "build/release/tests/lockprof_target"
+#define PYTHON "/usr/bin/python3"
+
+static char *dir;
+static char tmpdir[600];
+static struct cmd_result *r;
+
+/* TMPDIR points into the scratch dir, so leftovers of ours are visible. */
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_tempdir();
+	r = malloc(sizeof *r);
+	if (!dir || !r)
+		return -1;
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", dir);
+	return mkdir(tmpdir, 0700) || setenv("TMPDIR", tmpdir, 1) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(dir);
+	free(dir);
+	free(r);
+	return 0;
+}
+
+static const char *path(const char *name)
+{
+	static char buf[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+	return buf[k];
+}
+
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static json_t *load(const char *file)
+{
+	json_t *d = json_load_file(file, 0, NULL);
+	if (!d)
+		fail_msg("no document %s: %s", file, r->out);
+	assert_string_equal(json_string_value(json_object_get(d, "schema")),
+			    "contend-results/1");
+	return d;
+}
+
+static json_t *config(json_t *doc, int workers)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (json_integer_value(json_object_get(c, "workers")) == workers)
+			return c;
+	fail_msg("no config with %d workers", workers);
+	return NULL;
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static double nget(json_t *o, const char *a, const char *b)
+{
+	return json_number_value(json_object_get(json_object_get(o, a), b));
+}
+
+/* Every lock profiler directory was merged and removed. */
+static void assert_no_lockdirs(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "contend-exec-", 13))
+			fail_msg("left behind: %s/%s", tmpdir, de->d_name);
+	closedir(d);
+}
+
+static void test_lock_contention(void **state)
+{
+	(void)state;
+	const char *out = path("mutex.json");
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "2", "--out", out,
+		   "--", TARGET, "mutex", "{workers}", "200", "200", NULL);
+	if (r->status != 0)
+		fail_msg("exit %d: %s", r->status, r->out);
+	assert_non_null(strstr(r->out, "exec  build=release"));
+	assert_non_null(strstr(r->out, "lock wait"));
+	assert_non_null(strstr(r->out, "Most contended locks at 2 workers"));
+	assert_non_null(strstr(r->out, "contend_worker"));
+	json_t *doc = load(out), *c2 = config(doc, 2), *c1 = config(doc, 1);
+	assert_string_equal(sget(doc, "status"), "complete");
+	assert_string_equal(sget(c2, "workload"), "exec");
+	assert_string_equal(sget(c2, "pool"), "exec");
+	assert_string_equal(json_string_value(json_array_get(
+		json_object_get(c2, "command"), 2)), "{workers}");
+	assert_true(nget(c2, "lock", "wait_s") > 0);
+	assert_true(nget(c2, "lock", "share") > 0);
+	assert_true(nget(c2, "rusage", "voluntary_csw") >= 0);
+	assert_true(nget(c2, "memory", "peak_rss_bytes") > 0);
+	assert_string_equal(sget(c2, "baseline"), sget(c1, "id"));
+	json_t *rep = json_array_get(json_object_get(c2, "reps"), 0);
+	json_t *top = json_array_get(json_object_get(json_object_get(rep, "lock"), "top"), 0);
+	assert_string_equal(sget(top, "kind"), "mutex");
+	assert_non_null(strstr(sget(top, "site"), "contend_worker"));
+	assert_non_null(strstr(sget(rep, "output_tail"), "acquisitions=400"));
+	json_decref(doc);
+	assert_no_lockdirs();
+	/* report renders the same table from the document alone */
+	tu_contend(r, "report", out, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "exec  build=release"));
+}
+
+static void test_substitution_and_environment(void **state)
+{
+	(void)state;
+	const char *out = path("env.json");
+	tu_contend(r, "exec", "--workers", "1,3", "--reps", "1", "--out", out, "--",
+		   "sh", "-c", "echo w=$CONTEND_WORKERS arg={workers} x{workers}y "
+		   "pre=$LD_PRELOAD dir=${CONTEND_LOCKPROF_DIR:+set}", NULL);
+	if (r->status != 0)
+		fail_msg("exit %d: %s", r->status, r->out);
+	json_t *doc = load(out);
+	const char *tail = sget(json_array_get(json_object_get(config(doc, 3), "reps"), 0),
+				"output_tail");
+	assert_non_null(strstr(tail, "w=3 arg=3 x3y"));
+	assert_non_null(strstr(tail, "libcontend-lockprof.so"));
+	assert_non_null(strstr(tail, "dir=set"));
+	tail = sget(json_array_get(json_object_get(config(doc, 1), "reps"), 0), "output_tail");
+	assert_non_null(strstr(tail, "w=1 arg=1 x1y"));
+	json_decref(doc);
+	/* --no-lockprof: nothing preloaded, no lock figures */
+	tu_contend(r, "exec", "--workers", "2", "--reps", "1", "--no-lockprof",
+		   "--out", out, "--", "sh", "-c", "echo pre=$LD_PRELOAD.", NULL);
+	assert_int_equal(r->status, 0);
+	doc = load(out);
+	json_t *c = config(doc, 2);
+	assert_null(json_object_get(c, "lock"));
+	assert_non_null(strstr(sget(json_array_get(json_object_get(c, "reps"), 0),
+				    "output_tail"), "pre=."));
+	json_decref(doc);
+	assert_no_lockdirs();
+}
+
+static void test_failing_command(void **state)
+{
+	(void)state;
+	const char *out = path("false.json");
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "2", "--out", out,
+		   "--", "false", NULL);
+	assert_int_equal(r->status, 1);
+	assert_non_null(strstr(r->out, "the sweep went on"));
+	json_t *doc = load(out), *rep;
+	size_t i;
+	for (int w = 1; w <= 2; w++) {
+		json_t *c = config(doc, w);
+		assert_string_equal(sget(c, "status"), "exited");
+		assert_int_equal(json_array_size(json_object_get(c, "reps")), 2);
+		json_array_foreach(json_object_get(c, "reps"), i, rep) {
+			assert_string_equal(sget(rep, "status"), "exited");
+			assert_int_equal(json_integer_value(json_object_get(rep, "exit_status")), 1);
+		}
+	}
+	json_decref(doc);
+	/* a crash names its signal; the output tail explains a failure */
+	tu_contend(r, "exec", "--workers", "1", "--reps", "1", "--out", out, "--",
+		   "sh", "-c", "echo about to die; kill -SEGV $$", NULL);
+	assert_int_equal(r->status, 1);
+	assert_non_null(strstr(r->out, "killed by SIGSEGV"));
+	assert_non_null(strstr(r->out, "about to die"));
+	/* executable but not a program: recorded as 127 with the reason */
+	const char *bogus = path("bogus");
+	FILE *f = fopen(bogus, "w");
+	fputs("\x7f" "ELF not really\n", f);
+	fclose(f);
+	chmod(bogus, 0755);
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "1", "--out", out,
+		   "--", bogus, NULL);
+	assert_int_equal(r->status, 1);
+	doc = load(out);
+	rep = json_array_get(json_object_get(config(doc, 2), "reps"), 0);
+	assert_int_equal(json_integer_value(json_object_get(rep, "exit_status")), 127);
+	assert_non_null(strstr(sget(rep, "detail"), "cannot execute"));
+	json_decref(doc);
+	assert_no_lockdirs();
+}
+
+/* Bad input: exit 2, one line, nothing written. */
+static void test_bad_input(void **state)
+{
+	(void)state;
+	const char *out = path("bad.json");
+	const char *cases[][4] = {
+		{"--workers", "1", "no-such-command-xyz", "not found in PATH"},
+		{"--workers", "1", "./no/such/file", "not an executable file"},
+		{"--workers", "1,x", "true", "--workers"},
+		{"--workers", "0", "true", "out of range"},
+		{"--reps", "0", "true", "--reps"},
+		{"--timeout", "-1", "true", "--timeout"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tu_contend(r, "exec", cases[i][0], cases[i][1], "--out", out, "--",
+			   cases[i][2], NULL);
+		assert_int_equal(r->status, 2);
+		assert_int_equal(lines(r->out), 1);
+		if (!strstr(r->out, cases[i][3]))
+			fail_msg("case %zu: '%s' lacks '%s'", i, r->out, cases[i][3]);
+		assert_int_equal(access(out, F_OK), -1);
+	}
+	tu_contend(r, "exec", "--out", out, "--", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "give a command after --"));
+	tu_contend(r, "exec", "--help", NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "{workers}"));
+}
+
+/* Our own sleeps, told from anyone else's by a unique duration. */
+static int count_sleeps(const char *arg)
+{
+	char pattern[64];
+	snprintf(pattern, sizeof pattern, "^sleep %s$", arg);
+	char *argv[] = {"pgrep", "-f", pattern, NULL};
+	struct cmd_result *p = malloc(sizeof *p);
+	tu_run(p, argv);
+	int n = (int)lines(p->out);
+	free(p);
+	return n;
+}
+
+static void test_timeout_kills_the_group(void **state)
+{
+	(void)state;
+	const char *out = path("timeout.json");
+	char dur[32], script[96];
+	snprintf(dur, sizeof dur, "30.%d", (int)getpid());
+	snprintf(script, sizeof script, "sleep %s & sleep %s; wait", dur, dur);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tu_contend(r, "exec", "--workers", "1", "--reps", "1", "--timeout", "0.3",
+		   "--out", out, "--", "sh", "-c", script, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(r->status, 1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	json_t *doc = load(out), *c = config(doc, 1);
+	assert_string_equal(sget(c, "status"), "timeout");
+	assert_non_null(strstr(sget(c, "detail"), "longer than 0.3 s"));
+	json_decref(doc);
+	assert_int_equal(count_sleeps(dur), 0); /* the background one too */
+	assert_no_lockdirs();
+}
+
+static const char gil_script[] =
+	"import sys, threading\n"
+	"def spin(n):\n"
+	"    x = 0\n"
+	"    for i in range(n):\n"
+	"        x += i\n"
+	"w = int(sys.argv[1])\n"
+	"ts = [threading.Thread(target=spin, args=(3000000 // w,)) for _ in range(w)]\n"
+	"[t.start() for t in ts]\n"
+	"[t.join() for t in ts]\n"
+	"print('done', w)\n";
+
+static void test_python_gil(void **state)
+{
+	(void)state;
+	if (access(PYTHON, X_OK)) {
+		skip();
+		return;
+	}
+	const char *out = path("gil.json");
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "2", "--out", out,
+		   "--", PYTHON, "-c", gil_script, "{workers}", NULL);
+	if (r->status != 0)
+		fail_msg("exit %d: %s", r->status, r->out);
+	json_t *doc = load(out), *c = config(doc, 2), *rep, *l;
+	size_t i, k;
+	assert_true(nget(c, "lock", "cond_wait_s") > 0);
+	assert_true(nget(c, "lock", "cond_waits") > 0);
+	int cond_top = 0;
+	json_array_foreach(json_object_get(c, "reps"), i, rep) {
+		assert_non_null(strstr(sget(rep, "output_tail"), "done 2"));
+		json_array_foreach(json_object_get(json_object_get(rep, "lock"), "top"), k, l)
+			cond_top |= !strcmp(sget(l, "kind"), "cond");
+	}
+	assert_true(cond_top);
+	assert_non_null(strstr(r->out, "Most contended locks"));
+	json_decref(doc);
+	assert_no_lockdirs();
+}
+
+static void test_interrupt_keeps_results(void **state)
+{
+	(void)state;
+	const char *out = path("int.json");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execl(CONTEND_BIN, CONTEND_BIN, "exec", "--workers", "1,2",
+		      "--reps", "20", "--out", out, "--", "sleep", "0.05",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* the document is written after every repetition */
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	for (int i = 0; i < 1500 && access(out, F_OK); i++)
+		nanosleep(&ts, NULL);
+	ts.tv_nsec = 300 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	kill(pid, SIGINT);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 130);
+	json_t *doc = load(out), *c = config(doc, 1);
+	assert_string_equal(sget(doc, "status"), "interrupted");
+	assert_string_equal(sget(c, "status"), "interrupted");
+	assert_true(json_array_size(json_object_get(c, "reps")) >= 1);
+	json_decref(doc);
+	assert_no_lockdirs();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_contention),
+		cmocka_unit_test(test_substitution_and_environment),
+		cmocka_unit_test(test_failing_command),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_timeout_kills_the_group),
+		cmocka_unit_test(test_python_gil),
+		cmocka_unit_test(test_interrupt_keeps_results),
+	};
+	return cmocka_run_group_tests_name("exec", tests, setup, teardown);
+}
