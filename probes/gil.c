@@ -135,8 +135,9 @@ static NOINSTR void drop_gil(struct gil *g)
 	lockstat_lock(&g->switch_mutex);
 	if (LOAD(g->last_holder) == me) {
 		STORE(g->drop_request, 0);
-		lockstat_record_forced_switch(g->cls);
+		uint64_t t0 = lockstat_now_ns();
 		lockstat_cond_wait(&g->switch_cond, &g->switch_mutex, NULL);
+		lockstat_record_forced_switch(g->cls, lockstat_now_ns() - t0);
 	}
 	lockstat_unlock(&g->switch_mutex);
 }
