@@ -18,12 +18,18 @@ static int find(const struct params *p, const char *key)
 	return -1;
 }
 
-static int known(const struct param_spec *spec, const char *key)
+const struct param_spec *params_get_spec(const struct param_spec *spec,
+					 const char *name)
 {
 	for (; spec && spec->name; spec++)
-		if (!strcmp(spec->name, key))
-			return 1;
-	return 0;
+		if (!strcmp(spec->name, name))
+			return spec;
+	return NULL;
+}
+
+static int known(const struct param_spec *spec, const char *key)
+{
+	return params_get_spec(spec, key) != NULL;
 }
 
 static int set(struct params *p, const char *key, const char *val, errbuf *e)

@@ -34,6 +34,10 @@ struct params {
 int params_parse(const struct param_spec *spec, const char *text,
 		 struct params *out, errbuf *e);
 
+/* The spec entry called name, or NULL. */
+const struct param_spec *params_get_spec(const struct param_spec *spec,
+					 const char *name);
+
 /* Value of key, or NULL when absent. */
 const char *params_get(const struct params *p, const char *key);
 

@@ -41,6 +41,9 @@ static const char usage[] =
 	"  --inner-threads LIST threads of the libraries' own pools (OpenBLAS,\n"
 	"                      OpenMP) in every process: default (the library\n"
 	"                      decides) or N, e.g. default,1\n"
+	"  --share LIST        how the input reaches the tasks, for workloads that\n"
+	"                      have a `share` parameter (dmatrix): inherit, shm,\n"
+	"                      copy, shm-per-task\n"
 	"  --counters MODE     auto|papi|perf|none: hardware and software counters\n"
 	"                      around each repetition (default auto; see\n"
 	"                      'contend probes' for what this machine gives)\n"
@@ -55,7 +58,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -68,6 +71,7 @@ static const struct option options[] = {
 	{"counters", required_argument, NULL, OPT_COUNTERS},
 	{"lock-model", required_argument, NULL, OPT_LOCK_MODEL},
 	{"inner-threads", required_argument, NULL, OPT_INNER},
+	{"share", required_argument, NULL, OPT_SHARE},
 	{"switch-interval", required_argument, NULL, OPT_SWITCH},
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
@@ -128,6 +132,9 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 			    cli_int("--inner-threads", o->inner[i], 1, 1024, &v, e))
 				return -1;
 		return 0;
+	case OPT_SHARE:
+		return cli_name_list("--share", optarg, NULL, o->share,
+				     &o->nshare, e);
 	case OPT_SWITCH:
 		return cli_double("--switch-interval", optarg, 1e-6, 10,
 				  &o->switch_interval_s, e);
@@ -160,9 +167,20 @@ static int check_workload(const struct sweep_opts *o, errbuf *e)
 			    o->workload);
 	struct params p;
 	void *ctx = NULL;
-	if (params_parse(w->params, o->params, &p, e) || w->setup(&p, &ctx, e))
-		return errprefix(e, "%s", w->name);
-	w->teardown(ctx);
+	if (o->nshare && !params_get_spec(w->params, "share"))
+		return errf(e, "--share: workload '%s' has no sharing modes", w->name);
+	for (size_t i = 0; i < (o->nshare ? o->nshare : 1); i++) {
+		char text[4096];
+		const char *base = o->params ? o->params : "";
+		if (o->nshare)
+			snprintf(text, sizeof text, "%s%sshare=%s", base,
+				 *base ? "," : "", o->share[i]);
+		else
+			snprintf(text, sizeof text, "%s", base);
+		if (params_parse(w->params, text, &p, e) || w->setup(&p, &ctx, e))
+			return errprefix(e, "%s", w->name);
+		w->teardown(ctx);
+	}
 	return 0;
 }
 

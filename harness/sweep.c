@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,13 +57,27 @@ static int exe_for_build(const char *build, char *buf, size_t len)
 }
 
 /* The config object the runner gets (and most of what the document keeps). */
+/* The workload parameters a runner gets: the user's, plus the sharing
+ * mode when that dimension is swept (it is a parameter of the workload). */
+static void runner_params(const struct sweep_opts *o, const char *share,
+			  char *buf, size_t len)
+{
+	const char *p = o->params ? o->params : "";
+	if (share)
+		snprintf(buf, len, "%s%sshare=%s", p, *p ? "," : "", share);
+	else
+		snprintf(buf, len, "%s", p);
+}
+
 static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 			     int workers, const char *lock_model,
-			     const char *inner)
+			     const char *inner, const char *share)
 {
+	char params[4096];
+	runner_params(o, share, params, sizeof params);
 	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I}",
 			      "workload", o->workload, "params",
-			      o->params ? o->params : "", "pool", pool,
+			      params, "pool", pool,
 			      "workers", workers, "task_timeout_s",
 			      o->task_timeout_s, "reps", (json_int_t)o->reps,
 			      "warmup", (json_int_t)o->warmup);
@@ -73,6 +88,8 @@ static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 	json_object_set_new(c, "counters", json_string(o->counters));
 	if (inner)
 		json_object_set_new(c, "inner_threads", json_string(inner));
+	if (share)
+		json_object_set_new(c, "share", json_string(share));
 	if (lock_model) {
 		json_object_set_new(c, "lock_model", json_string(lock_model));
 		if (o->switch_interval_s > 0)
@@ -222,6 +239,20 @@ static void take_lines(json_t *config, struct child *ch, struct progress *pg)
 	memmove(ch->buf, start, ch->len);
 }
 
+/* Shared-memory files a runner's group made are named after the group
+ * (contend-<pgid>-...): remove whatever a crash or a kill left behind. */
+static void remove_segments(pid_t pgid)
+{
+	char pattern[64];
+	glob_t g;
+	snprintf(pattern, sizeof pattern, "/dev/shm/contend-%d-*", (int)pgid);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
 /* After the runner is gone: say what happened if it did not say it. */
 static void reap(json_t *config, struct child *ch, int interrupted)
 {
@@ -230,6 +261,7 @@ static void reap(json_t *config, struct child *ch, int interrupted)
 	while (waitpid(ch->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	close(ch->fd);
+	remove_segments(ch->pid);
 	if (interrupted) {
 		json_object_set_new(config, "status", json_string("interrupted"));
 		json_object_set_new(config, "detail",
@@ -307,6 +339,8 @@ static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
 	json_object_set_new(c, "status", json_string("ok"));
 	json_object_set_new(c, "params", summary_params_object(
 			o->workload, o->params));
+	if (json_object_get(c, "share")) /* a dimension, not a parameter */
+		json_object_del(json_object_get(c, "params"), "share");
 	summary_set_id(c);
 	return c;
 }
@@ -319,7 +353,7 @@ static size_t plan_size(const struct sweep_opts *o)
 	size_t total = 0;
 	for (size_t b = 0; b < o->nbuilds; b++)
 		total += n * (strcmp(o->builds[b], "release") ? o->nlock_models : 1);
-	return total * (o->ninner ? o->ninner : 1);
+	return total * (o->ninner ? o->ninner : 1) * (o->nshare ? o->nshare : 1);
 }
 
 static int save(const struct sweep_opts *o, json_t *doc, const char *status,
@@ -354,7 +388,8 @@ static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
 {
 	int rc = 0;
 	json_t *hooks = binary_hooks(exe);
-	size_t ninner = o->ninner ? o->ninner : 1;
+	size_t ninner = o->ninner ? o->ninner : 1, nshare = o->nshare ? o->nshare : 1;
+	for (size_t sh = 0; sh < nshare && !stop_signal && !rc; sh++)
 	for (size_t in = 0; in < ninner && !stop_signal && !rc; in++)
 	for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
 		int serial = !strcmp(o->pools[p], "serial");
@@ -363,7 +398,8 @@ static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
 			json_t *cfg = runner_config(o, o->pools[p],
 						    serial ? 1 : o->workers[w],
 						    lock_model,
-						    o->ninner ? o->inner[in] : NULL);
+						    o->ninner ? o->inner[in] : NULL,
+						    o->nshare ? o->share[sh] : NULL);
 			json_t *config = new_config(o, cfg, build);
 			json_object_set(config, "hooks", hooks);
 			pg->label = json_string_value(json_object_get(config, "id"));

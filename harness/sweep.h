@@ -28,6 +28,9 @@ struct sweep_opts {
 	double switch_interval_s; /* 0: the model's default */
 	char inner[CLI_LIST_MAX][32]; /* library threads per process: "default" or N */
 	size_t ninner;		      /* 0: dimension not swept */
+	char share[CLI_LIST_MAX][32]; /* input sharing modes (the workload's
+					 `share` parameter), a dimension */
+	size_t nshare;
 	const char *out_path;
 	int progress;		/* draw a progress line on stderr */
 };
