@@ -363,6 +363,83 @@ static int same_group(json_t *a, json_t *b)
 	return json_equal(json_object_get(a, "params"), json_object_get(b, "params"));
 }
 
+/* The configuration of series `like` (every dimension and the params
+ * equal, except build/lock model) with the given build and worker count. */
+static json_t *find_row(json_t *configs, json_t *like, const char *build,
+			json_int_t workers)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(configs, i, c) {
+		if (strcmp(str(c, "build"), build) ||
+		    json_integer_value(json_object_get(c, "workers")) != workers ||
+		    !json_equal(json_object_get(c, "params"), json_object_get(like, "params")) ||
+		    strcmp(str(c, "status"), "ok"))
+			continue;
+		int same = 1;
+		for (const char *const *d = summary_dimensions; *d && same; d++)
+			if (strcmp(*d, "build") && strcmp(*d, "lock_model"))
+				same = !strcmp(str(c, *d), str(like, *d));
+		if (same && (!strcmp(build, "release") ||
+			     !strcmp(str(c, "lock_model"), str(like, "lock_model"))))
+			return c;
+	}
+	return NULL;
+}
+
+static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many)
+{
+	double r = num(many, "median_wall_s") / num(one, "median_wall_s");
+	json_int_t w = json_integer_value(json_object_get(many, "workers"));
+	if (r > 1)
+		fprintf(out, "%s: %lld workers are %.2fx slower than 1", label,
+			(long long)w, r);
+	else
+		fprintf(out, "%s: %lld workers are %.2fx faster than 1", label,
+			(long long)w, 1 / r);
+	double lock = path_num(many, "lock.share");
+	if (isfinite(lock))
+		fprintf(out, "; %.0f %% of worker time waited on the interpreter lock",
+			lock * 100);
+}
+
+/* Release against instrumented builds, per pool: the n_jobs story told in
+ * one line each (the regression, its cause, the hooks' single-thread cost). */
+static void note_builds(FILE *out, json_t *doc)
+{
+	json_t *configs = json_object_get(doc, "configs"), *c;
+	size_t i;
+	int header = 0;
+	json_array_foreach(configs, i, c) {
+		if (!strcmp(str(c, "build"), "release") || strcmp(str(c, "status"), "ok") ||
+		    json_integer_value(json_object_get(c, "workers")) != 1)
+			continue;
+		json_t *rel1 = find_row(configs, c, "release", 1), *ltw = NULL;
+		json_t *o;
+		size_t j;
+		json_array_foreach(configs, j, o)
+			if (find_row(configs, c, str(c, "build"),
+				     json_integer_value(json_object_get(o, "workers"))) == o &&
+			    (!ltw || json_integer_value(json_object_get(o, "workers")) >
+					     json_integer_value(json_object_get(ltw, "workers"))))
+				ltw = o;
+		if (!rel1 || !ltw || ltw == c)
+			continue;
+		json_t *relw = find_row(configs, c, "release",
+					json_integer_value(json_object_get(ltw, "workers")));
+		if (!header++)
+			fputs("\nBuilds side by side:\n", out);
+		char label[128];
+		snprintf(label, sizeof label, "  %s (%s), %s pool", str(c, "build"),
+			 str(c, "lock_model"), str(c, "pool"));
+		verdict_line(out, label, c, ltw);
+		if (relw)
+			verdict_line(out, "; release", rel1, relw);
+		fprintf(out, ". At 1 worker the hooks cost %.1fx.\n",
+			num(c, "median_wall_s") / num(rel1, "median_wall_s"));
+	}
+}
+
 void table_render(json_t *doc, FILE *out)
 {
 	json_t *configs = json_object_get(doc, "configs");
@@ -388,6 +465,7 @@ void table_render(json_t *doc, FILE *out)
 		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
 		note_fits(out, doc, rows, m);
 	}
+	note_builds(out, doc);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)
