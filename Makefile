@@ -5,6 +5,7 @@
 #   make test       build and run the whole test suite
 #   make report     build, run the default sweep, print tables
 #   make bench      measure contend's own overhead and speed targets
+#   make gbench     kernel micro-benchmarks (Google Benchmark) -> results/gbench.json
 
 CC      ?= gcc
 OPT     ?= -O2
@@ -129,6 +130,41 @@ bench: check-deps all $(BENCH_T_BIN)
 $(B)/tests/bench_%: tests/bench_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# Google Benchmark from C (docs/gbench-shim.md). The shim and kernels live in
+# bench/gbench/, outside libcontend.a (BENCH_SRC takes bench/*.c only). The
+# linetrace criterion is the linetrace build's causal_forest.o with its
+# global symbols renamed lt_*, so one binary times both builds side by side.
+GB       := $(B)/bench/gbench
+GB_SHIM  := $(GB)/cbench.o
+GB_OBJ   := $(GB)/main.o $(GB)/kernels.o $(GB_SHIM) $(GB)/causal_forest_lt.o \
+	$(LT_HOOKS_OBJ)
+GB_LIBS  := -lbenchmark -lstdc++
+GB_CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -I. -pthread \
+	$(filter -fsanitize=% -fno-omit-frame-pointer,$(EXTRA_CFLAGS))
+# The default selection is every kernel at the library's 0.5 s minimum
+# time (~40 s on 2 cores); e.g. GB_ARGS='--benchmark_filter=criterion
+# --benchmark_repetitions=9' for the hook-cost figures with medians.
+GB_ARGS  ?=
+.PHONY: gbench
+gbench: bin/contend-gbench
+	@mkdir -p results
+	bin/contend-gbench $(GB_ARGS) --benchmark_out=results/gbench.json \
+		--benchmark_out_format=json
+bin/contend-gbench: $(GB_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GB_LIBS)
+$(GB)/%.o: bench/gbench/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(GB_CXXFLAGS) -MMD -MP -c -o $@ $<
+$(GB)/causal_forest_lt.o: $(LT)/bench/causal_forest.o
+	@mkdir -p $(@D)
+	nm --defined-only --extern-only $< | awk '{print $$3 " lt_" $$3}' > $@.syms
+	objcopy --redefine-syms=$@.syms $< $@
+# The shim's test links the shim and libbenchmark, not libcontend.a.
+$(B)/tests/test_gbench_shim: tests/test_gbench_shim.c $(GB_SHIM) | bin/contend
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GB_SHIM) $(LDLIBS) -lcmocka $(GB_LIBS)
 
 clean:
 	rm -rf build bin
