@@ -43,7 +43,7 @@ LIB         := $(B)/libcontend.a
 TEST_SRC    := $(wildcard tests/test_*.c)
 TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps test report bench clean check-deps
+.PHONY: all deps test report bench clean check-deps test-run report-run bench-run
 all: bin/contend bin/contend-linetrace
 
 # The linetrace build: the same workload sources compiled with the
@@ -102,14 +102,21 @@ $(LOCKPROF_TARGET): tests/lockprof_target.c
 	$(CC) $(CFLAGS_BASE) -o $@ $< -pthread
 $(TEST_BIN): $(PRELOAD_SO) $(LOCKPROF_TARGET)
 
-test: check-deps all $(TEST_BIN)
+# test, report and bench install missing packages first, then build in a
+# fresh make: compiler flags come from pkg-config, which must see the
+# packages installed.
+test: check-deps
+	@$(MAKE) --no-print-directory test-run
+test-run: all $(TEST_BIN)
 	@tests/run-all $(TEST_BIN)
 
 # The default sweep: every workload, a quick profile (a few minutes on
 # 2 cores), then plots, the history and the dashboard, all from the
 # documents just written.
 REPORT_DIR := results/report
-report: check-deps all
+report: check-deps
+	@$(MAKE) --no-print-directory report-run
+report-run: all
 	@mkdir -p $(REPORT_DIR) plots/out
 	bin/contend run causal-forest --build release,linetrace --pool serial,thread,process \
 		--workers 1,2,4 --reps 3 --params trees=16 --out $(REPORT_DIR)/causal-forest.json || test $$? -eq 1
@@ -124,7 +131,9 @@ report: check-deps all
 
 BENCH_T_SRC := $(wildcard tests/bench_*.c)
 BENCH_T_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(BENCH_T_SRC))
-bench: check-deps all $(BENCH_T_BIN)
+bench: check-deps
+	@$(MAKE) --no-print-directory bench-run
+bench-run: all $(BENCH_T_BIN)
 	@for b in $(BENCH_T_BIN); do echo "== $$b"; $$b || exit 1; done
 
 $(B)/tests/bench_%: tests/bench_%.c $(LIB)
