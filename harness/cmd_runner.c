@@ -139,12 +139,28 @@ static int install_lock_model(json_t *cfg, struct gil **out, errbuf *e)
 	return trace_hooks_install(*out, e);
 }
 
-static size_t report_worker_locks(void *buf, size_t max)
+/* The lock figures of this process: the interpreter lock of a linetrace
+ * build, else every instrumented lock of the workload merged. */
+static void own_locks(struct lockstat_summary *s)
 {
 	struct gil *g = is_linetrace() ? trace_hooks_installed() : NULL;
-	if (!g || sizeof(struct lockstat_summary) > max)
+	memset(s, 0, sizeof *s);
+	if (g) {
+		gil_stats(g, s);
+		return;
+	}
+	struct lockstat_summary all[LOCKSTAT_MAX_CLASSES];
+	size_t n = lockstat_snapshot_all(all, LOCKSTAT_MAX_CLASSES);
+	for (size_t i = 0; i < n && i < LOCKSTAT_MAX_CLASSES; i++)
+		lockstat_merge(s, &all[i]);
+	snprintf(s->name, sizeof s->name, "%s", n == 1 ? all[0].name : "workload locks");
+}
+
+static size_t report_worker_locks(void *buf, size_t max)
+{
+	if (sizeof(struct lockstat_summary) > max)
 		return 0;
-	gil_stats(g, buf);
+	own_locks(buf);
 	return sizeof(struct lockstat_summary);
 }
 
@@ -174,15 +190,16 @@ int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e)
  * every worker process reported. Shares are of the workers' wall time. */
 static void lock_figures(struct runner *r, json_t *rep, double wall)
 {
-	if (!r->gil)
-		return;
 	struct lockstat_summary s;
-	gil_stats(r->gil, &s);
+	own_locks(&s);
 	lockstat_merge(&s, &r->worker_locks);
+	if (!r->gil && !s.acquisitions)
+		return; /* the workload took no instrumented lock */
 	json_t *j = lockstat_summary_json(&s, wall * r->opts.workers);
 	if (j) {
-		json_object_set_new(j, "model",
-				    json_string(lock_model_name(gil_model(r->gil))));
+		if (r->gil)
+			json_object_set_new(j, "model",
+					    json_string(lock_model_name(gil_model(r->gil))));
 		json_object_set_new(rep, "lock", j);
 	}
 }
