@@ -1,14 +1,24 @@
 /* dmatrix.c - the `dmatrix` workload: per task a scaled copy of the input
  * and an XGBoost-style quantile matrix built from it, freed at once or only
- * after K have piled up (a model of objects waiting for a garbage collector). */
+ * after K have piled up (a model of objects waiting for a garbage collector);
+ * the input reaches the tasks as a process pool would hand it over
+ * (inherited, one /dev/shm file, a copy per task, a /dev/shm file per task). */
 #include "bench/dmatrix.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Per-value helpers: the `linetrace` build instruments every function to
@@ -730,20 +740,57 @@ float qmatrix_bin_lower(const struct qmatrix *m, size_t col, uint32_t bin)
 
 /* ==== the workload ===================================================== */
 
-/* A finished task's leftovers under release=deferred: the input copy and
- * the matrix, as a reference cycle would keep both alive. */
+/* How a task gets its input, as a process pool would hand it over. */
+enum dm_share {
+	SHARE_INHERIT,	    /* setup's input (forked workers: copy-on-write) */
+	SHARE_SHM,	    /* one /dev/shm file made in setup, mapped by all */
+	SHARE_COPY,	    /* a private copy per task first (unpickling) */
+	SHARE_SHM_PER_TASK, /* the task's scaled input in a new /dev/shm file,
+			     * kept until teardown (joblib's memmaps) */
+};
+
+#define DEVSHM "/dev/shm"
+/* A spawned worker re-runs setup: this names its runner's input file, so
+ * it maps that one instead of making a second. */
+#define SHM_ENV "CONTEND_DMATRIX_INPUT"
+/* The input file starts with a header so an attaching process can tell
+ * it holds the input of the same parameters; floats start at SHM_HDR. */
+#define SHM_MAGIC "contend-dmatrix1"
+#define SHM_HDR 64
+
+struct shm_header {
+	char magic[16];
+	uint64_t rows, cols, seed;
+};
+
+/* What one task allocated, freed together when the task ends or, under
+ * release=deferred, at a collection (as a reference cycle keeps it all). */
+struct task_mem {
+	float *recv;	/* copy: the task's private copy of the input */
+	float *copy;	/* the scaled input on the heap */
+	void *map;	/* shm-per-task: the scaled input, mapped */
+	size_t map_len;
+	void *obj;	/* the matrix */
+	size_t bytes;	/* all of the above */
+};
+
 struct held {
 	struct held *next;
-	void *obj;
-	float *copy;
-	size_t bytes;
+	struct task_mem m;
 };
 
 struct dm_ctx {
 	const struct dmatrix_backend *b;
 	long rows, cols, tasks, max_bin, nthread, seed;
 	long defer_k; /* 0: immediate */
-	float *x, *y;
+	enum dm_share share;
+	float *x, *y;		  /* setup's input on the heap, or NULL */
+	const float *src, *label; /* what tasks read: x and y, or the file */
+	void *shm;		  /* share=shm: the input file, mapped */
+	size_t shm_len;
+	int shm_owner;		  /* made the file: unlinks it at teardown */
+	char shm_path[128];
+	char token[9];		  /* in the names of this context's files */
 	/* Shared by every task of this process (every worker of a thread
 	 * pool): run_task adds to it concurrently. */
 	pthread_mutex_t mu;
@@ -798,8 +845,183 @@ static int make_input(struct dm_ctx *c)
 		}
 		c->y[r] = (float)(y + 0.1 * unit(&s));
 	}
+	c->src = c->x;
+	c->label = c->y;
 	return 0;
 }
+
+/* ---- files under /dev/shm ---- */
+
+/* Names only need to be hard to guess (O_EXCL does the safety): without
+ * getrandom, the clock and pid still differ between runs. */
+static uint32_t random32(void)
+{
+	uint32_t v;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
+		return v;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint32_t)mix64((uint64_t)t.tv_nsec ^ ((uint64_t)getpid() << 32));
+}
+
+/* A new file DEVSHM/<stem><8 hex> that is ours alone: O_EXCL|O_NOFOLLOW
+ * never reuse an existing name (a planted symlink included), 0600 keeps
+ * other users out. Its space is reserved before it is mapped, so a full
+ * /dev/shm is an error here, not a SIGBUS at the first touch. */
+static int shm_create(const char *stem, size_t len, char *path, size_t plen,
+		      void **map, errbuf *e)
+{
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		snprintf(path, plen, DEVSHM "/%s%08x", stem, random32());
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return errf(e, "dmatrix: cannot create %s: %s", path,
+				    strerror(errno));
+	}
+	if (fd < 0)
+		return errf(e, "dmatrix: no free name %s* in " DEVSHM, stem);
+	int rc = posix_fallocate(fd, 0, (off_t)len);
+	if (rc) {
+		close(fd);
+		unlink(path);
+		if (rc == ENOSPC || rc == ENOMEM)
+			return errf(e, "dmatrix: " DEVSHM " is full: cannot "
+				    "reserve %.2f MiB for %s (%s)",
+				    (double)len / 1048576.0, path, strerror(rc));
+		return errf(e, "dmatrix: cannot reserve %.2f MiB on " DEVSHM
+			    " for %s: %s", (double)len / 1048576.0, path,
+			    strerror(rc));
+	}
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int err = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		unlink(path);
+		return errf(e, "dmatrix: cannot map %s: %s", path, strerror(err));
+	}
+	*map = p;
+	return 0;
+}
+
+static void shm_header_of(const struct dm_ctx *c, struct shm_header *h)
+{
+	memset(h, 0, sizeof *h);
+	memcpy(h->magic, SHM_MAGIC, sizeof h->magic);
+	h->rows = (uint64_t)c->rows;
+	h->cols = (uint64_t)c->cols;
+	h->seed = (uint64_t)c->seed;
+}
+
+static void use_shm_input(struct dm_ctx *c)
+{
+	const float *f = (const float *)((const char *)c->shm + SHM_HDR);
+	c->src = f;
+	c->label = f + (size_t)c->rows * (size_t)c->cols;
+}
+
+/* A spawned worker of the same runner (same process group) maps the
+ * runner's input file; anything else the variable names (another group's
+ * file, other parameters) is ignored and the caller makes its own. */
+static int shm_attach(struct dm_ctx *c, size_t len)
+{
+	const char *path = getenv(SHM_ENV);
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, DEVSHM "/contend-%d-input-",
+		 (int)getpgrp());
+	if (!path || strncmp(path, prefix, strlen(prefix)) ||
+	    strlen(path) >= sizeof c->shm_path)
+		return -1;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	void *p = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (size_t)st.st_size == len)
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	struct shm_header want;
+	shm_header_of(c, &want);
+	if (memcmp(p, &want, sizeof want)) {
+		munmap(p, len);
+		return -1;
+	}
+	c->shm = p;
+	c->shm_len = len;
+	snprintf(c->shm_path, sizeof c->shm_path, "%s", path);
+	use_shm_input(c);
+	return 0;
+}
+
+/* share=shm: the input lives only in one /dev/shm file that every worker
+ * maps (the heap copy is dropped); the header goes in last, so a file
+ * with a header is complete. */
+static int setup_shm_input(struct dm_ctx *c, errbuf *e)
+{
+	size_t n = (size_t)c->rows * (size_t)c->cols;
+	size_t len = SHM_HDR + (n + (size_t)c->rows) * sizeof(float);
+	if (shm_attach(c, len) == 0)
+		return 0;
+	if (make_input(c) < 0)
+		return errf(e, "dmatrix: out of memory for the input");
+	char stem[64];
+	snprintf(stem, sizeof stem, "contend-%d-input-%s", (int)getpgrp(),
+		 c->token);
+	if (shm_create(stem, len, c->shm_path, sizeof c->shm_path, &c->shm,
+		       e) < 0)
+		return -1;
+	c->shm_len = len;
+	c->shm_owner = 1;
+	char *p = c->shm;
+	memcpy(p + SHM_HDR, c->x, n * sizeof *c->x);
+	memcpy(p + SHM_HDR + n * sizeof *c->x, c->y, (size_t)c->rows * sizeof *c->y);
+	struct shm_header h;
+	shm_header_of(c, &h);
+	memcpy(p, &h, sizeof h);
+	mprotect(p, len, PROT_READ); /* tasks only read it */
+	free(c->x);
+	free(c->y);
+	c->x = c->y = NULL;
+	use_shm_input(c);
+	setenv(SHM_ENV, c->shm_path, 1);
+	return 0;
+}
+
+static void release_input(struct dm_ctx *c)
+{
+	if (c->shm) {
+		munmap(c->shm, c->shm_len);
+		if (c->shm_owner) {
+			unlink(c->shm_path);
+			const char *v = getenv(SHM_ENV);
+			if (v && !strcmp(v, c->shm_path))
+				unsetenv(SHM_ENV);
+		}
+	}
+	free(c->x);
+	free(c->y);
+}
+
+/* Every per-task file of this context, made in this process or in the
+ * workers it forked: they share the token and the process group. */
+static void remove_task_files(const struct dm_ctx *c)
+{
+	char pattern[96];
+	glob_t g;
+	snprintf(pattern, sizeof pattern, DEVSHM "/contend-%d-task*-%s*",
+		 (int)getpgrp(), c->token);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
+/* ---- parameters ---- */
 
 /* "immediate" or "deferred:K". */
 static int parse_release(const char *v, long *k, errbuf *e)
@@ -818,6 +1040,20 @@ static int parse_release(const char *v, long *k, errbuf *e)
 	}
 	return errf(e, "bad value '%s' for 'release': use immediate or "
 		       "deferred:K with K from 1 to 1000000", v);
+}
+
+/* dmatrix-xgb has no `share` parameter: it inherits. */
+static int parse_share(const char *v, enum dm_share *out, errbuf *e)
+{
+	static const char *const names[] = {"inherit", "shm", "copy",
+					    "shm-per-task"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!v || !strcmp(v, names[i])) {
+			*out = v ? (enum dm_share)i : SHARE_INHERIT;
+			return 0;
+		}
+	return errf(e, "bad value '%s' for 'share': use inherit, shm, copy "
+		       "or shm-per-task", v);
 }
 
 /* "auto" sizes the build's threads as XGBoost does: OMP_NUM_THREADS when
@@ -846,7 +1082,8 @@ static int read_params(const struct params *p, struct dm_ctx *c, errbuf *e)
 			e) < 0 ||
 	    parse_nthread(p, &c->nthread, e) < 0 ||
 	    params_long(p, "seed", 0, LONG_MAX, &c->seed, e) < 0 ||
-	    parse_release(params_get(p, "release"), &c->defer_k, e) < 0)
+	    parse_release(params_get(p, "release"), &c->defer_k, e) < 0 ||
+	    parse_share(params_get(p, "share"), &c->share, e) < 0)
 		return -1;
 	if ((uint64_t)c->rows * (uint64_t)c->cols > (1ULL << 28))
 		return errf(e, "rows x cols = %ld x %ld is above 2^28 values",
@@ -863,17 +1100,17 @@ int dmatrix_setup_backend(const struct params *p,
 	if (!c)
 		return errf(e, "dmatrix: out of memory");
 	c->b = b;
-	if (read_params(p, c, e) < 0) {
-		free(c);
+	pthread_mutex_init(&c->mu, NULL);
+	snprintf(c->token, sizeof c->token, "%08x", random32());
+	int rc = read_params(p, c, e);
+	if (rc == 0 && c->share == SHARE_SHM)
+		rc = setup_shm_input(c, e);
+	else if (rc == 0 && make_input(c) < 0)
+		rc = errf(e, "dmatrix: out of memory for the input");
+	if (rc < 0) {
+		dmatrix_teardown(c);
 		return -1;
 	}
-	if (make_input(c) < 0) {
-		free(c->x);
-		free(c->y);
-		free(c);
-		return errf(e, "dmatrix: out of memory for the input");
-	}
-	pthread_mutex_init(&c->mu, NULL);
 	*ctx = c;
 	return 0;
 }
@@ -881,6 +1118,16 @@ int dmatrix_setup_backend(const struct params *p,
 size_t dmatrix_ntasks(const void *ctx)
 {
 	return (size_t)((const struct dm_ctx *)ctx)->tasks;
+}
+
+/* ---- one task ---- */
+
+/* data * (task + 1), as in the story's `data * i`. */
+static void scale_into(float *dst, const float *src, size_t n, size_t task)
+{
+	float scale = (float)(task + 1);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i] * scale;
 }
 
 int dmatrix_task_input(const void *ctx, size_t task, float **x,
@@ -892,22 +1139,87 @@ int dmatrix_task_input(const void *ctx, size_t task, float **x,
 	float *copy = malloc(n * sizeof *copy);
 	if (!copy)
 		return errf(e, "dmatrix: out of memory for the task's copy");
-	float scale = (float)(task + 1);
-	for (size_t i = 0; i < n; i++)
-		copy[i] = c->x[i] * scale;
+	scale_into(copy, c->src, n, task);
 	*x = copy;
-	*label = c->y;
+	*label = c->label;
 	*rows = (size_t)c->rows;
 	*cols = (size_t)c->cols;
 	return 0;
+}
+
+/* share=shm-per-task: the scaled input goes into a new file that stays
+ * until teardown, whatever the release policy does with the mapping. */
+static int task_file(const struct dm_ctx *c, size_t task,
+		     struct task_mem *m, errbuf *e)
+{
+	size_t n = (size_t)c->rows * (size_t)c->cols;
+	char stem[64], path[128];
+	snprintf(stem, sizeof stem, "contend-%d-task%zu-%s", (int)getpgrp(),
+		 task, c->token);
+	if (shm_create(stem, n * sizeof(float), path, sizeof path, &m->map,
+		       e) < 0)
+		return -1;
+	m->map_len = n * sizeof(float);
+	scale_into(m->map, c->src, n, task);
+	return 0;
+}
+
+/* The task's scaled input as the sharing mode hands it over; *x and
+ * *label point into m or into the context. */
+static int task_input(const struct dm_ctx *c, size_t task,
+		      struct task_mem *m, const float **x,
+		      const float **label, errbuf *e)
+{
+	size_t n = (size_t)c->rows * (size_t)c->cols;
+	const float *src = c->src;
+	*label = c->label;
+	if (c->share == SHARE_SHM_PER_TASK) {
+		if (task_file(c, task, m, e) < 0)
+			return -1;
+		*x = m->map;
+		return 0;
+	}
+	if (c->share == SHARE_COPY) { /* x and label, as one sent array */
+		m->recv = malloc((n + (size_t)c->rows) * sizeof *m->recv);
+		if (!m->recv)
+			return errf(e, "dmatrix: out of memory for the task's "
+				       "copy of the input");
+		memcpy(m->recv, c->src, n * sizeof *m->recv);
+		memcpy(m->recv + n, c->label, (size_t)c->rows * sizeof *m->recv);
+		src = m->recv;
+		*label = m->recv + n;
+	}
+	m->copy = malloc(n * sizeof *m->copy);
+	if (!m->copy)
+		return errf(e, "dmatrix: out of memory for the task's copy");
+	scale_into(m->copy, src, n, task);
+	*x = m->copy;
+	return 0;
+}
+
+static size_t input_bytes(const struct dm_ctx *c, const struct task_mem *m)
+{
+	size_t n = (size_t)c->rows * (size_t)c->cols;
+	return (m->recv ? (n + (size_t)c->rows) * sizeof(float) : 0) +
+	       (m->copy ? n * sizeof(float) : 0) + m->map_len;
+}
+
+static void free_task_mem(const struct dmatrix_backend *b, struct task_mem *m)
+{
+	if (m->obj)
+		b->release(m->obj);
+	free(m->recv);
+	free(m->copy);
+	if (m->map)
+		munmap(m->map, m->map_len);
+	memset(m, 0, sizeof *m);
 }
 
 static void free_held(const struct dmatrix_backend *b, struct held *h)
 {
 	while (h) {
 		struct held *next = h->next;
-		b->release(h->obj);
-		free(h->copy);
+		free_task_mem(b, &h->m);
 		free(h);
 		h = next;
 	}
@@ -922,7 +1234,7 @@ static void defer(struct dm_ctx *c, struct held *h)
 	h->next = c->held;
 	c->held = h;
 	c->st.live++;
-	c->st.live_bytes += h->bytes;
+	c->st.live_bytes += h->m.bytes;
 	if (c->st.live > c->st.peak_live)
 		c->st.peak_live = c->st.live;
 	if (c->st.live_bytes > c->st.peak_live_bytes)
@@ -939,43 +1251,56 @@ static void defer(struct dm_ctx *c, struct held *h)
 	free_held(c->b, collect);
 }
 
+/* Free the task's memory now (immediate, or nowhere to keep it) or hold
+ * it for a later collection. */
+static void finish_task(struct dm_ctx *c, struct task_mem *m)
+{
+	struct held *h = c->defer_k ? malloc(sizeof *h) : NULL;
+	if (h) {
+		h->m = *m;
+		defer(c, h);
+		return;
+	}
+	free_task_mem(c->b, m);
+	pthread_mutex_lock(&c->mu);
+	c->st.tasks_done++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* A task_result carries no words, so the pool can only say "task N
+ * failed": the reason goes to stderr, which the runner and its workers
+ * share with `contend run`; once per process, so a full /dev/shm does not
+ * print a line per task. */
+static void say_failure(size_t task, const errbuf *e)
+{
+	static atomic_int said;
+	if (!atomic_exchange(&said, 1))
+		fprintf(stderr, "contend: dmatrix task %zu failed: %s\n", task,
+			e->msg);
+}
+
 int dmatrix_run_task(void *ctx, size_t task, struct task_result *out)
 {
 	struct dm_ctx *c = ctx;
+	struct task_mem m = {0};
 	errbuf e;
-	float *copy;
-	const float *label;
-	size_t rows, cols, bytes = 0;
-	void *obj = NULL;
+	const float *x = NULL, *label = NULL;
+	size_t matrix_bytes = 0;
 	uint64_t hash = 0;
 	out->status = TASK_FAILED;
-	if (dmatrix_task_input(c, task, &copy, &label, &rows, &cols, &e) < 0)
-		return -1;
-	if (c->b->build(copy, label, rows, cols, (int)c->max_bin,
-			(int)c->nthread, &obj, &hash, &bytes, &e) < 0) {
-		free(copy);
+	if (task_input(c, task, &m, &x, &label, &e) < 0 ||
+	    c->b->build(x, label, (size_t)c->rows, (size_t)c->cols,
+			(int)c->max_bin, (int)c->nthread, &m.obj, &hash,
+			&matrix_bytes, &e) < 0) {
+		say_failure(task, &e);
+		free_task_mem(c->b, &m);
 		return -1;
 	}
-	size_t copy_bytes = rows * cols * sizeof *copy;
+	m.bytes = input_bytes(c, &m) + matrix_bytes;
 	out->hash = hash;
-	out->value = (double)(copy_bytes + bytes) / (1024.0 * 1024.0);
+	out->value = (double)m.bytes / (1024.0 * 1024.0);
 	out->status = TASK_OK;
-	if (c->defer_k == 0) {
-		c->b->release(obj);
-		free(copy);
-		pthread_mutex_lock(&c->mu);
-		c->st.tasks_done++;
-		pthread_mutex_unlock(&c->mu);
-		return 0;
-	}
-	struct held *h = malloc(sizeof *h);
-	if (!h) { /* cannot keep it: free it now rather than fail */
-		c->b->release(obj);
-		free(copy);
-		return 0;
-	}
-	*h = (struct held){NULL, obj, copy, copy_bytes + bytes};
-	defer(c, h);
+	finish_task(c, &m);
 	return 0;
 }
 
@@ -998,9 +1323,10 @@ void dmatrix_teardown(void *ctx)
 	if (!c)
 		return;
 	free_held(c->b, c->held);
+	if (c->share == SHARE_SHM_PER_TASK)
+		remove_task_files(c);
+	release_input(c);
 	pthread_mutex_destroy(&c->mu);
-	free(c->x);
-	free(c->y);
 	free(c);
 }
 
@@ -1050,6 +1376,13 @@ static const struct param_spec dm_params[] = {
 	 "immediate: free each task's copy and matrix when it ends; "
 	 "deferred:K: keep them until K have piled up, then free all "
 	 "(objects waiting for a garbage collector)"},
+	{"share", "inherit",
+	 "how a task gets the input, as a process pool hands it over: "
+	 "inherit (setup's input; forked workers share it copy-on-write), "
+	 "shm (one /dev/shm file made in setup, mapped by every worker), "
+	 "copy (a private copy per task first, as unpickling a sent array), "
+	 "shm-per-task (each task's scaled input in a new /dev/shm file, kept "
+	 "until teardown, as joblib's memmapping)"},
 	{"seed", "42", "seed of the input data"},
 	{NULL, NULL, NULL},
 };

@@ -1,6 +1,8 @@
 /* dmatrix.h - the `dmatrix` workloads (story 3, memory under pools): each
  * task scales a copy of the input and builds an XGBoost-style quantile
- * matrix from it, ours (`dmatrix`) or libxgboost's (`dmatrix-xgb`). */
+ * matrix from it, ours (`dmatrix`) or libxgboost's (`dmatrix-xgb`); the
+ * `share` parameter of `dmatrix` sets how the input reaches the tasks
+ * (docs/memory-under-pools.md). */
 #ifndef CONTEND_DMATRIX_H
 #define CONTEND_DMATRIX_H
 

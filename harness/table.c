@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/stats.h"
 #include "harness/summary.h"
 #include "harness/usl.h"
 
@@ -125,6 +126,36 @@ static void c_threads(json_t *c, char *b, size_t n)
 	double v = path_num(c, "memory.peak_threads");
 	snprintf(b, n, isfinite(v) ? "%.0f" : "n/a", v);
 }
+/* /dev/shm is one figure for the whole system: what a repetition added
+ * is its peak minus the sample the probe took as it started (the series'
+ * first point); the median over the repetitions. NAN without a series. */
+static double devshm_growth(json_t *c)
+{
+	double v[512];
+	size_t k = 0, i;
+	json_t *r;
+	json_array_foreach(json_object_get(c, "reps"), i, r) {
+		json_t *m = json_object_get(r, "memory");
+		json_t *s = json_object_get(json_object_get(m, "series"), "devshm_bytes");
+		double peak = num(m, "peak_devshm_bytes");
+		if (isfinite(peak) && json_is_number(json_array_get(s, 0)) && k < 512)
+			v[k++] = peak - json_number_value(json_array_get(s, 0));
+	}
+	return stats_median(v, k);
+}
+/* "+X": growth during the repetition; a bare figure: the absolute peak
+ * (a document without series). */
+static void c_devshm(json_t *c, char *b, size_t n)
+{
+	char t[32];
+	double g = devshm_growth(c);
+	if (!isfinite(g)) {
+		table_fmt_bytes(path_num(c, "memory.peak_devshm_bytes"), b, n);
+		return;
+	}
+	table_fmt_bytes(g, t, sizeof t);
+	snprintf(b, n, "+%s", t);
+}
 static void c_status(json_t *c, char *b, size_t n)
 {
 	const char *st = str(c, "status");
@@ -161,6 +192,7 @@ static const struct column columns[] = {
 	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1},
 	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1},
 	{"threads", c_threads, "memory.peak_threads", 1},
+	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1},
 	{"status", c_status, NULL, 0},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
@@ -302,6 +334,114 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
 	}
 }
 
+/* --- memory that grows with the tasks -------------------------------
+ *
+ * Memory a pool needs per worker comes and goes with the tasks running;
+ * memory held by finished tasks keeps climbing as tasks finish. On the
+ * median repetition's series (g = value - first sample; tasks taken as
+ * evenly spread over the time):
+ *   - the first 2 x workers tasks are left out (at least the first 3
+ *     samples): the pool starting and the workers' first inputs;
+ *   - the climb is from the peak back to its foot, the lowest g before a
+ *     sample more than a quarter of the climb above it (the top of the
+ *     previous tooth when a deferred release saws up and down).
+ * Memory grew with tasks when the climb is >= 8 MiB and lasted while more
+ * than 2 x workers tasks finished: with memory freed as tasks end, no
+ * climb outlasts about one task per worker. Held per finished task: the
+ * climb over the tasks finished during it. */
+
+#define GROWTH_MIN_BYTES (8.0 * 1048576)
+#define SERIES_MAX 4096
+
+/* The series of the repetition with the median wall time among those
+ * that have one. */
+static json_t *median_series(json_t *c)
+{
+	double walls[512], med, off = INFINITY;
+	size_t n = 0, i;
+	json_t *r, *best = NULL;
+	json_array_foreach(json_object_get(c, "reps"), i, r)
+		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
+			walls[n++] = num(r, "wall_s");
+	med = stats_median(walls, n);
+	json_array_foreach(json_object_get(c, "reps"), i, r) {
+		json_t *s = json_object_get(json_object_get(r, "memory"), "series");
+		if (s && fabs(num(r, "wall_s") - med) < off) {
+			best = s;
+			off = fabs(num(r, "wall_s") - med);
+		}
+	}
+	return best;
+}
+
+/* Points of one column of a series; samples without it are skipped. */
+static size_t series_points(json_t *s, const char *key, double *t, double *v)
+{
+	json_t *ts = json_object_get(s, "t_s"), *vs = json_object_get(s, key);
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(ts) && n < SERIES_MAX; i++)
+		if (json_is_number(json_array_get(ts, i)) &&
+		    json_is_number(json_array_get(vs, i))) {
+			t[n] = json_number_value(json_array_get(ts, i));
+			v[n++] = json_number_value(json_array_get(vs, i));
+		}
+	return n;
+}
+
+/* Bytes held per finished task, or NAN when memory did not grow with the
+ * tasks (rule above); *climb and *tasks say over what. */
+static double held_per_task(const double *t, const double *v, size_t n,
+			    double ntasks, double workers, double *climb,
+			    double *tasks)
+{
+	if (n < 4 || ntasks < 4 * workers || t[n - 1] <= t[0])
+		return NAN;
+	double span = t[n - 1] - t[0];
+	double t1 = fmax(t[0] + span * 2 * workers / ntasks, t[2]);
+	double peak = 0;
+	size_t ip = 0, il;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] > t1 && v[i] - v[0] > peak)
+			peak = v[i] - v[0], ip = i;
+	double low = peak;
+	il = ip;
+	for (size_t i = ip; i-- > 0 && t[i] > t1;) {
+		double g = v[i] - v[0];
+		if (g > low + (peak - low) / 4)
+			break;
+		if (g < low)
+			low = g, il = i;
+	}
+	*climb = peak - low;
+	*tasks = ntasks * (t[ip] - t[il]) / span;
+	if (ip < il + 2 || *climb < GROWTH_MIN_BYTES || *tasks <= 2 * workers)
+		return NAN;
+	return *climb / *tasks;
+}
+
+static void note_growth(FILE *out, json_t *c)
+{
+	static double t[SERIES_MAX], v[SERIES_MAX];
+	static const char *const keys[][2] = {{"rss_bytes", "RSS"},
+					       {"devshm_bytes", "/dev/shm"}};
+	json_t *s = median_series(c);
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	for (size_t k = 0; s && k < 2; k++) {
+		size_t n = series_points(s, keys[k][0], t, v);
+		double climb, tasks, per = held_per_task(t, v, n,
+			num(c, "ntasks"), (double)w, &climb, &tasks);
+		char a[32], b[32];
+		if (!isfinite(per))
+			continue;
+		table_fmt_bytes(per, a, sizeof a);
+		table_fmt_bytes(climb, b, sizeof b);
+		fprintf(out, "  ! %s pool, %lld worker%s: memory grew with tasks, "
+			"not workers: %s rose %s while %.0f tasks finished, %s "
+			"per finished task still held.\n", str(c, "pool"),
+			(long long)w, w == 1 ? "" : "s", keys[k][1], b, tasks, a);
+	}
+}
+
 static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -313,6 +453,8 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 				"nothing.\n", str(rows[i], "id"));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
+		if (!strcmp(str(rows[i], "status"), "ok"))
+			note_growth(out, rows[i]);
 	}
 	note_best(out, rows, n);
 }

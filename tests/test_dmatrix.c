@@ -1,16 +1,19 @@
 /* test_dmatrix.c - our quantile matrix against libxgboost's (same cuts,
- * same bins), bins consistent with cuts, one checksum for every order and
- * thread count, the deferred release policy, and bad parameters. */
+ * same bins), bins consistent with cuts, one checksum for every order,
+ * thread count and sharing mode, the /dev/shm files of the sharing modes,
+ * the deferred release policy, and bad parameters. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glob.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/dmatrix.h"
@@ -304,6 +307,106 @@ static void test_checksum_same_everywhere(void **state)
 					       "nthread=2", 2, 0));
 }
 
+/* Every sharing mode hands the tasks the same values. */
+static void test_checksum_same_for_every_share_mode(void **state)
+{
+	(void)state;
+	static const char *const modes[] = {"inherit", "shm", "copy",
+					    "shm-per-task"};
+	uint64_t ref = checksum_of(&workload_dmatrix,
+				   "rows=20000,cols=3,tasks=12", 1, 0);
+	for (size_t i = 0; i < 4; i++) {
+		char text[128];
+		snprintf(text, sizeof text, "rows=20000,cols=3,tasks=12,share=%s",
+			 modes[i]);
+		assert_true(ref == checksum_of(&workload_dmatrix, text, 1, 1));
+		snprintf(text, sizeof text, "rows=20000,cols=3,tasks=12,"
+			 "share=%s,release=deferred:5,nthread=2", modes[i]);
+		assert_true(ref == checksum_of(&workload_dmatrix, text, 3, 0));
+	}
+}
+
+/* This process group's files under /dev/shm whose names go on with
+ * `kind` ("input-", "task"); each must be a private regular file. */
+static size_t shm_files(const char *kind)
+{
+	char pattern[96];
+	glob_t g;
+	size_t n = 0;
+	snprintf(pattern, sizeof pattern, "/dev/shm/contend-%d-%s*",
+		 (int)getpgrp(), kind);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+		assert_int_equal(lstat(g.gl_pathv[i], &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & 0777, 0600);
+		n++;
+	}
+	globfree(&g);
+	return n;
+}
+
+static void test_shm_one_input_file(void **state)
+{
+	(void)state;
+	unsetenv("CONTEND_DMATRIX_INPUT");
+	void *a = setup_ctx(&workload_dmatrix, "rows=3000,tasks=4,share=shm");
+	assert_int_equal(shm_files("input-"), 1);
+	/* a second setup of the same input in this group (a spawned worker)
+	 * maps the same file; another input gets a file of its own */
+	void *b = setup_ctx(&workload_dmatrix, "rows=3000,tasks=4,share=shm");
+	assert_int_equal(shm_files("input-"), 1);
+	void *c = setup_ctx(&workload_dmatrix, "rows=3001,tasks=4,share=shm");
+	assert_int_equal(shm_files("input-"), 2);
+	assert_true(run_all(&workload_dmatrix, b, 2, 0) ==
+		    run_all(&workload_dmatrix, a, 1, 0));
+	workload_dmatrix.teardown(b); /* not its file: stays */
+	assert_int_equal(shm_files("input-"), 2);
+	workload_dmatrix.teardown(a);
+	workload_dmatrix.teardown(c);
+	assert_int_equal(shm_files("input-"), 0);
+	assert_null(getenv("CONTEND_DMATRIX_INPUT"));
+	assert_int_equal(shm_files("task"), 0);
+}
+
+/* A file per task, kept after the task (whatever the release policy)
+ * until teardown; RSS does not hold them under immediate release. */
+static void test_shm_per_task_files_until_teardown(void **state)
+{
+	(void)state;
+	void *ctx = setup_ctx(&workload_dmatrix,
+			      "rows=3000,cols=2,tasks=9,share=shm-per-task");
+	assert_int_equal(shm_files("task"), 0);
+	run_all(&workload_dmatrix, ctx, 3, 0);
+	assert_int_equal(shm_files("task"), 9);
+	run_all(&workload_dmatrix, ctx, 1, 0); /* a second repetition */
+	assert_int_equal(shm_files("task"), 18);
+	workload_dmatrix.teardown(ctx);
+	assert_int_equal(shm_files("task"), 0);
+	assert_int_equal(shm_files("input-"), 0);
+}
+
+/* copy: the received copy is held with the rest under deferred release. */
+static void test_copy_is_held_with_the_task(void **state)
+{
+	(void)state;
+	struct dmatrix_stats inh, cp;
+	void *ctx = setup_ctx(&workload_dmatrix,
+			      "rows=1000,cols=2,tasks=3,release=deferred:10");
+	run_all(&workload_dmatrix, ctx, 1, 0);
+	dmatrix_stats(ctx, &inh);
+	workload_dmatrix.teardown(ctx);
+	ctx = setup_ctx(&workload_dmatrix, "rows=1000,cols=2,tasks=3,"
+			"release=deferred:10,share=copy");
+	run_all(&workload_dmatrix, ctx, 1, 0);
+	dmatrix_stats(ctx, &cp);
+	workload_dmatrix.teardown(ctx);
+	/* per task: 1000 x 2 values and 1000 labels received */
+	assert_int_equal(cp.live_bytes - inh.live_bytes, 3 * (2000 + 1000) * 4);
+}
+
 static void test_deferred_keeps_k_alive(void **state)
 {
 	(void)state;
@@ -411,6 +514,8 @@ static void test_bad_params_rejected(void **state)
 		"max_bin=100000", "rows=0", "cols=0", "nthread=0", "tasks=0",
 		"nthread=automatic", "nthread=257",
 		"rows=16777216,cols=32",
+		"share=SHM", "share=mmap", "share=shm-per-tasks",
+		"share=copy ", "share=Inherit", "share=shm:2",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct params p;
@@ -421,10 +526,14 @@ static void test_bad_params_rejected(void **state)
 		assert_int_equal(workload_dmatrix.setup(&p, &ctx, &e), -1);
 		assert_null(ctx);
 		assert_true(strlen(e.msg) > 0);
+		if (!strncmp(bad[i], "share=", 6))
+			assert_non_null(strstr(e.msg, "'share'"));
 	}
+	assert_int_equal(shm_files(""), 0);
 	struct params p;
 	errbuf e;
 	assert_int_equal(params_parse(workload_dmatrix.params, "bins=3", &p, &e), -1);
+	assert_int_equal(params_parse(workload_dmatrix.params, "share=", &p, &e), -1);
 
 	/* the builder itself */
 	float x[4] = {1, 2, NAN, 4}, y[4] = {0};
@@ -451,6 +560,10 @@ int main(void)
 		cmocka_unit_test(test_cut_semantics_by_hand),
 		cmocka_unit_test(test_cuts_match_xgboost),
 		cmocka_unit_test(test_checksum_same_everywhere),
+		cmocka_unit_test(test_checksum_same_for_every_share_mode),
+		cmocka_unit_test(test_shm_one_input_file),
+		cmocka_unit_test(test_shm_per_task_files_until_teardown),
+		cmocka_unit_test(test_copy_is_held_with_the_task),
 		cmocka_unit_test(test_deferred_keeps_k_alive),
 		cmocka_unit_test(test_deferred_memory_is_visible),
 		cmocka_unit_test(test_nthread_auto),
