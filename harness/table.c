@@ -178,22 +178,31 @@ struct column {
 	cell_fn cell;
 	const char *needs; /* dotted path that must exist in some config */
 	int right;
+	int (*wanted)(json_t *c); /* and, if set, true for some config */
 };
 
+/* /dev/shm is the whole system's: worth a column only when this run used
+ * it (a sharing mode was swept, or a repetition added a MiB or more). */
+static int devshm_wanted(json_t *c)
+{
+	return json_is_string(json_object_get(c, "share")) ||
+	       devshm_growth(c) >= 1024.0 * 1024;
+}
+
 static const struct column columns[] = {
-	{"pool", c_pool, NULL, 0},
-	{"workers", c_workers, NULL, 1},
-	{"median", c_median, NULL, 1},
-	{"CI of median", c_ci, NULL, 1},
-	{"speedup", c_speedup, NULL, 1},
-	{"efficiency", c_eff, NULL, 1},
-	{"cores busy", c_cores, NULL, 1},
-	{"lock wait", c_lock, "lock.share", 1},
-	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1},
-	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1},
-	{"threads", c_threads, "memory.peak_threads", 1},
-	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1},
-	{"status", c_status, NULL, 0},
+	{"pool", c_pool, NULL, 0, NULL},
+	{"workers", c_workers, NULL, 1, NULL},
+	{"median", c_median, NULL, 1, NULL},
+	{"CI of median", c_ci, NULL, 1, NULL},
+	{"speedup", c_speedup, NULL, 1, NULL},
+	{"efficiency", c_eff, NULL, 1, NULL},
+	{"cores busy", c_cores, NULL, 1, NULL},
+	{"lock wait", c_lock, "lock.share", 1, NULL},
+	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1, NULL},
+	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1, NULL},
+	{"threads", c_threads, "memory.peak_threads", 1, NULL},
+	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
+	{"status", c_status, NULL, 0, NULL},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -202,7 +211,8 @@ static int column_present(const struct column *col, json_t **rows, size_t n)
 	if (!col->needs)
 		return 1;
 	for (size_t i = 0; i < n; i++)
-		if (isfinite(path_num(rows[i], col->needs)))
+		if (isfinite(path_num(rows[i], col->needs)) &&
+		    (!col->wanted || col->wanted(rows[i])))
 			return 1;
 	return 0;
 }
