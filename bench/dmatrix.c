@@ -4,6 +4,7 @@
  * the input reaches the tasks as a process pool would hand it over
  * (inherited, one /dev/shm file, a copy per task, a /dev/shm file per task). */
 #include "bench/dmatrix.h"
+#include "probes/lockstat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -793,7 +794,7 @@ struct dm_ctx {
 	char token[9];		  /* in the names of this context's files */
 	/* Shared by every task of this process (every worker of a thread
 	 * pool): run_task adds to it concurrently. */
-	pthread_mutex_t mu;
+	struct lockstat_mutex mu; /* instrumented: its waits reach the table */
 	struct held *held;
 	struct dmatrix_stats st;
 };
@@ -1100,7 +1101,10 @@ int dmatrix_setup_backend(const struct params *p,
 	if (!c)
 		return errf(e, "dmatrix: out of memory");
 	c->b = b;
-	pthread_mutex_init(&c->mu, NULL);
+	if (lockstat_mutex_init(&c->mu, "dmatrix.deferred", e)) {
+		free(c);
+		return -1;
+	}
 	snprintf(c->token, sizeof c->token, "%08x", random32());
 	int rc = read_params(p, c, e);
 	if (rc == 0 && c->share == SHARE_SHM)
@@ -1230,7 +1234,7 @@ static void free_held(const struct dmatrix_backend *b, struct held *h)
 static void defer(struct dm_ctx *c, struct held *h)
 {
 	struct held *collect = NULL;
-	pthread_mutex_lock(&c->mu);
+	lockstat_lock(&c->mu);
 	h->next = c->held;
 	c->held = h;
 	c->st.live++;
@@ -1247,7 +1251,7 @@ static void defer(struct dm_ctx *c, struct held *h)
 		c->st.collections++;
 	}
 	c->st.tasks_done++;
-	pthread_mutex_unlock(&c->mu);
+	lockstat_unlock(&c->mu);
 	free_held(c->b, collect);
 }
 
@@ -1262,9 +1266,9 @@ static void finish_task(struct dm_ctx *c, struct task_mem *m)
 		return;
 	}
 	free_task_mem(c->b, m);
-	pthread_mutex_lock(&c->mu);
+	lockstat_lock(&c->mu);
 	c->st.tasks_done++;
-	pthread_mutex_unlock(&c->mu);
+	lockstat_unlock(&c->mu);
 }
 
 /* A task_result carries no words, so the pool can only say "task N
@@ -1312,9 +1316,9 @@ int dmatrix_nthread(const void *ctx)
 void dmatrix_stats(void *ctx, struct dmatrix_stats *out)
 {
 	struct dm_ctx *c = ctx;
-	pthread_mutex_lock(&c->mu);
+	lockstat_lock(&c->mu);
 	*out = c->st;
-	pthread_mutex_unlock(&c->mu);
+	lockstat_unlock(&c->mu);
 }
 
 void dmatrix_teardown(void *ctx)
@@ -1326,7 +1330,7 @@ void dmatrix_teardown(void *ctx)
 	if (c->share == SHARE_SHM_PER_TASK)
 		remove_task_files(c);
 	release_input(c);
-	pthread_mutex_destroy(&c->mu);
+	lockstat_mutex_destroy(&c->mu);
 	free(c);
 }
 
