@@ -1271,18 +1271,6 @@ static void finish_task(struct dm_ctx *c, struct task_mem *m)
 	lockstat_unlock(&c->mu);
 }
 
-/* A task_result carries no words, so the pool can only say "task N
- * failed": the reason goes to stderr, which the runner and its workers
- * share with `contend run`; once per process, so a full /dev/shm does not
- * print a line per task. */
-static void say_failure(size_t task, const errbuf *e)
-{
-	static atomic_int said;
-	if (!atomic_exchange(&said, 1))
-		fprintf(stderr, "contend: dmatrix task %zu failed: %s\n", task,
-			e->msg);
-}
-
 int dmatrix_run_task(void *ctx, size_t task, struct task_result *out)
 {
 	struct dm_ctx *c = ctx;
@@ -1296,7 +1284,7 @@ int dmatrix_run_task(void *ctx, size_t task, struct task_result *out)
 	    c->b->build(x, label, (size_t)c->rows, (size_t)c->cols,
 			(int)c->max_bin, (int)c->nthread, &m.obj, &hash,
 			&matrix_bytes, &e) < 0) {
-		say_failure(task, &e);
+		task_error("%s", e.msg);
 		free_task_mem(c->b, &m);
 		return -1;
 	}

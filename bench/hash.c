@@ -1,7 +1,10 @@
-/* hash.c - the digest used for task results and checksums.
+/* hash.c - the digest used for task results and checksums, and the
+ * per-thread words of a failed task.
  *
  * FNV-1a over bytes and a 64-bit mixer for words: cheap, deterministic on
  * every platform, and good enough to tell two different results apart. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bench/workload.h"
@@ -34,4 +37,22 @@ uint64_t checksum_task_hashes(const void *ctx, const struct task_result *res,
 	for (size_t i = 0; i < n; i++)
 		h = hash_u64(h, res[i].hash);
 	return h;
+}
+
+/* One line per thread: the reason of the task that failed last in it. */
+static _Thread_local char task_error_msg[160];
+
+void task_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(task_error_msg, sizeof task_error_msg, fmt, ap);
+	va_end(ap);
+}
+
+void task_error_take(char *buf, size_t len)
+{
+	if (len)
+		snprintf(buf, len, "%s", task_error_msg);
+	task_error_msg[0] = 0;
 }

@@ -47,6 +47,13 @@ struct workload_ops {
 	void (*teardown)(void *ctx);
 };
 
+/* A run_task that fails may say why in one line; the pool running it puts
+ * the words into the configuration's detail (process workers send them
+ * over the pipe). Kept per thread, so concurrent tasks do not mix. */
+void task_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The calling thread's last task_error message ("" if none), cleared. */
+void task_error_take(char *buf, size_t len);
+
 /* The registry (bench/registry.c): NULL-terminated list of workloads. */
 extern const struct workload_ops *const workloads[];
 const struct workload_ops *workload_find(const char *name);

@@ -14,6 +14,7 @@ static const char *const kinds[] = {
 	[INJECT_ABORT] = "abort", [INJECT_KILL] = "kill",
 	[INJECT_EXIT] = "exit",	  [INJECT_EXIT0] = "exit0",
 	[INJECT_HANG] = "hang",	  [INJECT_GARBAGE] = "garbage",
+	[INJECT_FAIL] = "fail",
 };
 
 const char *inject_name(int kind)

@@ -1,6 +1,6 @@
 /* inject.h - the hidden `--inject KIND@TASK` option used by the fault tests.
  *
- * Kinds: segv, abort, kill, exit, exit0, hang, garbage. The fault fires in
+ * Kinds: segv, abort, kill, exit, exit0, hang, garbage, fail. The fault fires in
  * whichever worker runs task TASK, in any pool. */
 #ifndef CONTEND_INJECT_H
 #define CONTEND_INJECT_H

@@ -54,6 +54,7 @@ enum inject_kind {
 	INJECT_EXIT0,	/* exit(0) without a result */
 	INJECT_HANG,	/* never return */
 	INJECT_GARBAGE, /* send a malformed result */
+	INJECT_FAIL,	/* the task fails, saying why */
 };
 
 /* What became of one pool run. */
@@ -74,7 +75,7 @@ struct pool_outcome {
 	int exit_code;	   /* POOL_EXITED */
 	long task;	   /* the task involved, -1 if unknown */
 	size_t tasks_done;
-	char detail[160];  /* plain words, e.g. "worker 2 killed by SIGSEGV" */
+	char detail[320];  /* plain words, e.g. "worker 2 killed by SIGSEGV" */
 };
 
 struct pool_job {

@@ -43,6 +43,9 @@ static void inject(const struct pool_opts *o, struct task_result *r)
 {
 	switch (o->inject_kind) {
 	case INJECT_SEGV:
+		/* Die by the signal as a crashing task does, even where a
+		 * sanitizer runtime handles SIGSEGV (it would exit instead). */
+		signal(SIGSEGV, SIG_DFL);
 		raise(SIGSEGV);
 		break;
 	case INJECT_ABORT:
@@ -59,6 +62,10 @@ static void inject(const struct pool_opts *o, struct task_result *r)
 			pause();
 	case INJECT_GARBAGE:
 		r->status = 0x7eadbeef;
+		break;
+	case INJECT_FAIL:
+		r->status = TASK_FAILED;
+		task_error("injected failure");
 		break;
 	default:
 		break;

@@ -29,6 +29,7 @@ struct pw {
 	uint64_t head_start_ns;
 	size_t rlen;
 	char rbuf[sizeof(struct wire_result) * RBUF_RECS];
+	char why[160]; /* the words of a failed task, before its result */
 };
 
 struct pp {
@@ -218,8 +219,8 @@ static int take_record(struct pp *pp, int i, const struct wire_result *rec,
 	if (r->status != TASK_OK) {
 		out->status = POOL_TASK_FAILED;
 		out->task = rec->task;
-		snprintf(out->detail, sizeof out->detail, "task %u failed",
-			 rec->task);
+		snprintf(out->detail, sizeof out->detail, "task %u failed%s%s",
+			 rec->task, *w->why ? ": " : "", w->why);
 		return -1;
 	}
 	return 0;
@@ -237,15 +238,32 @@ static int drain(struct pp *pp, int i, struct pool_outcome *out)
 		return -1;
 	}
 	w->rlen += (size_t)k;
-	size_t n = w->rlen / sizeof(struct wire_result);
-	for (size_t j = 0; j < n; j++) {
+	size_t used = 0;
+	for (;;) {
+		uint32_t magic;
+		if (w->rlen - used < sizeof magic)
+			break;
+		memcpy(&magic, w->rbuf + used, sizeof magic);
+		if (magic == WIRE_ERROR) {
+			struct wire_error err;
+			if (w->rlen - used < sizeof err)
+				break;
+			memcpy(&err, w->rbuf + used, sizeof err);
+			err.msg[sizeof err.msg - 1] = 0;
+			snprintf(w->why, sizeof w->why, "%s", err.msg);
+			used += sizeof err;
+			continue;
+		}
 		struct wire_result rec;
-		memcpy(&rec, w->rbuf + j * sizeof rec, sizeof rec);
+		if (w->rlen - used < sizeof rec)
+			break;
+		memcpy(&rec, w->rbuf + used, sizeof rec);
+		used += sizeof rec;
 		if (take_record(pp, i, &rec, out))
 			return -1;
 	}
-	w->rlen -= n * sizeof(struct wire_result);
-	memmove(w->rbuf, w->rbuf + n * sizeof(struct wire_result), w->rlen);
+	w->rlen -= used;
+	memmove(w->rbuf, w->rbuf + used, w->rlen);
 	return refill(pp, w) ? (describe_death(pp, i, out), -1) : 0;
 }
 

@@ -26,10 +26,12 @@ static int serial_run(const struct pool_opts *o, struct pool_job *job,
 			break;
 		}
 		if (r->status != TASK_OK) {
+			char why[160];
+			task_error_take(why, sizeof why);
 			out->status = POOL_TASK_FAILED;
 			out->task = (long)i;
 			snprintf(out->detail, sizeof out->detail,
-				 "task %zu failed", i);
+				 "task %zu failed%s%s", i, *why ? ": " : "", why);
 			break;
 		}
 		out->tasks_done++;

@@ -14,6 +14,7 @@ struct tp {
 	struct pool_slot *slots;
 	_Atomic long bad_task; /* first failed/garbage task, -1 none */
 	_Atomic int bad_status;
+	char bad_why[160];     /* written once, by the thread that set bad_task */
 };
 
 struct tp_arg {
@@ -24,8 +25,10 @@ struct tp_arg {
 static void note_bad(struct tp *tp, size_t task, enum pool_status st)
 {
 	long none = -1;
-	if (atomic_compare_exchange_strong(&tp->bad_task, &none, (long)task))
+	if (atomic_compare_exchange_strong(&tp->bad_task, &none, (long)task)) {
+		task_error_take(tp->bad_why, sizeof tp->bad_why);
 		atomic_store(&tp->bad_status, (int)st);
+	}
 	atomic_store(&tp->stop, 1);
 }
 
@@ -66,10 +69,11 @@ static int tp_finish(struct tp *tp, int started, struct pool_outcome *out)
 	if (bad >= 0) {
 		out->status = (enum pool_status)atomic_load(&tp->bad_status);
 		out->task = bad;
-		snprintf(out->detail, sizeof out->detail, "task %ld %s", bad,
+		snprintf(out->detail, sizeof out->detail, "task %ld %s%s%s", bad,
 			 out->status == POOL_GARBAGE
 				 ? "returned a malformed result"
-				 : "failed");
+				 : "failed",
+			 *tp->bad_why ? ": " : "", tp->bad_why);
 	}
 	return out->status == POOL_OK ? 0 : -1;
 }

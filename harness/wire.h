@@ -13,12 +13,20 @@
 
 #define WIRE_MAGIC 0x434e5444u /* "CNTD" */
 #define WIRE_REPORT 0x434e5452u /* "CNTR": a worker's final report */
+#define WIRE_ERROR 0x434e5445u	/* "CNTE": why the next result failed */
 #define WIRE_BATCH 256	       /* task indices read per read() */
 
 struct wire_result {
 	uint32_t magic;
 	uint32_t task;
 	struct task_result r;
+};
+
+/* Sent just before the result of a failed task that said why. */
+struct wire_error {
+	uint32_t magic;
+	uint32_t task;
+	char msg[160];
 };
 
 /* After the last task: the worker's report record (header, then len

@@ -37,6 +37,12 @@ static int run_and_send(const struct pool_opts *o, const struct workload_ops *w,
 {
 	struct wire_result rec = {.magic = WIRE_MAGIC, .task = task};
 	pool_run_one(o, w, ctx, task, &rec.r);
+	if (rec.r.status == TASK_FAILED) {
+		struct wire_error err = {.magic = WIRE_ERROR, .task = task};
+		task_error_take(err.msg, sizeof err.msg);
+		if (err.msg[0] && write_all(result_fd, &err, sizeof err))
+			return -1;
+	}
 	if (rec.r.status == (int32_t)0x7eadbeef) /* injected garbage */
 		rec.magic = 0xdeadbeef;
 	return write_all(result_fd, &rec, sizeof rec);

@@ -274,6 +274,8 @@ static void test_faults(void **state)
 		check_fault("exit0@7", pool, start, "exited", "status 0");
 		check_fault("garbage@7", pool, start, "garbage", "malformed");
 		check_fault("hang@7", pool, start, "timeout", "longer than 0.5 s");
+		check_fault("fail@7", pool, start, "task-failed",
+			    "task 7 failed: injected failure");
 		if (proc) /* the pool names the worker and the task */
 			check_fault("segv@7", pool, start, "crashed", "task 7");
 	}
@@ -315,6 +317,11 @@ static void test_interrupt_keeps_results(void **state)
 	for (int i = 0; i < 1500 && access(out, F_OK); i++)
 		nanosleep(&ts, NULL);
 	assert_int_equal(access(out, F_OK), 0);
+	/* The document appears as the first configuration ends: let the
+	 * second one start, so the signal lands inside a configuration and
+	 * not in the gap between two (slow under a sanitizer). */
+	struct timespec gap = {0, 300 * 1000 * 1000};
+	nanosleep(&gap, NULL);
 	kill(pid, SIGINT);
 	int st;
 	waitpid(pid, &st, 0);
