@@ -101,7 +101,7 @@ static NOINSTR void take_gil(struct gil *g)
 	}
 	/* switch_mutex orders last_holder against a releaser in drop_gil
 	 * that waits for the hand-over. */
-	lockstat_lock(&g->switch_mutex);
+	waited += lockstat_lock(&g->switch_mutex);
 	STORE(g->locked, 1);
 	uint32_t prev = LOAD(g->last_holder);
 	if (prev != me) {
@@ -123,23 +123,27 @@ static NOINSTR void drop_gil(struct gil *g)
 {
 	uint32_t me = lockstat_thread_id();
 	STORE(g->last_holder, me);
-	lockstat_lock(&g->mutex);
+	uint64_t blocked = lockstat_lock(&g->mutex);
 	STORE(g->locked, 0);
 	pthread_cond_signal(&g->cond);
 	lockstat_unlock(&g->mutex);
-	if (!LOAD(g->drop_request))
+	if (!LOAD(g->drop_request)) {
+		lockstat_record_release_wait(g->cls, blocked);
 		return;
+	}
 	/* Asked to drop: do not race the waiter for the GIL we just let go
 	 * (on a multi-core machine we would win and keep it); wait until
 	 * somebody else has taken it. */
-	lockstat_lock(&g->switch_mutex);
+	blocked += lockstat_lock(&g->switch_mutex);
 	if (LOAD(g->last_holder) == me) {
 		STORE(g->drop_request, 0);
+		lockstat_record_forced_switch(g->cls);
 		uint64_t t0 = lockstat_now_ns();
 		lockstat_cond_wait(&g->switch_cond, &g->switch_mutex, NULL);
-		lockstat_record_forced_switch(g->cls, lockstat_now_ns() - t0);
+		blocked += lockstat_now_ns() - t0;
 	}
 	lockstat_unlock(&g->switch_mutex);
+	lockstat_record_release_wait(g->cls, blocked);
 }
 
 /* --- every model ------------------------------------------------------ */

@@ -20,7 +20,7 @@ typedef _Atomic uint64_t counter;
 
 struct counters {
 	counter acquisitions, contended, wait_ns, max_wait_ns, handovers;
-	counter drop_requests, forced_switches, switch_wait_ns;
+	counter drop_requests, forced_switches, release_wait_ns;
 	counter hist[LOCKSTAT_HIST_BUCKETS];
 };
 
@@ -72,7 +72,7 @@ static void zero_block(struct tblock *b)
 		counter *all[] = {&c->acquisitions, &c->contended, &c->wait_ns,
 				  &c->max_wait_ns, &c->handovers,
 				  &c->drop_requests, &c->forced_switches,
-				  &c->switch_wait_ns};
+				  &c->release_wait_ns};
 		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 			atomic_store_explicit(all[i], 0, memory_order_relaxed);
 		for (int i = 0; i < LOCKSTAT_HIST_BUCKETS; i++)
@@ -228,12 +228,16 @@ NOINSTR void lockstat_record_drop_request(int cls)
 		bump(&my_block()->c[cls].drop_requests, 1);
 }
 
-NOINSTR void lockstat_record_forced_switch(int cls, uint64_t wait_ns)
+NOINSTR void lockstat_record_forced_switch(int cls)
 {
-	if (!valid_class(cls))
-		return;
-	bump(&my_block()->c[cls].forced_switches, 1);
-	bump(&my_block()->c[cls].switch_wait_ns, wait_ns);
+	if (valid_class(cls))
+		bump(&my_block()->c[cls].forced_switches, 1);
+}
+
+NOINSTR void lockstat_record_release_wait(int cls, uint64_t wait_ns)
+{
+	if (valid_class(cls) && wait_ns)
+		bump(&my_block()->c[cls].release_wait_ns, wait_ns);
 }
 
 /* --- classes and locks ------------------------------------------------ */
@@ -342,7 +346,7 @@ static void add_counters(struct lockstat_summary *s, const struct counters *c)
 	s->handovers += get(&c->handovers);
 	s->drop_requests += get(&c->drop_requests);
 	s->forced_switches += get(&c->forced_switches);
-	s->switch_wait_ns += get(&c->switch_wait_ns);
+	s->release_wait_ns += get(&c->release_wait_ns);
 	for (int i = 0; i < LOCKSTAT_HIST_BUCKETS; i++)
 		s->hist[i] += get(&c->hist[i]);
 }
@@ -421,7 +425,7 @@ void lockstat_merge(struct lockstat_summary *into,
 	into->handovers += from->handovers;
 	into->drop_requests += from->drop_requests;
 	into->forced_switches += from->forced_switches;
-	into->switch_wait_ns += from->switch_wait_ns;
+	into->release_wait_ns += from->release_wait_ns;
 	for (int i = 0; i < LOCKSTAT_HIST_BUCKETS; i++)
 		into->hist[i] += from->hist[i];
 }
@@ -449,11 +453,11 @@ json_t *lockstat_summary_json(const struct lockstat_summary *s,
 	memcpy(name, s->name, sizeof name);
 	name[sizeof name - 1] = 0; /* it came over a pipe: trust nothing */
 	double wait_s = (double)s->wait_ns / 1e9;
-	double switch_s = (double)s->switch_wait_ns / 1e9;
+	double release_s = (double)s->release_wait_ns / 1e9;
 	json_t *o = json_pack(
 		"{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:o*}", "name", name,
 		"acquisitions", (json_int_t)s->acquisitions, "contended",
-		(json_int_t)s->contended, "wait_s", wait_s, "switch_wait_s", switch_s,
+		(json_int_t)s->contended, "wait_s", wait_s, "release_wait_s", release_s,
 		"max_wait_s",
 		(double)s->max_wait_ns / 1e9, "handovers",
 		(json_int_t)s->handovers, "drop_requests",
@@ -464,7 +468,7 @@ json_t *lockstat_summary_json(const struct lockstat_summary *s,
 	int bad;
 	if (worker_seconds > 0 && worker_seconds < 1e300) {
 		bad = json_object_set_new(o, "share",
-					  json_real((wait_s + switch_s) / worker_seconds));
+					  json_real((wait_s + release_s) / worker_seconds));
 	} else {
 		bad = json_object_set_new(o, "share", json_null()) ||
 		      json_object_set_new(o, "share_reason",

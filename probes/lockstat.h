@@ -36,7 +36,8 @@ struct lockstat_summary {
 	uint64_t handovers;	  /* taken by a thread other than the last holder */
 	uint64_t drop_requests;	  /* GIL model: waiter asked the holder to drop */
 	uint64_t forced_switches; /* GIL model: releaser waited for a taker */
-	uint64_t switch_wait_ns;  /* GIL model: time releasers spent so waiting */
+	uint64_t release_wait_ns; /* composite locks: time releasers were blocked
+				   * (internal mutex, forced hand-over) */
 	/* hist[i] counts contended waits in [2^i, 2^(i+1)) ns (hist[0]: < 2 ns);
 	 * the sum of hist equals contended. */
 	uint64_t hist[LOCKSTAT_HIST_BUCKETS];
@@ -76,9 +77,11 @@ int lockstat_class(const char *name, errbuf *e);
 void lockstat_record_acquire(int cls, uint64_t wait_ns, int contended,
 			     int handover);
 void lockstat_record_drop_request(int cls);
-/* A releaser had to wait wait_ns for another thread to take the lock
- * (forced switching): blocked because of the lock, so it counts in share. */
-void lockstat_record_forced_switch(int cls, uint64_t wait_ns);
+void lockstat_record_forced_switch(int cls);
+/* A releaser was blocked wait_ns letting go of a composite lock (its
+ * internal mutex, a forced hand-over): time lost to the lock, so it counts
+ * in the share. */
+void lockstat_record_release_wait(int cls, uint64_t wait_ns);
 
 /* A small, non-zero id of the calling thread, unique in this process. */
 uint32_t lockstat_thread_id(void);
@@ -110,8 +113,8 @@ void lockstat_merge(struct lockstat_summary *into,
 /* {"name", "acquisitions", "contended", "wait_s", "share", "max_wait_s",
  *  "handovers", "drop_requests", "forced_switches",
  *  "histogram": {"unit": "log2_ns", "counts": [...]}}.
- * share = (wait_s + switch_wait_s) / worker_seconds (the workers' summed
- * time: waiting to take the lock, or to hand it over); when
+ * share = (wait_s + release_wait_s) / worker_seconds (the workers' summed
+ * time: waiting to take the lock, or to let it go); when
  * worker_seconds is not positive, share is null and "share_reason" says
  * why. NULL on allocation failure. */
 json_t *lockstat_summary_json(const struct lockstat_summary *s,

@@ -295,7 +295,8 @@ static void test_record_api(void **state)
 	lockstat_record_acquire(cls, 0, 0, 0);
 	lockstat_record_acquire(cls, 3000, 1, 1);
 	lockstat_record_drop_request(cls);
-	lockstat_record_forced_switch(cls, 1000);
+	lockstat_record_forced_switch(cls);
+	lockstat_record_release_wait(cls, 1000);
 	lockstat_record_acquire(-1, 5, 1, 1); /* ignored, not a crash */
 	lockstat_record_drop_request(LOCKSTAT_MAX_CLASSES);
 	struct lockstat_summary s;
@@ -306,7 +307,7 @@ static void test_record_api(void **state)
 	assert_int_equal(s.handovers, 1);
 	assert_int_equal(s.drop_requests, 1);
 	assert_int_equal(s.forced_switches, 1);
-	assert_int_equal(s.switch_wait_ns, 1000);
+	assert_int_equal(s.release_wait_ns, 1000);
 	assert_int_equal(s.hist[11], 1); /* 2048 <= 3000 < 4096 */
 	lockstat_snapshot_class(-3, &s);
 	assert_int_equal(s.acquisitions, 0);
@@ -440,7 +441,7 @@ static void test_json(void **state)
 				     .contended = 3, .wait_ns = 500000000,
 				     .max_wait_ns = 250000000, .handovers = 2,
 				     .drop_requests = 1, .forced_switches = 1,
-				     .switch_wait_ns = 100000000};
+				     .release_wait_ns = 100000000};
 	s.hist[0] = 1;
 	s.hist[27] = 2;
 	json_t *o = lockstat_summary_json(&s, 2.0);
@@ -454,7 +455,7 @@ static void test_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "forced_switches")), 1);
 	assert_float_equal(json_real_value(json_object_get(o, "wait_s")), 0.5, 1e-12);
 	assert_float_equal(json_real_value(json_object_get(o, "max_wait_s")), 0.25, 1e-12);
-	assert_float_equal(json_real_value(json_object_get(o, "switch_wait_s")), 0.1, 1e-12);
+	assert_float_equal(json_real_value(json_object_get(o, "release_wait_s")), 0.1, 1e-12);
 	/* share counts waiting to take and to hand over: (0.5 + 0.1) / 2 */
 	assert_float_equal(json_real_value(json_object_get(o, "share")), 0.3, 1e-12);
 	json_t *h = json_object_get(o, "histogram");
