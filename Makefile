@@ -33,6 +33,9 @@ endif
 LDFLAGS += $(EXTRA_LDFLAGS)
 
 B := build/$(or $(VARIANT),release)
+# A variant (VARIANT=asan, tsan, fuzz) keeps its executables in its own
+# build dir, so a sanitized contend never replaces bin/contend.
+BIN := $(if $(filter build/release,$(B)),bin,$(B)/bin)
 
 HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
 PROBES_SRC  := $(wildcard probes/*.c)
@@ -40,17 +43,17 @@ BENCH_SRC   := $(wildcard bench/*.c)
 CORE_OBJ    := $(patsubst %.c,$(B)/%.o,$(HARNESS_SRC) $(PROBES_SRC))
 BENCH_OBJ   := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
 LIB         := $(B)/libcontend.a
-TEST_SRC    := $(wildcard tests/test_*.c)
+TEST_SRC    := $(wildcard tests/test_*.c tests/faults/test_*.c)
 TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps test report bench clean check-deps test-run report-run bench-run
-all: bin/contend bin/contend-linetrace
+all: $(BIN)/contend $(BIN)/contend-linetrace
 
 # The linetrace build: the same workload sources compiled with the
 # compiler's function instrumentation, linked with hooks that take the
 # interpreter-lock model on every call (what Cython's trace hooks do in
 # nogil code). Harness and probes are the release objects, untouched.
-LT := build/linetrace
+LT := $(if $(filter build/release,$(B)),build/linetrace,$(B)/linetrace)
 LT_BENCH_OBJ := $(patsubst %.c,$(LT)/%.o,$(BENCH_SRC))
 LT_HOOKS_OBJ := $(LT)/probes/hooks/trace_hooks.o
 $(LT)/bench/%.o: bench/%.c
@@ -59,7 +62,7 @@ $(LT)/bench/%.o: bench/%.c
 $(LT)/probes/hooks/%.o: probes/hooks/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
-bin/contend-linetrace: $(B)/harness/main.o $(LT_HOOKS_OBJ) $(LT_BENCH_OBJ) $(CORE_OBJ)
+$(BIN)/contend-linetrace: $(B)/harness/main.o $(LT_HOOKS_OBJ) $(LT_BENCH_OBJ) $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -69,7 +72,7 @@ deps:
 check-deps:
 	@.ci/install-deps
 
-bin/contend: $(B)/harness/main.o $(LIB)
+$(BIN)/contend: $(B)/harness/main.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -82,7 +85,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | bin/contend
+$(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BIN)/contend
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
@@ -90,7 +93,7 @@ $(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | bin/contend
 # libcontend.a. CFLAGS_BASE, not CFLAGS: a sanitizer build of the suite must
 # not push a sanitizer runtime into every program that gets profiled.
 PRELOAD_SRC := $(wildcard probes/preload/*.c)
-PRELOAD_SO  := bin/libcontend-lockprof.so
+PRELOAD_SO  := $(BIN)/libcontend-lockprof.so
 LOCKPROF_TARGET := $(B)/tests/lockprof_target
 all: $(PRELOAD_SO)
 $(PRELOAD_SO): $(PRELOAD_SRC)
@@ -171,9 +174,87 @@ $(GB)/causal_forest_lt.o: $(LT)/bench/causal_forest.o
 	nm --defined-only --extern-only $< | awk '{print $$3 " lt_" $$3}' > $@.syms
 	objcopy --redefine-syms=$@.syms $< $@
 # The shim's test links the shim and libbenchmark, not libcontend.a.
-$(B)/tests/test_gbench_shim: tests/test_gbench_shim.c $(GB_SHIM) | bin/contend
+$(B)/tests/test_gbench_shim: tests/test_gbench_shim.c $(GB_SHIM) | $(BIN)/contend
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GB_SHIM) $(LDLIBS) -lcmocka $(GB_LIBS)
+
+# ---- reliability: sanitizers, valgrind, fuzzing, fault injection ----
+# (docs/reliability.md). A sanitizer build is a VARIANT with its own build
+# dir and bin dir (build/asan/bin/contend, ...), and its tests exec that
+# variant's binaries. Every process of the suite writes its sanitizer
+# reports into one log dir, which must stay empty: a report in a runner or
+# a worker process fails the target even when the test that started it
+# only looked at an exit status.
+.PHONY: test-asan test-tsan valgrind fuzz fuzz-build fuzz-targets fuzz-replay
+TEST_PATHS := -DCONTEND_BIN_DIR='"$(BIN)"' -DCONTEND_BIN='"$(BIN)/contend"' \
+	-DCONTEND_BUILD_DIR='"$(B)"'
+$(B)/tests/%: private CFLAGS += $(TEST_PATHS)
+
+# Fault-injection helpers are plain builds (CFLAGS_BASE) for the same
+# reason as the preload library: they are preloaded into, or run under,
+# programs that are not theirs.
+FAULT_DIR := $(B)/tests/faults
+FAULT_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/faults/test_*.c))
+FAULT_HELPERS := $(FAULT_DIR)/enospc.so $(FAULT_DIR)/forkexec
+$(FAULT_BIN): $(FAULT_HELPERS)
+$(FAULT_DIR)/enospc.so: tests/faults/enospc.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -fPIC -shared -o $@ $< -ldl
+$(FAULT_DIR)/forkexec: tests/faults/forkexec.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -pthread
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+SAN_DIR := tests/sanitizer
+# A hang under a sanitizer fails the target instead of stalling CI.
+SAN_TIMEOUT ?= 1800
+san_logs = $(CURDIR)/build/$(1)/sanitizer-logs
+# exitcode: not 1, which contend uses for "a configuration failed".
+ASAN_ENV = ASAN_OPTIONS=log_path=$(call san_logs,asan)/asan:halt_on_error=1:exitcode=86:detect_leaks=1:fast_unwind_on_malloc=0:verify_asan_link_order=0 \
+	UBSAN_OPTIONS=log_path=$(call san_logs,asan)/ubsan:halt_on_error=1:print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/$(SAN_DIR)/lsan.supp:print_suppressions=0
+TSAN_ENV = TSAN_OPTIONS=log_path=$(call san_logs,tsan)/tsan:exitcode=66:die_after_fork=0:second_deadlock_stack=1:suppressions=$(CURDIR)/$(SAN_DIR)/tsan.supp:print_suppressions=0
+test-asan test-tsan: test-%:
+	@rm -rf $(call san_logs,$*) && mkdir -p -m 1777 $(call san_logs,$*)
+	@$(if $(filter asan,$*),$(ASAN_ENV),$(TSAN_ENV)) timeout -k 10 $(SAN_TIMEOUT) $(MAKE) --no-print-directory \
+		VARIANT=$* OPT=-O1 EXTRA_CFLAGS='$(if $(filter asan,$*),$(ASAN_FLAGS),$(TSAN_FLAGS))' \
+		EXTRA_LDFLAGS='$(if $(filter asan,$*),$(ASAN_FLAGS),$(TSAN_FLAGS))' test; \
+		$(SAN_DIR)/check-logs $(call san_logs,$*) $$?
+
+# One representative sweep under memcheck, the harness alone and then
+# every runner and worker process it starts (they exec contend again).
+VALGRIND := valgrind -q --leak-check=full --error-exitcode=1 \
+	--errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
+	--suppressions=$(SAN_DIR)/valgrind.supp
+VG_RUN := run spin --pool serial,thread,process --workers 1,2 --reps 2 --quiet
+valgrind: all
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	$(VALGRIND) bin/contend $(VG_RUN) --out $$d/a.json && \
+	$(VALGRIND) --trace-children=yes bin/contend $(VG_RUN) --out $$d/b.json && \
+	echo "valgrind: no errors, no leaks (harness, runners, workers)"
+
+# libFuzzer targets (clang): one per parser of outside input, each with
+# a seed corpus in tests/fuzz/corpus/<target>/. New inputs the fuzzer
+# finds go to build/fuzz/corpus/, crashes to build/fuzz/crashes/; a crash
+# is fixed and its input added to the seed corpus, which fuzz-replay runs.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FZ := build/fuzz
+fuzz-build:
+	@$(MAKE) --no-print-directory VARIANT=fuzz CC=clang OPT=-O1 \
+		EXTRA_CFLAGS='$(FUZZ_FLAGS)' EXTRA_LDFLAGS='$(FUZZ_FLAGS)' fuzz-targets
+fuzz-targets: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+fuzz: fuzz-build
+	@tests/fuzz/run $(FZ) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+fuzz-replay: fuzz-build
+	@tests/fuzz/run $(FZ) replay $(FUZZ_NAMES)
 
 clean:
 	rm -rf build bin

@@ -241,7 +241,8 @@ int cmd_run(int argc, char **argv)
 	if (!quiet)
 		table_render(doc, stdout);
 	fflush(stdout); /* keep the table before this line in a shared log */
-	fprintf(stderr, "results: %s\n", o.out_path);
+	if (rc >= 0) /* else the error says why it was not written */
+		fprintf(stderr, "results: %s\n", o.out_path);
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);

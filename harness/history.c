@@ -254,7 +254,7 @@ static int create_schema(history *h, errbuf *e)
 
 static int check_schema(history *h, int create, errbuf *e)
 {
-	int ours, none;
+	int ours = 0, none = 0; /* set by survey(); -O1 cannot tell */
 	char others[256];
 	if (survey(h, &ours, &none, others, sizeof others, e))
 		return -1;

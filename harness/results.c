@@ -72,15 +72,47 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/* The replacement is written to an unnamed file (O_TMPFILE) that gets a
+ * name (path.tmp.PID.N) only when complete, just before the rename: a
+ * kill -9 while writing leaves nothing behind. linkat() through /proc
+ * needs no privilege; without /proc or O_TMPFILE (some file systems), a
+ * mkstemp() file is written instead. Either way O_EXCL semantics: an
+ * existing name is never opened or followed. */
+static int open_unnamed(const char *dir)
+{
+	if (access("/proc/self/fd", X_OK))
+		return -1;
+	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+}
+
+static int name_unnamed(int fd, const char *path, char *tmp, size_t len)
+{
+	static unsigned serial;
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	for (int i = 0; i < 100; i++) {
+		snprintf(tmp, len, "%s.tmp.%d.%u", path, (int)getpid(), serial++);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int results_write_atomic(const char *path, json_t *doc, errbuf *e)
 {
 	char dir[4096], tmp[4200];
 	dir_of(path, dir, sizeof dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
 	if (!text)
 		return errf(e, "cannot encode results document");
-	int fd = mkstemp(tmp);
+	int named = 0, fd = open_unnamed(dir);
+	if (fd < 0) {
+		snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+		fd = mkstemp(tmp);
+		named = 1;
+	}
 	if (fd < 0) {
 		int err = errno;
 		free(text);
@@ -95,6 +127,11 @@ int results_write_atomic(const char *path, json_t *doc, errbuf *e)
 		err = errno;
 	}
 	fchmod(fd, 0644);
+	if (!rc && !named) {
+		rc = name_unnamed(fd, path, tmp, sizeof tmp);
+		err = errno;
+		named = !rc;
+	}
 	if (close(fd) < 0 && !rc) {
 		rc = -1;
 		err = errno;
@@ -104,7 +141,8 @@ int results_write_atomic(const char *path, json_t *doc, errbuf *e)
 		err = errno;
 	}
 	if (rc) {
-		unlink(tmp);
+		if (named)
+			unlink(tmp);
 		return errf(e, "cannot write results to '%s': %s", path,
 			    strerror(err));
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return errf(e, "pipe: %s", strerror(errno));
 	char *text = json_dumps(cfg, JSON_COMPACT);
+	pid_t sweep = getpid();
 	ch->pid = fork();
 	if (ch->pid < 0) {
 		free(text);
@@ -140,6 +142,11 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 	}
 	if (ch->pid == 0) {
 		setpgid(0, 0); /* its own group: Ctrl-C reaches only us */
+		/* ...so nothing reaches it when we die: make it die with us
+		 * (kept across exec), also if we are gone already. Its pool
+		 * workers see their pipes close and exit. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sweep)
+			_exit(127);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		if (dup2(p[1], RUNNER_REPORT_FD) < 0)

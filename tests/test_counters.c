@@ -29,7 +29,9 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static volatile uint64_t sink;
+/* Keeps the spin loops from being optimised away; written by several
+ * threads at once, so atomically (a plain store is a data race). */
+static uint64_t sink;
 
 static void spin_cpu(double seconds)
 {
@@ -38,7 +40,7 @@ static void spin_cpu(double seconds)
 	while (thread_cpu_s() - t0 < seconds)
 		for (int i = 0; i < 10000; i++)
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-	sink = x;
+	__atomic_store_n(&sink, x, __ATOMIC_RELAXED);
 }
 
 /* n fresh pages, small pages only (THP would fault 2 MiB at a time). */

@@ -14,7 +14,7 @@
 
 #include "tests/testutil.h"
 
-#define TARGET "build/release/tests/lockprof_target"
+#define TARGET CONTEND_BUILD_DIR "/tests/lockprof_target"
 #define PYTHON "/usr/bin/python3"
 
 static char *dir;

@@ -141,6 +141,7 @@ static void test_add_list_dedup(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "configs")), 2);
 	assert_int_equal(history_get_run(h, id, &back, &e), 0);
 	assert_true(json_equal(back, d));
+	json_decref(back);
 	assert_int_equal(history_get_run(h, id + 100, &back, &e), -1);
 	history_close(h);
 	json_decref(runs);

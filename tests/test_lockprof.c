@@ -539,8 +539,8 @@ static void test_uncontended_overhead(void **state)
 
 static int find_paths(const char *argv0)
 {
-	if (!realpath("bin/libcontend-lockprof.so", so_path)) {
-		fprintf(stderr, "test_lockprof: bin/libcontend-lockprof.so not found "
+	if (!realpath(CONTEND_BIN_DIR "/libcontend-lockprof.so", so_path)) {
+		fprintf(stderr, "test_lockprof: " CONTEND_BIN_DIR "/libcontend-lockprof.so not found "
 				"(run from the repository root after make)\n");
 		return -1;
 	}

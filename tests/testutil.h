@@ -13,8 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Where the binaries under test live. A sanitizer build (make test-asan)
+ * passes its own dirs, so its tests exec the sanitized contend. */
+#ifndef CONTEND_BIN_DIR
+#define CONTEND_BIN_DIR "bin"
+#endif
 #ifndef CONTEND_BIN
-#define CONTEND_BIN "bin/contend"
+#define CONTEND_BIN CONTEND_BIN_DIR "/contend"
+#endif
+#ifndef CONTEND_BUILD_DIR
+#define CONTEND_BUILD_DIR "build/release"
 #endif
 
 struct cmd_result {
