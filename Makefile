@@ -223,8 +223,9 @@ test-asan test-tsan: test-%:
 		EXTRA_LDFLAGS='$(if $(filter asan,$*),$(ASAN_FLAGS),$(TSAN_FLAGS))' test; \
 		$(SAN_DIR)/check-logs $(call san_logs,$*) $$?
 
-# One representative sweep under memcheck, the harness alone and then
-# every runner and worker process it starts (they exec contend again).
+# One representative sweep under memcheck: the harness alone, then with
+# every runner and worker process it starts (runners and spawn workers
+# exec contend again; fork workers are the runner's children).
 VALGRIND := valgrind -q --leak-check=full --error-exitcode=1 \
 	--errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
 	--suppressions=$(SAN_DIR)/valgrind.supp
@@ -233,7 +234,8 @@ valgrind: all
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
 	$(VALGRIND) bin/contend $(VG_RUN) --out $$d/a.json && \
 	$(VALGRIND) --trace-children=yes bin/contend $(VG_RUN) --out $$d/b.json && \
-	echo "valgrind: no errors, no leaks (harness, runners, workers)"
+	$(VALGRIND) --trace-children=yes bin/contend $(VG_RUN) --start spawn --out $$d/c.json && \
+	echo "valgrind: no errors, no leaks (harness, runners, fork and spawn workers)"
 
 # libFuzzer targets (clang): one per parser of outside input, each with
 # a seed corpus in tests/fuzz/corpus/<target>/. New inputs the fuzzer

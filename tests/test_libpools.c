@@ -58,6 +58,7 @@ static void test_set_threads(void **state)
 static void test_set_threads_in_forked_child(void **state)
 {
 	(void)state;
+	TU_SKIP_UNDER_TSAN("counts the threads of processes");
 	assert_true(libpools_set_threads(1, NULL) >= 1);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -296,6 +297,7 @@ static void census_expect(enum threads_walk w, long procs, long threads)
 static void test_census(void **state)
 {
 	(void)state;
+	TU_SKIP_UNDER_TSAN("counts the threads of processes");
 	long base, now;
 	errbuf e = {{0}};
 	/* OpenBLAS shuts its pool down in the parent at every fork (an atfork

@@ -145,6 +145,7 @@ static json_t *config_by_share(json_t *doc, const char *share)
 static void test_every_mode_one_checksum(void **state)
 {
 	(void)state;
+	TU_SKIP_UNDER_TSAN("fork workers of a multi-threaded runner start threads");
 	char out[512];
 	snprintf(out, sizeof out, "%s/modes.json", dir);
 	tu_contend(&r, "run", "dmatrix", "--pool", "process", "--share",
@@ -185,6 +186,7 @@ static void test_every_mode_one_checksum(void **state)
 static void test_killed_runner_leaves_nothing(void **state)
 {
 	(void)state;
+	TU_SKIP_UNDER_TSAN("fork workers of a multi-threaded runner start threads");
 	static const char *const pools[] = {"thread", "serial", "process"};
 	static const char *const faults[] = {"kill@5", "segv@7"};
 	static char before[65536];
@@ -215,6 +217,7 @@ static void test_killed_runner_leaves_nothing(void **state)
 static void test_full_devshm_fails_the_task(void **state)
 {
 	(void)state;
+	TU_SKIP_UNDER_TSAN("fork workers of a multi-threaded runner start threads");
 	char *probe[] = {"unshare", "--mount", "sh", "-c",
 			 "mount -t tmpfs -o size=1m tmpfs /dev/shm", NULL};
 	if (tu_run(&r, probe) || r.status) {

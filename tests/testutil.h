@@ -25,6 +25,23 @@
 #define CONTEND_BUILD_DIR "build/release"
 #endif
 
+/* A test that cannot run under ThreadSanitizer skips itself, saying why
+ * (cmocka's skip(); include cmocka.h first). Two reasons recur: TSan runs
+ * a thread of its own in every process, so thread counts are off by one;
+ * and it cannot follow a fork of a multi-threaded process whose child
+ * starts threads (it dies with "dup thread"). */
+#ifdef __SANITIZE_THREAD__
+#define TU_SKIP_UNDER_TSAN(why)                                            \
+	do {                                                               \
+		printf("   skipped under ThreadSanitizer: %s\n", why);      \
+		skip();                                                    \
+	} while (0)
+#else
+#define TU_SKIP_UNDER_TSAN(why) \
+	do {                    \
+	} while (0)
+#endif
+
 struct cmd_result {
 	int status;	/* exit status, or 128+signal */
 	char out[65536]; /* stdout and stderr together, NUL-terminated */
