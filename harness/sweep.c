@@ -194,12 +194,15 @@ static void progress_draw(const struct progress *p)
 {
 	if (!p->on)
 		return;
-	long left = p->warmup + p->reps;
+	/* p->done runs have finished; show the one now running (or the last
+	 * one while the runner winds down). */
+	long warm = p->done < p->warmup;
+	long k = warm ? p->done + 1 : p->done - p->warmup + 1;
+	if (!warm && k > p->reps)
+		k = p->reps;
 	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s %ld/%ld", p->index + 1,
-		p->total, p->label, p->done < p->warmup ? "warm-up" : "rep",
-		p->done < p->warmup ? p->done + 1 : p->done - p->warmup + 1,
-		p->done < p->warmup ? p->warmup : p->reps);
-	(void)left;
+		p->total, p->label, warm ? "warm-up" : "rep", k,
+		warm ? p->warmup : p->reps);
 	fflush(stderr);
 }
 
