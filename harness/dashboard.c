@@ -445,10 +445,19 @@ static int write_atomic(const char *path, const char *text, size_t len,
 			errbuf *e)
 {
 	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return errf(e, "cannot write '%s': %s", tmp, strerror(errno));
+	/* mkstemp, not a name from the pid: the site directory may be
+	 * shared, and a planted symlink must not be written through. */
+	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *f = fd < 0 || fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
+	if (!f) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return errf(e, "cannot write '%s': %s", path, strerror(err));
+	}
 	size_t k = fwrite(text, 1, len, f);
 	if (fclose(f) || k != len || rename(tmp, path)) {
 		int err = errno;

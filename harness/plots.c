@@ -143,9 +143,15 @@ static FILE *open_data(const struct plot_ctx *p, const char *name)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", p->outdir, name);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	/* The output directory is the user's choice and may be shared:
+	 * never write through a symlink planted under one of our names. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
 		errf(p->e, "cannot write '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	return f;
 }
 

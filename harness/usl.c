@@ -305,7 +305,9 @@ static int usable(json_t *c, double *workers, double *wall)
 		return 0;
 	*workers = (double)json_integer_value(w);
 	*wall = json_number_value(m);
-	return *workers >= 1 && *wall > 0 && isfinite(*wall);
+	/* a worker count no machine has is not a measurement (and would not
+	 * convert back to an integer) */
+	return *workers >= 1 && *workers <= 1e6 && *wall > 0 && isfinite(*wall);
 }
 
 struct series_pts {

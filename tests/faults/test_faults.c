@@ -939,6 +939,95 @@ static void test_lockprof_fork_exec(void **state)
 	end_case("lock profiler, program forks and execs");
 }
 
+/* ---- output into a directory someone else can write ------------------ */
+
+/* A victim file that a symlink planted in the output directory points
+ * at; it must come out untouched. */
+static const char *victim(void)
+{
+	const char *v = path("victim.txt");
+	FILE *f = fopen(v, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	return v;
+}
+
+static void assert_victim_intact(const char *v)
+{
+	size_t n;
+	char *text = read_file(v, &n);
+	assert_true(n == 9 && !memcmp(text, "precious\n", 9));
+	free(text);
+}
+
+/* Plot data files have fixed names: plant a symlink in place of each one
+ * a first render made. A render must not write through them. */
+static void planted_plot_links(const char *doc, const char *v)
+{
+	char plots[700];
+	snprintf(plots, sizeof plots, "%s", path("plots"));
+	tu_contend(r, "report", doc, "--plots", plots, NULL);
+	if (r->status == 2 && strstr(r->out, "gnuplot not found"))
+		return; /* nothing to plant without gnuplot */
+	assert_int_equal(r->status, 0);
+	DIR *d = opendir(plots);
+	struct dirent *de;
+	int planted = 0;
+	while (d && (de = readdir(d))) {
+		char f[1400];
+		if (!strstr(de->d_name, ".dat"))
+			continue;
+		snprintf(f, sizeof f, "%s/%s", plots, de->d_name);
+		assert_int_equal(unlink(f), 0);
+		assert_int_equal(symlink(v, f), 0);
+		planted++;
+	}
+	closedir(d);
+	assert_true(planted > 0);
+	tu_contend(r, "report", doc, "--plots", plots, NULL);
+	assert_victim_intact(v);
+	tu_rmtree(plots);
+}
+
+/* The dashboard's index is replaced through a temp file: plant symlinks
+ * under every name it could take for the next pids. */
+static void planted_dashboard_links(const char *doc, const char *v)
+{
+	char site[700], db[700], link[1400];
+	snprintf(site, sizeof site, "%s", path("site"));
+	snprintf(db, sizeof db, "%s", path("dash.db"));
+	tu_contend(r, "history", "add", "--db", db, doc, NULL);
+	assert_int_equal(r->status, 0);
+	mkdir(site, 0700);
+	long last = 0;
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "r");
+	if (f) {
+		assert_int_equal(fscanf(f, "%ld", &last), 1);
+		fclose(f);
+	}
+	for (long p = last + 1; last && p < last + 200; p++) {
+		snprintf(link, sizeof link, "%s/index.html.tmp.%ld", site, p);
+		assert_int_equal(symlink(v, link), 0);
+	}
+	tu_contend(r, "dashboard", "--history", db, "--out", site, NULL);
+	assert_victim_intact(v);
+	tu_rmtree(site);
+}
+
+static void test_hostile_output_dir(void **state)
+{
+	(void)state;
+	const char *doc = path("plotme.json");
+	begin_case();
+	small_run(doc);
+	assert_int_equal(r->status, 0);
+	const char *v = victim();
+	planted_plot_links(doc, v);
+	planted_dashboard_links(doc, v);
+	end_case("symlinks planted in the output dirs");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -951,6 +1040,7 @@ int main(void)
 		cmocka_unit_test(test_disk_full_preload),
 		cmocka_unit_test(test_history_concurrent_add),
 		cmocka_unit_test(test_lockprof_fork_exec),
+		cmocka_unit_test(test_hostile_output_dir),
 		/* last: they move this process into a private mount namespace */
 		cmocka_unit_test(test_disk_full_tmpfs),
 		cmocka_unit_test(test_shm_full),
