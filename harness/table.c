@@ -352,12 +352,15 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
  * evenly spread over the time):
  *   - the first 2 x workers tasks are left out (at least the first 3
  *     samples): the pool starting and the workers' first inputs;
- *   - the climb is from the peak back to its foot, the lowest g before a
- *     sample more than a quarter of the climb above it (the top of the
- *     previous tooth when a deferred release saws up and down).
- * Memory grew with tasks when the climb is >= 8 MiB and lasted while more
- * than 2 x workers tasks finished: with memory freed as tasks end, no
- * climb outlasts about one task per worker. Held per finished task: the
+ *   - the climb is the largest rise from a low sample to a later high one
+ *     (with a deferred release the memory saws up and down; an allocator
+ *     that keeps freed pages makes the later teeth shallow).
+ * Memory grew with tasks when the climb is >= 8 MiB, at least half of
+ * what the first 2 x workers tasks took (the workers' working set), and
+ * lasted while more than 4 x workers tasks finished: with memory freed as tasks end, no
+ * climb outlasts about one task per worker; the margin keeps a loaded
+ * machine's uneven task timing (or an allocator growing its arenas) from
+ * raising the flag. Held per finished task: the
  * climb over the tasks finished during it. */
 
 #define GROWTH_MIN_BYTES (8.0 * 1048576)
@@ -408,35 +411,57 @@ static double held_per_task(const double *t, const double *v, size_t n,
 		return NAN;
 	double span = t[n - 1] - t[0];
 	double t1 = fmax(t[0] + span * 2 * workers / ntasks, t[2]);
-	double peak = 0;
-	size_t ip = 0, il;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] > t1 && v[i] - v[0] > peak)
-			peak = v[i] - v[0], ip = i;
-	double low = peak;
-	il = ip;
-	for (size_t i = ip; i-- > 0 && t[i] > t1;) {
-		double g = v[i] - v[0];
-		if (g > low + (peak - low) / 4)
-			break;
-		if (g < low)
-			low = g, il = i;
+	/* Each task's own buffers make the memory jitter up and down by a
+	 * task's worth; a moving median over 5 samples keeps that jitter
+	 * from passing for a climb. */
+	double *m = malloc(n * sizeof *m);
+	const double *raw = v;
+	if (!m)
+		return NAN;
+	for (size_t i = 0; i < n; i++) {
+		double w[5];
+		size_t k = 0;
+		for (size_t j = i >= 2 ? i - 2 : 0; j <= i + 2 && j < n; j++)
+			w[k++] = v[j];
+		m[i] = stats_median(w, k);
 	}
-	*climb = peak - low;
-	*tasks = ntasks * (t[ip] - t[il]) / span;
-	if (ip < il + 2 || *climb < GROWTH_MIN_BYTES || *tasks <= 2 * workers)
+	v = m;
+	/* The largest rise from a low point to a later high point: an
+	 * allocator that keeps freed pages makes later teeth of a saw
+	 * shallow, so the first long climb is the one that tells. */
+	size_t lo = 0, best_lo = 0, best_hi = 0;
+	int started = 0;
+	*climb = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] <= t1)
+			continue;
+		if (!started || v[i] < v[lo])
+			lo = i, started = 1;
+		if (v[i] - v[lo] > *climb)
+			*climb = v[i] - v[lo], best_lo = lo, best_hi = i;
+	}
+	*tasks = ntasks * (t[best_hi] - t[best_lo]) / span;
+	/* What the running workers need shows in the first tasks: growth
+	 * smaller than half of that is a working set breathing, not memory
+	 * piling up. */
+	double working = 0;
+	for (size_t i = 0; i < n && t[i] <= t1; i++)
+		working = fmax(working, raw[i] - raw[0]);
+	free(m);
+	if (best_hi < best_lo + 2 || *climb < GROWTH_MIN_BYTES ||
+	    *climb < working / 2 || *tasks <= 4 * workers)
 		return NAN;
 	return *climb / *tasks;
 }
 
 static void note_growth(FILE *out, json_t *c)
 {
-	static double t[SERIES_MAX], v[SERIES_MAX];
+	double *t = malloc(2 * SERIES_MAX * sizeof *t), *v = t + SERIES_MAX;
 	static const char *const keys[][2] = {{"rss_bytes", "RSS"},
 					       {"devshm_bytes", "/dev/shm"}};
 	json_t *s = median_series(c);
 	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	for (size_t k = 0; s && k < 2; k++) {
+	for (size_t k = 0; s && t && k < 2; k++) {
 		size_t n = series_points(s, keys[k][0], t, v);
 		double climb, tasks, per = held_per_task(t, v, n,
 			num(c, "ntasks"), (double)w, &climb, &tasks);
@@ -450,6 +475,7 @@ static void note_growth(FILE *out, json_t *c)
 			"per finished task still held.\n", str(c, "pool"),
 			(long long)w, w == 1 ? "" : "s", keys[k][1], b, tasks, a);
 	}
+	free(t);
 }
 
 static void print_notes(FILE *out, json_t **rows, size_t n, int cores)

@@ -256,7 +256,7 @@ static void test_growth_note(void **state)
 	snprintf(out, sizeof out, "%s/growth.json", dir);
 	tu_contend(&r, "run", "dmatrix", "--pool", "thread,process",
 		   "--workers", "2", "--reps", "3", "--warmup", "0", "--params",
-		   "tasks=40,rows=262144,cols=4,release=deferred:20", "--out",
+		   "tasks=80,rows=262144,cols=4,release=deferred:40", "--out",
 		   out, NULL);
 	assert_int_equal(r.status, 0);
 	print_message("%s", strstr(r.out, "  ! ") ? strstr(r.out, "  ! ") : r.out);
@@ -265,7 +265,7 @@ static void test_growth_note(void **state)
 	assert_non_null(strstr(r.out, "per finished task still held"));
 	tu_contend(&r, "run", "dmatrix", "--pool", "thread,process",
 		   "--workers", "2", "--reps", "3", "--warmup", "0", "--params",
-		   "tasks=40,rows=262144,cols=4,release=immediate", "--out",
+		   "tasks=80,rows=262144,cols=4,release=immediate", "--out",
 		   out, NULL);
 	assert_int_equal(r.status, 0);
 	assert_null(strstr(r.out, "memory grew with tasks"));
