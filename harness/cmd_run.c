@@ -177,8 +177,12 @@ static int check_workload(const struct sweep_opts *o, errbuf *e)
 				 *base ? "," : "", o->share[i]);
 		else
 			snprintf(text, sizeof text, "%s", base);
-		if (params_parse(w->params, text, &p, e) || w->setup(&p, &ctx, e))
-			return errprefix(e, "%s", w->name);
+		if (params_parse(w->params, text, &p, e) || w->setup(&p, &ctx, e)) {
+			size_t len = strlen(w->name);
+			if (strncmp(e->msg, w->name, len) || e->msg[len] != ':')
+				errprefix(e, "%s", w->name);
+			return -1;
+		}
 		w->teardown(ctx);
 	}
 	return 0;
