@@ -16,6 +16,7 @@
 #include "harness/pool_common.h"
 #include "harness/runner.h"
 #include "probes/gil.h"
+#include "probes/libpools.h"
 #include "probes/hooks/trace_hooks.h"
 #include "probes/registry.h"
 
@@ -36,6 +37,7 @@ struct runner {
 	struct gil *gil;		     /* linetrace builds: the hooks' lock */
 	struct lockstat_summary worker_locks; /* process pools: from workers */
 	char *config_text;		     /* handed to spawned workers */
+	long inner;			     /* library threads asked for, 0: default */
 };
 
 static char self_exe[4096];
@@ -115,6 +117,46 @@ static void on_hang(const struct pool_outcome *out, void *arg)
 	_exit(0);
 }
 
+/* --- library thread pools (OpenBLAS, OpenMP) -------------------------- */
+
+/* The environment sized the pools as they loaded, but OpenBLAS caps that
+ * at the core count; its own API does not, which is how a library on a
+ * big machine ends up with 20 threads per process. So the limit is also
+ * applied through each library's API, in the runner and in every worker
+ * after it starts (what threadpoolctl does). */
+static void apply_inner(long n)
+{
+	errbuf e;
+	if (n > 0 && libpools_set_threads((int)n, &e) < 0)
+		fprintf(stderr, "contend: inner threads: %s\n", e.msg);
+}
+
+static void worker_inner(void *arg)
+{
+	apply_inner(*(const long *)arg);
+}
+
+static long inner_of(json_t *cfg)
+{
+	const char *s = json_string_value(json_object_get(cfg, "inner_threads"));
+	return s && strcmp(s, "default") ? atol(s) : 0;
+}
+
+/* The largest thread limit any loaded pool reports now: what the inner
+ * threads really are, whatever was asked. */
+static int library_threads(void)
+{
+	struct libpools lp;
+	errbuf e;
+	int most = 0;
+	if (libpools_scan(&lp, &e))
+		return 0;
+	for (size_t i = 0; i < lp.n; i++)
+		if (lp.pool[i].threads > most)
+			most = lp.pool[i].threads;
+	return most;
+}
+
 /* --- the interpreter-lock model of linetrace builds ----------------- */
 
 /* Only the linetrace binary links the hooks (weak symbols elsewhere). */
@@ -181,6 +223,7 @@ int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e)
 	if (!cfg)
 		return errf(e, "worker config is not JSON");
 	int rc = install_lock_model(cfg, &g, e);
+	apply_inner(inner_of(cfg));
 	json_decref(cfg);
 	o->worker_report = report_worker_locks;
 	return rc;
@@ -287,7 +330,9 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 		.inject_task = -1, .on_hang = on_hang, .on_hang_arg = r,
 		.worker_report = report_worker_locks,
 		.collect = collect_worker_locks, .collect_arg = r,
-		.worker_config = r->config_text};
+		.worker_config = r->config_text,
+		.worker_init = worker_inner, .worker_init_arg = &r->inner};
+	r->inner = inner_of(cfg);
 	if (inject && inject_parse(inject, &r->opts.inject_kind,
 				   &r->opts.inject_task, e))
 		return -1;
@@ -305,9 +350,13 @@ static int setup(struct runner *r, errbuf *e)
 	r->results = calloc(r->ntasks ? r->ntasks : 1, sizeof *r->results);
 	if (!r->results)
 		return errf(e, "out of memory for %zu task results", r->ntasks);
+	double setup_s = (double)(pool_now_ns() - t0) * 1e-9;
+	apply_inner(r->inner);
 	json_t *m = json_pack("{s:s, s:I, s:f}", "type", "setup", "ntasks",
-			      (json_int_t)r->ntasks, "setup_s",
-			      (double)(pool_now_ns() - t0) * 1e-9);
+			      (json_int_t)r->ntasks, "setup_s", setup_s);
+	int lt = library_threads();
+	if (lt > 0)
+		json_object_set_new(m, "library_threads", json_integer(lt));
 	send_line(m);
 	json_decref(m);
 	return 0;

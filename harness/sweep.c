@@ -218,6 +218,9 @@ static void take_line(json_t *config, const char *line, struct progress *pg)
 	if (!strcmp(type, "setup")) {
 		json_object_set(config, "ntasks", json_object_get(m, "ntasks"));
 		json_object_set(config, "setup_s", json_object_get(m, "setup_s"));
+		if (json_object_get(m, "library_threads"))
+			json_object_set(config, "library_threads",
+					json_object_get(m, "library_threads"));
 	} else if (!strcmp(type, "error")) {
 		json_object_set_new(config, "status", json_string("error"));
 		json_object_set(config, "detail", json_object_get(m, "message"));

@@ -324,14 +324,18 @@ static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 	}
 }
 
-/* workers x library threads beyond the cores: the dueling-pools case. */
+/* workers x library threads beyond the cores: the dueling-pools case.
+ * The threads are what the library reported in the runner (a limit asked
+ * for may be capped), else what was asked for. */
 static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
 				size_t n, int cores)
 {
 	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
 	for (size_t i = 0; i < n; i++) {
 		const char *inner = str(rows[i], "inner_threads");
-		long t = !strcmp(inner, "default")
+		json_t *lt = json_object_get(rows[i], "library_threads");
+		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
+			 : !strcmp(inner, "default")
 				 ? (long)json_integer_value(json_object_get(blas, "threads"))
 				 : atol(inner);
 		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
