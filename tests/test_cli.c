@@ -36,19 +36,7 @@ static int teardown(void **state)
 
 static const char *path(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
-}
-
-static size_t lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	return tu_path(dir, name);
 }
 
 static json_t *load(const char *file)
@@ -118,7 +106,7 @@ static void test_bad_input(void **state)
 		tu_contend(r, "run", cases[i][0], cases[i][1], cases[i][2],
 			   "--out", out, NULL);
 		assert_int_equal(r->status, 2);
-		assert_int_equal(lines(r->out), 1);
+		assert_int_equal(tu_lines(r->out), 1);
 		if (!strstr(r->out, cases[i][3]))
 			fail_msg("case %zu: '%s' lacks '%s'", i, r->out, cases[i][3]);
 		assert_int_equal(access(out, F_OK), -1);
@@ -128,13 +116,13 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(r->out, "does not exist"));
 	tu_contend(r, "report", path("missing.json"), NULL);
 	assert_int_equal(r->status, 2);
-	assert_int_equal(lines(r->out), 1);
+	assert_int_equal(tu_lines(r->out), 1);
 	FILE *f = fopen(path("garbage.json"), "w");
 	fputs("{\"schema\": \"contend-results/1\", \"configs\": 3", f);
 	fclose(f);
 	tu_contend(r, "report", path("garbage.json"), NULL);
 	assert_int_equal(r->status, 2);
-	assert_int_equal(lines(r->out), 1);
+	assert_int_equal(tu_lines(r->out), 1);
 	assert_non_null(strstr(r->out, "not valid JSON"));
 }
 

@@ -44,19 +44,7 @@ static int teardown(void **state)
 
 static const char *path(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
-}
-
-static size_t lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	return tu_path(dir, name);
 }
 
 static json_t *load(const char *file)
@@ -230,7 +218,7 @@ static void test_bad_input(void **state)
 		tu_contend(r, "exec", cases[i][0], cases[i][1], "--out", out, "--",
 			   cases[i][2], NULL);
 		assert_int_equal(r->status, 2);
-		assert_int_equal(lines(r->out), 1);
+		assert_int_equal(tu_lines(r->out), 1);
 		if (!strstr(r->out, cases[i][3]))
 			fail_msg("case %zu: '%s' lacks '%s'", i, r->out, cases[i][3]);
 		assert_int_equal(access(out, F_OK), -1);
@@ -251,7 +239,7 @@ static int count_sleeps(const char *arg)
 	char *argv[] = {"pgrep", "-f", pattern, NULL};
 	struct cmd_result *p = malloc(sizeof *p);
 	tu_run(p, argv);
-	int n = (int)lines(p->out);
+	int n = (int)tu_lines(p->out);
 	free(p);
 	return n;
 }

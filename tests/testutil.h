@@ -122,6 +122,25 @@ static inline char *tu_tempdir(void)
 	return path;
 }
 
+/* dir/name, in one of 8 rotating buffers so a call may use several. */
+static inline const char *tu_path(const char *dir, const char *name)
+{
+	static char buf[8][1024];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+	return buf[k];
+}
+
+/* Newlines in s: "one-line error" checks. */
+static inline size_t tu_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* rm -rf dir (test scratch only). */
 static inline void tu_rmtree(const char *dir)
 {

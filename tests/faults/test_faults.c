@@ -81,11 +81,7 @@ static int teardown(void **state)
 
 static const char *path(const char *name)
 {
-	static char buf[8][700];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
+	return tu_path(dir, name);
 }
 
 /* spin parameters that mark the run's processes as ours */
@@ -122,14 +118,6 @@ static json_t *configs(json_t *doc)
 static size_t nreps(json_t *config)
 {
 	return json_array_size(json_object_get(config, "reps"));
-}
-
-static size_t lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
 }
 
 static void msleep(long ms)
@@ -692,7 +680,7 @@ static void check_disk_full(const char *out, const char *before, size_t blen)
 {
 	if (r->status == 0 || r->status == 1 || r->status >= 128)
 		fail_msg("exit %d on a full disk: %s", r->status, r->out);
-	if (lines(r->out) != 1 || !strstr(r->out, "No space left on device"))
+	if (tu_lines(r->out) != 1 || !strstr(r->out, "No space left on device"))
 		fail_msg("not one clear line: '%s'", r->out);
 	size_t alen;
 	char *after = read_file(out, &alen);
@@ -811,7 +799,7 @@ static void test_shm_full(void **state)
 		   "--workers", "2", "--reps", "1", "--warmup", "0", "--quiet",
 		   "--params", spin_params("rows=65536,tasks=4,nthread=1"), "--out", out,
 		   NULL);
-	if (r->status != 2 || lines(r->out) != 1 || !strstr(r->out, "/dev/shm is full"))
+	if (r->status != 2 || tu_lines(r->out) != 1 || !strstr(r->out, "/dev/shm is full"))
 		fail_msg("exit %d: '%s'", r->status, r->out);
 	assert_int_equal(access(out, F_OK), -1);
 	assert_int_equal(leaked_segments(), 0);
