@@ -19,39 +19,12 @@
 #include <unistd.h>
 
 #include "probes/gil.h"
+#include "tests/testutil.h"
 /* The hooks live outside libcontend.a (only the linetrace binary links
  * them), so this test compiles them in; being built without
  * -finstrument-functions, it calls them by hand. */
 #include "probes/hooks/trace_hooks.c"
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Poll until thread tid sleeps in the kernel, so contention tests do not
- * depend on how quickly a thread starts. */
-static int wait_until_blocked(pid_t tid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-	for (int i = 0; i < 5000; i++) {
-		char buf[512] = {0};
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof buf - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			char *p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		sleep_ms(1);
-	}
-	return -1;
-}
 
 /* Each test uses these names and starts from lockstat_reset(), so the
  * class table stays small. */
@@ -258,9 +231,9 @@ static struct lockstat_summary hold_against_waiter(struct gil *g)
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, acquire_once, &w), 0);
 	while (!atomic_load(&w.ready))
-		sleep_ms(1);
-	assert_int_equal(wait_until_blocked(w.tid), 0);
-	sleep_ms(30);
+		tu_sleep_ms(1);
+	assert_int_equal(tu_wait_until_blocked(w.tid), 0);
+	tu_sleep_ms(30);
 	gil_release(g);
 	pthread_join(th, NULL);
 	return stats(g);
@@ -336,12 +309,12 @@ static void test_no_starvation_under_gil(void **state)
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, run_bytecode, &r), 0);
 	while (!atomic_load(&r.started))
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	uint64_t worst = 0;
 	for (long i = 0; i < N && !atomic_load(&r.done); i++) {
 		/* the runner holds the GIL again before each try */
 		while (atomic_load(&r.yields) < i && !atomic_load(&r.done))
-			sleep_ms(1);
+			tu_sleep_ms(1);
 		uint64_t t0 = lockstat_now_ns();
 		gil_acquire(r.g);
 		uint64_t waited = lockstat_now_ns() - t0;
@@ -377,7 +350,7 @@ static void *hold_until_told(void *arg)
 	gil_acquire(h->g);
 	atomic_store(&h->holding, 1);
 	while (!atomic_load(&h->release))
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	gil_release(h->g);
 	return NULL;
 }
@@ -390,7 +363,7 @@ static void fork_while_held(struct gil *g, int use_hooks)
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, hold_until_told, &h), 0);
 	while (!atomic_load(&h.holding))
-		sleep_ms(1);
+		tu_sleep_ms(1);
 	if (!use_hooks)
 		gil_atfork_prepare(g);
 	pid_t pid = fork();

@@ -16,35 +16,8 @@
 #include <unistd.h>
 
 #include "probes/lockstat.h"
+#include "tests/testutil.h"
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Poll until thread tid sleeps in the kernel (blocked on the lock's futex),
- * so a contention test does not depend on how fast threads start. */
-static int wait_until_blocked(pid_t tid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-	for (int i = 0; i < 5000; i++) {
-		char buf[512] = {0};
-		FILE *f = fopen(path, "r");
-		if (f) {
-			size_t n = fread(buf, 1, sizeof buf - 1, f);
-			fclose(f);
-			buf[n] = 0;
-			char *p = strrchr(buf, ')');
-			if (p && p[1] == ' ' && p[2] == 'S')
-				return 0;
-		}
-		sleep_ms(1);
-	}
-	return -1;
-}
 
 static uint64_t hist_sum(const struct lockstat_summary *s)
 {
@@ -145,8 +118,8 @@ static void start_blocked_waiter(struct waiter *w, pthread_t *th)
 {
 	assert_int_equal(pthread_create(th, NULL, lock_and_report, w), 0);
 	while (!__atomic_load_n(&w->ready, __ATOMIC_ACQUIRE))
-		sleep_ms(1);
-	assert_int_equal(wait_until_blocked(w->tid), 0);
+		tu_sleep_ms(1);
+	assert_int_equal(tu_wait_until_blocked(w->tid), 0);
 }
 
 static void test_contended_wait(void **state)
@@ -159,7 +132,7 @@ static void test_contended_wait(void **state)
 	struct waiter w = {.m = &m};
 	pthread_t th;
 	start_blocked_waiter(&w, &th);
-	sleep_ms(20); /* the waiter is already blocked: it waits at least this */
+	tu_sleep_ms(20); /* the waiter is already blocked: it waits at least this */
 	lockstat_unlock(&m);
 	pthread_join(th, NULL);
 

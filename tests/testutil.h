@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where the binaries under test live. A sanitizer build (make test-asan)
@@ -139,6 +140,36 @@ static inline size_t tu_lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
+}
+
+static inline void tu_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Poll until thread tid of this process sleeps in the kernel (blocked on a
+ * lock's futex), so a contention test does not depend on how fast threads
+ * start. 0 when it did, -1 after about 5 s. */
+static inline int tu_wait_until_blocked(pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+	for (int i = 0; i < 5000; i++) {
+		char buf[512] = {0};
+		FILE *f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, sizeof buf - 1, f);
+			fclose(f);
+			buf[n] = 0;
+			char *p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 0;
+		}
+		tu_sleep_ms(1);
+	}
+	return -1;
 }
 
 /* rm -rf dir (test scratch only). */
