@@ -133,3 +133,18 @@ int cli_name_list(const char *what, const char *text,
 		p += len + 1;
 	}
 }
+
+int cli_workers(const char *text, int *out, size_t *n, errbuf *e)
+{
+	return cli_int_list("--workers", text, 1, WORKERS_MAX, out, n, e);
+}
+
+int cli_reps(const char *text, long *out, errbuf *e)
+{
+	return cli_int("--reps", text, 1, 1000, out, e);
+}
+
+int cli_warmup(const char *text, long *out, errbuf *e)
+{
+	return cli_int("--warmup", text, 0, 100, out, e);
+}

@@ -23,6 +23,12 @@ int cli_name_list(const char *what, const char *text,
 		  const char *const *allowed, char out[][32], size_t *n,
 		  errbuf *e);
 
+/* The sweep options every measuring verb (run, exec) shares, with one set
+ * of bounds: --workers 1..WORKERS_MAX, --reps 1..1000, --warmup 0..100. */
+int cli_workers(const char *text, int *out, size_t *n, errbuf *e);
+int cli_reps(const char *text, long *out, errbuf *e);
+int cli_warmup(const char *text, long *out, errbuf *e);
+
 int cli_int(const char *what, const char *text, long min, long max,
 	    long *out, errbuf *e);
 int cli_double(const char *what, const char *text, double min, double max,

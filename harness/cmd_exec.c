@@ -70,12 +70,11 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 	struct exec_opts *o = &cl->o;
 	switch (c) {
 	case OPT_WORKERS:
-		return cli_int_list("--workers", optarg, 1, WORKERS_MAX,
-				    o->workers, &o->nworkers, e);
+		return cli_workers(optarg, o->workers, &o->nworkers, e);
 	case OPT_REPS:
-		return cli_int("--reps", optarg, 1, 1000, &o->reps, e);
+		return cli_reps(optarg, &o->reps, e);
 	case OPT_WARMUP:
-		return cli_int("--warmup", optarg, 0, 100, &o->warmup, e);
+		return cli_warmup(optarg, &o->warmup, e);
 	case OPT_TIMEOUT:
 		return cli_double("--timeout", optarg, 0.001, 1e6, &o->timeout_s, e);
 	case OPT_NO_LOCKPROF:
@@ -129,8 +128,7 @@ int cmd_exec(int argc, char **argv)
 	char default_out[512], preload[4200];
 	errbuf e = {{0}};
 	int c;
-	cli_int_list("--workers", "1,2,4", 1, WORKERS_MAX, cl.o.workers,
-		     &cl.o.nworkers, NULL);
+	cli_workers("1,2,4", cl.o.workers, &cl.o.nworkers, NULL);
 	optind = 1;
 	/* '+': stop at the command, so its own options are left alone. */
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {

@@ -96,12 +96,11 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 		return cli_name_list("--pool", optarg, pool_names, o->pools,
 				     &o->npools, e);
 	case OPT_WORKERS:
-		return cli_int_list("--workers", optarg, 1, WORKERS_MAX,
-				    o->workers, &o->nworkers, e);
+		return cli_workers(optarg, o->workers, &o->nworkers, e);
 	case OPT_REPS:
-		return cli_int("--reps", optarg, 1, 1000, &o->reps, e);
+		return cli_reps(optarg, &o->reps, e);
 	case OPT_WARMUP:
-		return cli_int("--warmup", optarg, 0, 100, &o->warmup, e);
+		return cli_warmup(optarg, &o->warmup, e);
 	case OPT_PARAMS:
 		o->params = optarg;
 		return 0;
@@ -207,7 +206,7 @@ int cmd_run(int argc, char **argv)
 	int quiet = 0, c;
 	errbuf e = {{0}};
 	cli_name_list("--pool", "serial,thread,process", NULL, o.pools, &o.npools, NULL);
-	cli_int_list("--workers", "1,2,4", 1, WORKERS_MAX, o.workers, &o.nworkers, NULL);
+	cli_workers("1,2,4", o.workers, &o.nworkers, NULL);
 	cli_name_list("--build", "release", NULL, o.builds, &o.nbuilds, NULL);
 	cli_name_list("--lock-model", "gil", NULL, o.lock_models, &o.nlock_models, NULL);
 	optind = 1;
