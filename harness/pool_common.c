@@ -104,13 +104,18 @@ struct watchdog {
 	const struct pool_opts *o;
 };
 
+int pool_slot_overdue(uint64_t start_ns, uint64_t now_ns, uint64_t timeout_ns)
+{
+	return start_ns && now_ns > start_ns && now_ns - start_ns > timeout_ns;
+}
+
 static int check_slots(struct watchdog *wd, struct pool_outcome *out)
 {
 	uint64_t now = pool_now_ns();
 	for (int i = 0; i < wd->nslots; i++) {
 		uint64_t t0 = atomic_load_explicit(&wd->slots[i].start_ns,
 						   memory_order_acquire);
-		if (t0 && now - t0 > wd->timeout_ns) {
+		if (pool_slot_overdue(t0, now, wd->timeout_ns)) {
 			memset(out, 0, sizeof *out);
 			out->status = POOL_TIMEOUT;
 			out->task = atomic_load(&wd->slots[i].task);

@@ -20,6 +20,10 @@ struct pool_slot {
 } __attribute__((aligned(64)));
 
 uint64_t pool_now_ns(void);
+/* 1 when a task that started at start_ns (0 = idle) has run longer than
+ * timeout_ns by now_ns. A start stamped after now_ns was read is not
+ * overdue: unsigned now - start would wrap to ~584 years. */
+int pool_slot_overdue(uint64_t start_ns, uint64_t now_ns, uint64_t timeout_ns);
 int pool_result_valid(const struct task_result *r);
 
 struct watchdog;

@@ -11,6 +11,7 @@
 
 #include "bench/params.h"
 #include "harness/cli.h"
+#include "harness/pool_common.h"
 #include "harness/results.h"
 #include "harness/stats.h"
 #include "tests/testutil.h"
@@ -163,6 +164,22 @@ static void test_results_roundtrip(void **state)
 	free(dir);
 }
 
+/* The hang watchdog reads the clock, then each slot's start stamp: a task
+ * that starts in between has a stamp later than "now". Unsigned
+ * subtraction made that a 584-year-old task and a spurious timeout
+ * (seen under TSan in CI). */
+static void test_slot_overdue(void **state)
+{
+	(void)state;
+	const uint64_t s = 1000000000ull, t = 5 * s;
+	assert_false(pool_slot_overdue(0, 100 * s, t));	    /* idle */
+	assert_false(pool_slot_overdue(10 * s, 12 * s, t)); /* running 2 s */
+	assert_false(pool_slot_overdue(10 * s, 15 * s, t)); /* exactly at it */
+	assert_true(pool_slot_overdue(10 * s, 15 * s + 1, t));
+	assert_false(pool_slot_overdue(10 * s + 1, 10 * s, t)); /* started after */
+	assert_false(pool_slot_overdue(UINT64_MAX, 1, t));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_median_ci),
 		cmocka_unit_test(test_results_roundtrip),
+		cmocka_unit_test(test_slot_overdue),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
