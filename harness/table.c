@@ -300,6 +300,17 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 	fputs(".\n", out);
 }
 
+/* Speedup is relative to the 1-worker run, so 3 worker counts give two
+ * speedups for two parameters: the curve can pass through both, and an
+ * R^2 near 1 then says nothing about the model. The line says so. */
+static void fit_line(FILE *out, const char *pool, json_t *f)
+{
+	json_int_t pts = json_integer_value(json_object_get(f, "points"));
+	fprintf(out, "  USL %s (%lld worker counts%s, R^2=%.2f): %s.\n", pool,
+		(long long)pts, pts <= 3 ? ", too few to test the model" : "",
+		num(f, "r2"), str(f, "summary"));
+}
+
 /* The scalability-law fit of each pool's series in this table. */
 static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 {
@@ -314,9 +325,7 @@ static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 			if (strcmp(str(f, "series"), key))
 				continue;
 			if (json_is_true(json_object_get(f, "fitted")))
-				fprintf(out, "  USL %s: sigma=%.3f kappa=%.4f R^2=%.2f: %s.\n",
-					str(rows[i], "pool"), num(f, "sigma"),
-					num(f, "kappa"), num(f, "r2"), str(f, "summary"));
+				fit_line(out, str(rows[i], "pool"), f);
 			else if (*str(f, "reason") && strcmp(str(rows[i], "pool"), "serial"))
 				fprintf(out, "  USL %s: %s.\n", str(rows[i], "pool"),
 					str(f, "reason"));
