@@ -14,7 +14,7 @@ static const char *const kinds[] = {
 	[INJECT_ABORT] = "abort", [INJECT_KILL] = "kill",
 	[INJECT_EXIT] = "exit",	  [INJECT_EXIT0] = "exit0",
 	[INJECT_HANG] = "hang",	  [INJECT_GARBAGE] = "garbage",
-	[INJECT_FAIL] = "fail",
+	[INJECT_FAIL] = "fail",	  [INJECT_SLOWSTART] = "slowstart",
 };
 
 const char *inject_name(int kind)

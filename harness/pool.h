@@ -55,6 +55,7 @@ enum inject_kind {
 	INJECT_HANG,	/* never return */
 	INJECT_GARBAGE, /* send a malformed result */
 	INJECT_FAIL,	/* the task fails, saying why */
+	INJECT_SLOWSTART, /* a spawned worker sleeps TASK ms before it is ready */
 };
 
 /* What became of one pool run. */

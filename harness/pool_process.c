@@ -26,7 +26,8 @@ struct pw {
 	int task_fd, result_fd;
 	uint32_t queue[DEPTH_MAX]; /* outstanding tasks, in send order */
 	size_t qhead, qlen;
-	uint64_t head_start_ns;
+	uint64_t head_start_ns; /* the oldest task's, or the start-up's */
+	int ready;		/* a spawned worker has said WIRE_READY */
 	size_t rlen;
 	char rbuf[sizeof(struct wire_result) * RBUF_RECS];
 	char why[160]; /* the words of a failed task, before its result */
@@ -126,6 +127,8 @@ static int start_worker(struct pp *pp, int i, struct pool_outcome *out)
 	close(rp[1]);
 	w->task_fd = tp[1];
 	w->result_fd = rp[0];
+	w->ready = pp->o->start != POOL_START_SPAWN;
+	w->head_start_ns = pool_now_ns();
 	return 0;
 fail:
 	out->status = POOL_ERROR;
@@ -159,7 +162,7 @@ static int refill(struct pp *pp, struct pw *w)
 	}
 	if (!k)
 		return 0;
-	if (!w->qlen)
+	if (!w->qlen && w->ready)
 		w->head_start_ns = pool_now_ns();
 	w->qlen += k;
 	ssize_t sent = write(w->task_fd, batch, k * sizeof batch[0]);
@@ -176,20 +179,26 @@ static void describe_death(struct pp *pp, int i, struct pool_outcome *out)
 		;
 	w->pid = -1;
 	out->task = w->qlen ? (long)w->queue[w->qhead] : -1;
+	char where[64];
+	if (w->ready)
+		snprintf(where, sizeof where, "in task %ld", out->task);
+	else
+		snprintf(where, sizeof where, "before it was ready (exec or "
+			 "workload setup)");
 	if (WIFSIGNALED(st)) {
 		out->status = POOL_CRASHED;
 		out->signal = WTERMSIG(st);
 		snprintf(out->detail, sizeof out->detail,
-			 "worker %d killed by SIG%s in task %ld", i,
+			 "worker %d killed by SIG%s %s", i,
 			 sigabbrev_np(out->signal) ? sigabbrev_np(out->signal)
 						   : "?",
-			 out->task);
+			 where);
 	} else {
 		out->status = POOL_EXITED;
 		out->exit_code = WEXITSTATUS(st);
 		snprintf(out->detail, sizeof out->detail,
-			 "worker %d exited with status %d in task %ld without "
-			 "its result", i, out->exit_code, out->task);
+			 "worker %d exited with status %d %s%s", i,
+			 out->exit_code, where, w->ready ? " without its result" : "");
 	}
 }
 
@@ -244,6 +253,12 @@ static int drain(struct pp *pp, int i, struct pool_outcome *out)
 		if (w->rlen - used < sizeof magic)
 			break;
 		memcpy(&magic, w->rbuf + used, sizeof magic);
+		if (magic == WIRE_READY && !w->ready) {
+			w->ready = 1;
+			w->head_start_ns = pool_now_ns();
+			used += sizeof magic;
+			continue;
+		}
 		if (magic == WIRE_ERROR) {
 			struct wire_error err;
 			if (w->rlen - used < sizeof err)
@@ -298,9 +313,14 @@ static void time_out(struct pp *pp, int i, struct pool_outcome *out)
 	w->pid = -1;
 	out->status = POOL_TIMEOUT;
 	out->task = (long)w->queue[w->qhead];
-	snprintf(out->detail, sizeof out->detail,
-		 "task %ld ran longer than %.3g s on worker %d (killed)",
-		 out->task, pp->o->task_timeout_s, i);
+	if (w->ready)
+		snprintf(out->detail, sizeof out->detail,
+			 "task %ld ran longer than %.3g s on worker %d (killed)",
+			 out->task, pp->o->task_timeout_s, i);
+	else /* the start-up gets the same allowance as a task */
+		snprintf(out->detail, sizeof out->detail,
+			 "worker %d was not ready within %.3g s (exec and "
+			 "workload setup; killed)", i, pp->o->task_timeout_s);
 }
 
 static int pump(struct pp *pp, struct pool_outcome *out)

@@ -14,6 +14,7 @@
 #define WIRE_MAGIC 0x434e5444u /* "CNTD" */
 #define WIRE_REPORT 0x434e5452u /* "CNTR": a worker's final report */
 #define WIRE_ERROR 0x434e5445u	/* "CNTE": why the next result failed */
+#define WIRE_READY 0x434e5459u	/* "CNTY": a spawned worker is set up */
 #define WIRE_BATCH 256	       /* task indices read per read() */
 
 struct wire_result {
@@ -36,6 +37,10 @@ struct wire_report {
 	uint32_t len;
 	unsigned char payload[POOL_REPORT_MAX];
 };
+
+/* A spawned worker sends the bare WIRE_READY magic once its exec and
+ * workload setup are done: its first task's clock starts there. */
+int worker_send_ready(const struct pool_opts *o, int result_fd);
 
 /* Send the report of o->worker_report, if any. */
 void worker_send_report(const struct pool_opts *o, int result_fd);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/cli.h"
@@ -67,6 +68,18 @@ int worker_loop(const struct pool_opts *o, const struct workload_ops *w,
 		have = bytes % sizeof buf[0];
 		memmove(buf, (char *)buf + n * sizeof buf[0], have);
 	}
+}
+
+int worker_send_ready(const struct pool_opts *o, int result_fd)
+{
+	if (o->inject_kind == INJECT_SLOWSTART) {
+		struct timespec ts = {o->inject_task / 1000,
+				      (o->inject_task % 1000) * 1000000};
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	uint32_t magic = WIRE_READY;
+	return write_all(result_fd, &magic, sizeof magic);
 }
 
 void worker_send_report(const struct pool_opts *o, int result_fd)
@@ -129,7 +142,8 @@ int cmd_worker(int argc, char **argv)
 		fprintf(stderr, "contend worker: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	int rc = worker_loop(&o, w, ctx, (int)tfd, (int)rfd);
+	int rc = worker_send_ready(&o, (int)rfd)
+			 ? 1 : worker_loop(&o, w, ctx, (int)tfd, (int)rfd);
 	worker_send_report(&o, (int)rfd);
 	w->teardown(ctx);
 	return rc;
