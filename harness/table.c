@@ -121,6 +121,19 @@ static void c_rss(json_t *c, char *b, size_t n)
 {
 	table_fmt_bytes(path_num(c, "memory.peak_rss_bytes"), b, n);
 }
+/* What each worker added: the pool's peak over the RSS the runner had
+ * before the pool started (its inputs included), shared out. Memory that
+ * multiplies with every worker shows up here, not in the total. */
+static void c_per_worker(json_t *c, char *b, size_t n)
+{
+	double peak = path_num(c, "memory.peak_rss_bytes");
+	double base = path_num(c, "memory.baseline_rss_bytes");
+	double w = num(c, "workers");
+	if (!isfinite(peak) || !isfinite(base) || !(w >= 1))
+		snprintf(b, n, "n/a");
+	else
+		table_fmt_bytes(fmax(peak - base, 0) / w, b, n);
+}
 static void c_threads(json_t *c, char *b, size_t n)
 {
 	double v = path_num(c, "memory.peak_threads");
@@ -200,6 +213,7 @@ static const struct column columns[] = {
 	{"lock wait", c_lock, "lock.share", 1, NULL},
 	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1, NULL},
 	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1, NULL},
+	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, NULL},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
 	{"status", c_status, NULL, 0, NULL},
@@ -545,13 +559,21 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 
 /* One table per combination of every dimension but the pool and the
  * worker count (and params), in run order. */
+/* json_equal(NULL, NULL) is false: two configurations without params (a
+ * hand-made document) would otherwise each be a group with no rows. */
+static int same_params(json_t *a, json_t *b)
+{
+	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");
+	return pa == pb || json_equal(pa, pb);
+}
+
 static int same_group(json_t *a, json_t *b)
 {
 	for (const char *const *d = summary_dimensions; *d; d++)
 		if (strcmp(*d, "pool") && strcmp(*d, "start") &&
 		    strcmp(str(a, *d), str(b, *d)))
 			return 0;
-	return json_equal(json_object_get(a, "params"), json_object_get(b, "params"));
+	return same_params(a, b);
 }
 
 /* The configuration of series `like` (every dimension and the params
@@ -564,7 +586,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 	json_array_foreach(configs, i, c) {
 		if (strcmp(str(c, "build"), build) ||
 		    json_integer_value(json_object_get(c, "workers")) != workers ||
-		    !json_equal(json_object_get(c, "params"), json_object_get(like, "params")) ||
+		    !same_params(c, like) ||
 		    strcmp(str(c, "status"), "ok"))
 			continue;
 		int same = 1;
