@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/execsweep.h"
 #include "harness/export.h"
 #include "harness/plots.h"
 #include "harness/results.h"
@@ -74,9 +75,10 @@ int cmd_report(int argc, char **argv)
 	}
 	summary_document(doc);
 	int rc = 0;
-	if (!strcmp(format, "table"))
+	if (!strcmp(format, "table")) {
 		table_render(doc, stdout);
-	else
+		exec_print_hot_locks(doc, stdout); /* exec documents: as exec did */
+	} else
 		rc = export_doc(doc, format, stdout, &e);
 	if (!rc && plots)
 		rc = render_plots(doc, plots, &e);

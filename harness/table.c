@@ -5,6 +5,7 @@
 #include "harness/table.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,13 @@ static int devshm_wanted(json_t *c)
 	       devshm_growth(c) >= 1024.0 * 1024;
 }
 
+/* exec has no "before the pool": its baseline is the program's first
+ * sample, and its workers are whatever the program made of {workers}. */
+static int per_worker_wanted(json_t *c)
+{
+	return strcmp(str(c, "pool"), "exec") != 0;
+}
+
 static const struct column columns[] = {
 	{"pool", c_pool, NULL, 0, NULL},
 	{"workers", c_workers, NULL, 1, NULL},
@@ -213,7 +221,7 @@ static const struct column columns[] = {
 	{"lock wait", c_lock, "lock.share", 1, NULL},
 	{"ctx sw vol/invol", c_ctxsw, "rusage.voluntary_csw", 1, NULL},
 	{"peak RSS", c_rss, "memory.peak_rss_bytes", 1, NULL},
-	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, NULL},
+	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, per_worker_wanted},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
 	{"status", c_status, NULL, 0, NULL},
@@ -312,6 +320,52 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 		fprintf(out, " (%.2fx its 1-worker run, %.0f %% efficiency)",
 			num(best, "speedup"), num(best, "efficiency") * 100);
 	fputs(".\n", out);
+}
+
+/* The best speedup of `pool`'s ok rows with lo <= workers <= hi; NAN
+ * when there is none. */
+static double best_speedup(json_t **rows, size_t n, const char *pool,
+			   json_int_t lo, json_int_t hi)
+{
+	double best = NAN;
+	for (size_t i = 0; i < n; i++) {
+		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
+		double s = num(rows[i], "speedup");
+		if (strcmp(str(rows[i], "pool"), pool) || strcmp(str(rows[i], "status"), "ok") ||
+		    !isfinite(s) || w < lo || w > hi)
+			continue;
+		best = isfinite(best) ? fmax(best, s) : s;
+	}
+	return best;
+}
+
+/* What to do next about the worker count, per pool: when no worker count
+ * gained 10 %, the work is serialised and more workers will not help;
+ * otherwise workers beyond the cores that bought nothing (within 5 %)
+ * are time the user can stop spending. */
+static void note_next(FILE *out, json_t **rows, size_t n, int cores)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *pool = str(rows[i], "pool");
+		int first = 1;
+		for (size_t j = 0; j < i; j++)
+			first &= strcmp(str(rows[j], "pool"), pool) != 0;
+		double in = best_speedup(rows, n, pool, 1, cores);
+		double beyond = best_speedup(rows, n, pool, cores + 1, INT64_MAX);
+		double best = best_speedup(rows, n, pool, 2, INT64_MAX);
+		if (!first || !isfinite(best))
+			continue;
+		if (best < 1.1)
+			fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+				"(%.2fx at best): something serialises the work; "
+				"the lock wait column and the notes say what.\n",
+				pool, best);
+		else if (isfinite(in) && isfinite(beyond) && beyond <= in * 1.05)
+			fprintf(out, "  Next: %s pool: more workers than the %d cores "
+				"gained nothing (%.2fx at best, against %.2fx within "
+				"them); keep --workers at %d or fewer here.\n", pool,
+				cores, beyond, in, cores);
+	}
 }
 
 /* Speedup is relative to the 1-worker run, so 3 worker counts give two
@@ -520,6 +574,7 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 			note_growth(out, rows[i]);
 	}
 	note_best(out, rows, n);
+	note_next(out, rows, n, cores);
 }
 
 /* --- groups ----------------------------------------------------------- */

@@ -121,10 +121,12 @@ static void test_lock_contention(void **state)
 	assert_non_null(strstr(sget(rep, "output_tail"), "acquisitions=400"));
 	json_decref(doc);
 	assert_no_lockdirs();
-	/* report renders the same table from the document alone */
+	/* report renders the same table, locks included, from the document */
 	tu_contend(r, "report", out, NULL);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "exec  build=release"));
+	assert_non_null(strstr(r->out, "Most contended locks at 2 workers"));
+	assert_non_null(strstr(r->out, "contend_worker"));
 }
 
 static void test_substitution_and_environment(void **state)

@@ -1,5 +1,6 @@
 /* test_table.c - the terminal table rendered from crafted documents: the
- * memory-per-worker column and the USL line's honesty about few points.
+ * memory-per-worker column, the USL line's honesty about few points, and
+ * the advice on workers beyond the cores.
  * Expected figures come from arithmetic on the document. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +17,8 @@
 
 #define MiB 1048576.0
 
-/* One ok configuration of a thread pool; memory figures in MiB, or
- * baseline < 0 for a document without a baseline. */
+/* One ok configuration of a thread pool whose 1-worker run takes 1 s;
+ * memory figures in MiB, or baseline < 0 for a document without one. */
 static json_t *config(int workers, double wall, double peak, double baseline)
 {
 	char id[64];
@@ -30,7 +31,7 @@ static json_t *config(int workers, double wall, double peak, double baseline)
 			      "id", id, "workload", "w", "build", "release",
 			      "pool", "thread", "workers", workers, "reps", reps,
 			      "median_wall_s", wall, "min_wall_s", wall,
-			      "max_wall_s", wall, "speedup", 1.0, "status", "ok");
+			      "max_wall_s", wall, "speedup", 1.0 / wall, "status", "ok");
 	json_t *m = json_pack("{s:f}", "peak_rss_bytes", peak * MiB);
 	if (baseline >= 0)
 		json_object_set_new(m, "baseline_rss_bytes", json_real(baseline * MiB));
@@ -108,11 +109,36 @@ static void test_usl_line_says_when_points_are_few(void **state)
 	free(t);
 }
 
+/* 2 cores: a 4-worker row no faster than 2 workers earns the advice to
+ * stop at 2; one that is faster (an I/O-bound task) does not. */
+static void test_next_step_on_workers_beyond_cores(void **state)
+{
+	(void)state;
+	char *t = render(json_pack("[o, o, o]", config(1, 1.0, 50, 20),
+				   config(2, 0.52, 50, 20), config(4, 0.53, 50, 20)));
+	assert_non_null(strstr(t, "Next: thread pool: more workers than the 2 "
+				  "cores gained nothing (1.89x at best, against "
+				  "1.92x within them); keep --workers at 2"));
+	free(t);
+	t = render(json_pack("[o, o, o]", config(1, 1.0, 50, 20),
+			     config(2, 0.52, 50, 20), config(4, 0.3, 50, 20)));
+	assert_null(strstr(t, "Next:"));
+	free(t);
+	/* the n_jobs shape: nothing gained anywhere, the cores are not it */
+	t = render(json_pack("[o, o, o]", config(1, 1.0, 50, 20),
+			     config(2, 1.0 / 1.05, 50, 20), config(4, 1.5, 50, 20)));
+	assert_non_null(strstr(t, "Next: thread pool: no worker count gained 10 % "
+				  "(1.05x at best): something serialises the work"));
+	assert_null(strstr(t, "keep --workers"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_per_worker),
 		cmocka_unit_test(test_usl_line_says_when_points_are_few),
+		cmocka_unit_test(test_next_step_on_workers_beyond_cores),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
