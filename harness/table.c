@@ -322,27 +322,37 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 	fputs(".\n", out);
 }
 
-/* The best speedup of `pool`'s ok rows with lo <= workers <= hi; NAN
- * when there is none. */
-static double best_speedup(json_t **rows, size_t n, const char *pool,
+/* The fastest of `pool`'s ok rows with lo <= workers <= hi, or NULL. */
+static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
 			   json_int_t lo, json_int_t hi)
 {
-	double best = NAN;
+	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
 		double s = num(rows[i], "speedup");
 		if (strcmp(str(rows[i], "pool"), pool) || strcmp(str(rows[i], "status"), "ok") ||
 		    !isfinite(s) || w < lo || w > hi)
 			continue;
-		best = isfinite(best) ? fmax(best, s) : s;
+		if (!best || s > num(best, "speedup"))
+			best = rows[i];
 	}
 	return best;
 }
 
+/* `a` measurably faster than `b`: its interval of the median lies below
+ * b's (the test the slower flag uses), or, without intervals, by 5 %. */
+static int measurably_faster(json_t *a, json_t *b)
+{
+	double hi = num(a, "ci_high_s"), lo = num(b, "ci_low_s");
+	if (isfinite(hi) && isfinite(lo))
+		return hi < lo;
+	return num(a, "speedup") > num(b, "speedup") * 1.05;
+}
+
 /* What to do next about the worker count, per pool: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
- * otherwise workers beyond the cores that bought nothing (within 5 %)
- * are time the user can stop spending. */
+ * otherwise workers beyond the cores that were not measurably faster than
+ * the best within them are time the user can stop spending. */
 static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -350,21 +360,22 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 		int first = 1;
 		for (size_t j = 0; j < i; j++)
 			first &= strcmp(str(rows[j], "pool"), pool) != 0;
-		double in = best_speedup(rows, n, pool, 1, cores);
-		double beyond = best_speedup(rows, n, pool, cores + 1, INT64_MAX);
-		double best = best_speedup(rows, n, pool, 2, INT64_MAX);
-		if (!first || !isfinite(best))
+		json_t *in = fastest_row(rows, n, pool, 1, cores);
+		json_t *beyond = fastest_row(rows, n, pool, cores + 1, INT64_MAX);
+		json_t *best = fastest_row(rows, n, pool, 2, INT64_MAX);
+		if (!first || !best)
 			continue;
-		if (best < 1.1)
+		if (num(best, "speedup") < 1.1)
 			fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
 				"(%.2fx at best): something serialises the work; "
 				"the lock wait column and the notes say what.\n",
-				pool, best);
-		else if (isfinite(in) && isfinite(beyond) && beyond <= in * 1.05)
+				pool, num(best, "speedup"));
+		else if (in && beyond && !measurably_faster(beyond, in))
 			fprintf(out, "  Next: %s pool: more workers than the %d cores "
-				"gained nothing (%.2fx at best, against %.2fx within "
-				"them); keep --workers at %d or fewer here.\n", pool,
-				cores, beyond, in, cores);
+				"gained nothing measurable (%.2fx at best, against "
+				"%.2fx within them); keep --workers at %d or fewer "
+				"here.\n", pool, cores, num(beyond, "speedup"),
+				num(in, "speedup"), cores);
 	}
 }
 
