@@ -1,8 +1,9 @@
 /* wire.h - the process pool's pipe protocol.
  *
- * Parent -> worker: task indices as uint32. Worker -> parent: one
- * fixed-size record per finished task, in the order the tasks were sent.
- * Records are < PIPE_BUF, so each write is atomic. */
+ * Parent -> worker: task indices as uint32. Worker -> parent: from a
+ * spawned worker first WIRE_READY, then one fixed-size record per finished
+ * task, in the order the tasks were sent. Records are < PIPE_BUF, so each
+ * write is atomic. */
 #ifndef CONTEND_WIRE_H
 #define CONTEND_WIRE_H
 
