@@ -50,8 +50,18 @@ static int cpu_component(char *reason, size_t n)
 		return -1;
 	}
 	if (ci->disabled) {
-		snprintf(reason, n, "papi: component perf_event disabled: %.200s",
-			 ci->disabled_reason);
+		const PAPI_hw_info_t *hw = PAPI_get_hardware_info();
+		/* A CPU newer than the distribution's libpfm4: say which, and
+		 * that the kernel's generic events still count. */
+		if (hw && strstr(ci->disabled_reason, "no default PMU"))
+			snprintf(reason, n, "papi: component perf_event disabled: "
+				 "%.120s (libpfm4 does not know this CPU, %.40s "
+				 "family %d model %d; --counters perf counts the "
+				 "kernel's generic events)", ci->disabled_reason,
+				 hw->vendor_string, hw->cpuid_family, hw->cpuid_model);
+		else
+			snprintf(reason, n, "papi: component perf_event disabled: %.200s",
+				 ci->disabled_reason);
 		return -1;
 	}
 	return cid;
