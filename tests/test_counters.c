@@ -337,7 +337,10 @@ static void test_none_mode(void **st)
 	json_decref(config);
 }
 
-/* Multiplexing: far more hardware events than the PMU has slots. */
+/* Multiplexing: far more hardware events than the PMU has slots, so not
+ * every set can count all the time. A set that ran part of the time is
+ * scaled; on a loaded machine the kernel may not rotate at all during the
+ * spin, and then a set that never got a slot says so instead of 0. */
 static void test_multiplexed_counts_are_scaled(void **st)
 {
 	(void)st;
@@ -348,11 +351,15 @@ static void test_multiplexed_counts_are_scaled(void **st)
 	for (int i = 0; i < NSETS; i++)
 		assert_int_equal(counters_start(COUNTERS_PERF, &s[i], &e), 0);
 	spin_cpu(0.1);
-	int scaled = 0, any = 0;
+	int scaled = 0, any = 0, left_out = 0;
 	for (int i = 0; i < NSETS; i++) {
 		stop_into(s[i], v[i]);
 		const struct counter_value *c = &v[i][CTR_CYCLES];
 		any |= c->available;
+		if (!c->available && strstr(c->reason, "never got a PMU slot")) {
+			left_out++;
+			assert_int_equal(c->value, 0);
+		}
 		if (c->available && c->scaled) {
 			scaled++;
 			assert_true(c->running_fraction > 0 && c->running_fraction < 1);
@@ -366,7 +373,7 @@ static void test_multiplexed_counts_are_scaled(void **st)
 	}
 	if (!any)
 		skip(); /* no PMU: nothing to multiplex */
-	assert_true(scaled > 0);
+	assert_true(scaled + left_out > 0);
 }
 
 /* ---- reasons ---- */
