@@ -319,7 +319,8 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 		return errf(e, "bad runner config: unknown workload or pool");
 	r->probe_cfg = (struct probe_config){.counters = counters,
 					     .mem_interval_s = 0.020,
-					     .root_pid = getpid()};
+					     .root_pid = getpid(),
+					     .in_process = strcmp(pname, "process") != 0};
 	r->reps = (long)reps;
 	r->warmup = (long)warmup;
 	r->opts = (struct pool_opts){

@@ -29,6 +29,8 @@ struct memsample {
 	uint64_t shmem;	   /* /proc/meminfo Shmem (system-wide) */
 	uint64_t devshm;   /* bytes used on /dev/shm (statvfs) */
 	int devshm_valid;  /* /dev/shm could be measured */
+	uint64_t heap;	   /* malloc's bytes in use in this process */
+	int heap_valid;	   /* heap was read (opts.heap) */
 };
 
 struct memsampler_opts {
@@ -37,6 +39,10 @@ struct memsampler_opts {
 	size_t max_points;	/* series bound; 0 = default; min 16 */
 	int pss;		/* read smaps_rollup now and then (1) */
 	const char *devshm_path; /* NULL = "/dev/shm" (tests may redirect) */
+	/* Also read malloc's bytes in use (mallinfo2). Only the calling
+	 * process's, so only for a workload running in it: RSS keeps pages
+	 * the allocator kept after a free, the heap figure does not. */
+	int heap;
 };
 
 /* Peaks over every sample taken (not only the kept series points). */
@@ -45,6 +51,7 @@ struct memsampler_summary {
 	uint64_t pss_readings;	/* samples that read PSS (it is read sparsely) */
 	uint64_t baseline_rss;	/* first sample, taken inside start() */
 	uint64_t peak_rss, peak_pss, peak_cached, peak_shmem, peak_devshm;
+	uint64_t peak_heap;	/* when opts.heap */
 	uint32_t peak_threads, peak_procs;
 	int pss_available;	/* at least one PSS reading succeeded */
 	int devshm_available;

@@ -19,6 +19,8 @@ struct probe_config {
 	const char *counters;	  /* "auto", "papi", "perf", "none" */
 	double mem_interval_s;	  /* memory sampler period, e.g. 0.020 */
 	pid_t root_pid;		  /* process whose tree is measured */
+	int in_process;		  /* the workload runs in this process (serial,
+				   * thread pools): malloc's own figures apply */
 };
 
 struct probe_ops {
