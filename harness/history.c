@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "harness/jsonfile.h"
 #include "harness/results.h"
 #include "harness/stats.h"
 #include "harness/usl.h"
@@ -1045,7 +1046,7 @@ int history_load_file(const char *path, json_t **doc, const char **source,
 {
 	json_error_t je;
 	*doc = NULL;
-	json_t *d = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t *d = jsonfile_load(path, JSON_REJECT_DUPLICATES, &je);
 	if (!d) {
 		FILE *f = fopen(path, "r");
 		if (!f)

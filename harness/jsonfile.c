@@ -1,0 +1,103 @@
+/* jsonfile.c - see jsonfile.h. */
+#include "harness/jsonfile.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		char *more = realloc(buf, cap *= 2);
+		if (!more)
+			free(buf);
+		buf = more;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* A bare word at text[i]: not glued to a letter, digit or dot before or
+ * after (so "xNaN" or "NaNa" are left for jansson to refuse). */
+static size_t token_at(const char *text, size_t len, size_t i, const char *word)
+{
+	size_t w = strlen(word);
+	if (len - i < w || memcmp(text + i, word, w))
+		return 0;
+	if (i > 0 && (isalnum((unsigned char)text[i - 1]) || text[i - 1] == '.'))
+		return 0;
+	if (i + w < len && (isalnum((unsigned char)text[i + w]) || text[i + w] == '.'))
+		return 0;
+	return w;
+}
+
+char *jsonfile_nonfinite_to_null(const char *text, size_t len, size_t *out_len)
+{
+	static const char *const words[] = {"-Infinity", "Infinity", "NaN"};
+	/* "NaN" -> "null" is the only growth: one byte per three */
+	char *out = malloc(len + len / 3 + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < len;) {
+		char ch = text[i];
+		if (in_string) {
+			out[o++] = text[i++];
+			if (ch == '\\' && i < len)
+				out[o++] = text[i++];
+			else if (ch == '"')
+				in_string = 0;
+			continue;
+		}
+		size_t w = 0;
+		for (size_t k = 0; k < 3 && !w; k++)
+			w = token_at(text, len, i, words[k]);
+		if (w) {
+			memcpy(out + o, "null", 4);
+			o += 4;
+			i += w;
+			continue;
+		}
+		in_string = ch == '"';
+		out[o++] = text[i++];
+	}
+	out[o] = 0;
+	*out_len = o;
+	return out;
+}
+
+json_t *jsonfile_load(const char *path, size_t flags, json_error_t *je)
+{
+	size_t len = 0, fixed_len = 0;
+	char *text = read_all(path, &len);
+	if (!text) {
+		/* jansson's own words for an unreadable file */
+		return json_load_file(path, flags, je);
+	}
+	json_t *d = json_loadb(text, len, flags, je);
+	if (!d) {
+		json_error_t again;
+		char *fixed = jsonfile_nonfinite_to_null(text, len, &fixed_len);
+		if (fixed)
+			d = json_loadb(fixed, fixed_len, flags, &again);
+		free(fixed);
+	}
+	free(text);
+	return d;
+}
