@@ -12,7 +12,8 @@ OPT     ?= -O2
 CSTD    := -std=c11
 WARN    := -Wall -Wextra -Werror
 PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas
-GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# -dirty when tracked files differ from HEAD: results say what was built.
+GIT_REV := $(shell git describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
 VERSION := 0.1.0
 CFLAGS_BASE := $(CSTD) $(OPT) -g $(WARN) -D_GNU_SOURCE -I. -pthread \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -80,7 +81,13 @@ $(LIB): $(CORE_OBJ) $(BENCH_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# context.o carries the revision: rebuild it when the revision (or the
+# version or optimisation level) changes, not only when context.c does.
+BUILDINFO_STAMP := $(B)/buildinfo.stamp
+$(shell mkdir -p $(B) && { echo '$(GIT_REV) $(VERSION) $(OPT)' | cmp -s - $(BUILDINFO_STAMP) || \
+	echo '$(GIT_REV) $(VERSION) $(OPT)' > $(BUILDINFO_STAMP); })
 $(B)/harness/context.o: CFLAGS += $(BUILDINFO)
+$(B)/harness/context.o: $(BUILDINFO_STAMP)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
