@@ -1,9 +1,11 @@
 /* cmd_compare.c - `contend compare`: did a run get slower, or scale worse?
  *
- * Configurations are matched by id; a regression is a median change beyond
- * --threshold that a Mann-Whitney U test over the repetitions confirms; a
- * series whose USL peak or best worker count fell is a scaling regression. */
+ * Configurations are matched by id and workload parameters; a regression
+ * is a median change beyond --threshold that a Mann-Whitney U test over the
+ * repetitions confirms; a series whose USL peak or best worker count fell
+ * is a scaling regression. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ struct opts {
 
 struct tally {
 	size_t compared, regressed, improved, noise, untestable, scaling;
+	size_t params_differ; /* same id, other workload parameters */
 	size_t min_reps;  /* fewest repetitions on either side of a test */
 	double worst_min_p; /* largest "smallest possible p" seen */
 };
@@ -34,7 +37,9 @@ static void usage(FILE *f)
 		"usage: contend compare [options] BASE.json NEW.json\n"
 		"       contend compare [options] --history DB [--last N]\n"
 		"\n"
-		"Compare two runs configuration by configuration (matched by id).\n"
+		"Compare two runs configuration by configuration, matched by id\n"
+		"and workload parameters: a configuration whose params differ is\n"
+		"listed as not compared, never as a regression.\n"
 		"A configuration regressed when its median wall time grew by more\n"
 		"than the threshold and a two-sided Mann-Whitney U test over the\n"
 		"repetitions gives p < alpha. A series regressed in scaling when its\n"
@@ -45,9 +50,12 @@ static void usage(FILE *f)
 		"  --alpha A        significance level (default 0.05)\n"
 		"  --history DB     take both runs from a history database\n"
 		"  --last N         with --history: the newest run against the run\n"
-		"                   N-1 comparable runs before it (default 2)\n"
+		"                   N-1 runs sharing configuration ids before it\n"
+		"                   (default 2)\n"
 		"\n"
-		"exit status: 0 no regression, 1 a regression, 2 bad input\n");
+		"exit status: 0 no regression, 1 a regression, 2 bad input or\n"
+		"nothing to compare (no configuration with the same id and params\n"
+		"in both runs)\n");
 }
 
 /* ---- loading ---- */
@@ -103,6 +111,83 @@ static int load_pair_history(const struct opts *o, json_t **base,
 	return 0;
 }
 
+/* ---- workload parameters ----
+ *
+ * The same id run with other parameters (trees=16 against trees=50) is a
+ * different workload: judging it would blame the parameter change on the
+ * code. Two configurations without params (hand-made documents) match, as
+ * in the report's tables. */
+
+static int same_params(json_t *a, json_t *b)
+{
+	json_t *pa = json_object_get(a, "params");
+	json_t *pb = json_object_get(b, "params");
+	return pa == pb || json_equal(pa, pb);
+}
+
+static void appendf(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The keys whose values differ, those of a first, then those only in b. */
+static json_t *differing_keys(json_t *pa, json_t *pb)
+{
+	json_t *keys = json_array(), *v;
+	const char *k;
+	json_object_foreach(pa, k, v)
+		if (!json_equal(v, json_object_get(pb, k)))
+			json_array_append_new(keys, json_string(k));
+	json_object_foreach(pb, k, v)
+		if (!json_object_get(pa, k))
+			json_array_append_new(keys, json_string(k));
+	return keys;
+}
+
+/* "trees=16, depth unset": one side's values of the differing keys. */
+static void describe_side(json_t *p, json_t *keys, char *buf, size_t len)
+{
+	json_t *k;
+	size_t i;
+	if (!json_object_size(p)) {
+		appendf(buf, len, "no params");
+		return;
+	}
+	json_array_foreach(keys, i, k) {
+		const char *key = json_string_value(k);
+		json_t *v = json_object_get(p, key);
+		char *text = v && !json_is_string(v)
+				     ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)
+				     : NULL;
+		appendf(buf, len, "%s", i ? ", " : "");
+		if (!v)
+			appendf(buf, len, "%s unset", key);
+		else
+			appendf(buf, len, "%s=%s", key,
+				text ? text : json_string_value(v));
+		free(text);
+	}
+}
+
+/* "trees=50 vs trees=16" */
+static void describe_params_diff(json_t *b, json_t *n, char *buf, size_t len)
+{
+	json_t *pb = json_object_get(b, "params");
+	json_t *pn = json_object_get(n, "params");
+	json_t *keys = differing_keys(pb, pn);
+	buf[0] = 0;
+	describe_side(pb, keys, buf, len);
+	appendf(buf, len, " vs ");
+	describe_side(pn, keys, buf, len);
+	json_decref(keys);
+}
+
 /* ---- per configuration ---- */
 
 static json_t *find_config(json_t *doc, const char *id)
@@ -115,6 +200,24 @@ static json_t *find_config(json_t *doc, const char *id)
 			return c;
 	}
 	return NULL;
+}
+
+/* The configuration of doc that c can be judged against: same id and
+ * params. */
+static json_t *find_match(json_t *doc, json_t *c)
+{
+	const char *id = json_string_value(json_object_get(c, "id"));
+	json_t *m = id ? find_config(doc, id) : NULL;
+	return m && same_params(m, c) ? m : NULL;
+}
+
+static size_t count_matches(json_t *base, json_t *newer)
+{
+	json_t *c;
+	size_t i, n = 0;
+	json_array_foreach(json_object_get(newer, "configs"), i, c)
+		n += find_match(base, c) != NULL;
+	return n;
 }
 
 static size_t ok_walls(json_t *c, double *out, size_t cap)
@@ -205,21 +308,49 @@ static void list_unmatched(json_t *from, json_t *other, const char *what)
 		printf("  ... and %zu more\n", total - shown);
 }
 
+static void list_params_differ(json_t *base, json_t *newer, struct tally *t)
+{
+	json_t *c;
+	size_t i, shown = 0;
+	json_array_foreach(json_object_get(newer, "configs"), i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		json_t *b = id ? find_config(base, id) : NULL;
+		if (!b || same_params(b, c))
+			continue;
+		if (t->params_differ++ == 0)
+			printf("\n");
+		if (shown < 20) {
+			char why[512];
+			describe_params_diff(b, c, why, sizeof why);
+			printf("not compared: %s: params differ (%s)\n", id, why);
+			shown++;
+		}
+	}
+	if (t->params_differ > shown)
+		printf("not compared: %zu more configurations whose params "
+		       "differ\n", t->params_differ - shown);
+}
+
 static void compare_configs(json_t *base, json_t *newer, const struct opts *o,
 			    struct tally *t)
 {
 	json_t *c;
 	size_t i;
-	printf("median wall times; change > 0 means slower; p from a two-sided "
+	printf("\nmedian wall times; change > 0 means slower; p from a two-sided "
 	       "Mann-Whitney U test\n\n");
 	printf("%-44s %13s %13s %10s  %7s  %s\n", "configuration",
 	       "base median", "new median", "change", "p", "verdict");
 	json_array_foreach(json_object_get(newer, "configs"), i, c) {
-		const char *id = json_string_value(json_object_get(c, "id"));
-		json_t *b = id ? find_config(base, id) : NULL;
+		json_t *b = find_match(base, c);
 		if (b)
-			compare_one(b, c, id, o, t);
+			compare_one(b, c, json_string_value(json_object_get(c,
+					"id")), o, t);
 	}
+}
+
+static void list_not_compared(json_t *base, json_t *newer, struct tally *t)
+{
+	list_params_differ(base, newer, t);
 	list_unmatched(base, newer, "the base run");
 	list_unmatched(newer, base, "the new run");
 }
@@ -318,6 +449,26 @@ static int best_regressed(json_t *base, json_t *newer, const char *series,
 	return 1;
 }
 
+/* A series' scaling is judged only when all its configurations, in both
+ * runs, ran with the same params. */
+static int series_params_agree(json_t *base, json_t *newer, const char *series)
+{
+	json_t *docs[] = {base, newer}, *c, *first = NULL;
+	char key[512];
+	size_t i;
+	for (int d = 0; d < 2; d++)
+		json_array_foreach(json_object_get(docs[d], "configs"), i, c) {
+			if (usl_series_key(c, key, sizeof key) ||
+			    strcmp(key, series))
+				continue;
+			if (!first)
+				first = c;
+			else if (!same_params(first, c))
+				return 0;
+		}
+	return 1;
+}
+
 static void compare_scaling(json_t *base, json_t *newer, const struct opts *o,
 			    struct tally *t)
 {
@@ -328,7 +479,7 @@ static void compare_scaling(json_t *base, json_t *newer, const struct opts *o,
 		const char *s = json_string_value(json_object_get(f, "series"));
 		json_t *old = find_fit(fb, s);
 		char why[2][256];
-		if (!old)
+		if (!old || !series_params_agree(base, newer, s))
 			continue;
 		int p = peak_regressed(old, f, o, why[0], sizeof why[0]);
 		int b = best_regressed(base, newer, s, o, why[1], sizeof why[1]);
@@ -353,6 +504,9 @@ static void print_summary(const struct tally *t, const struct opts *o)
 	       "noise, %zu could not be judged.\n", t->compared,
 	       t->compared == 1 ? "" : "s", t->regressed, 100 * o->threshold,
 	       o->alpha, t->improved, t->noise, t->untestable);
+	if (t->params_differ)
+		printf("%zu configuration%s not compared: same id, other params.\n",
+		       t->params_differ, t->params_differ == 1 ? "" : "s");
 	if (t->scaling)
 		printf("%zu series scale worse than before.\n", t->scaling);
 	if (t->compared && t->worst_min_p >= o->alpha)
@@ -432,8 +586,17 @@ static int run(json_t *base, json_t *newer, const char *lb, const char *ln,
 	struct tally t = {0};
 	describe_doc(base, lb, db, sizeof db);
 	describe_doc(newer, ln, dn, sizeof dn);
-	printf("base: %s\nnew:  %s\n\n", db, dn);
+	printf("base: %s\nnew:  %s\n", db, dn);
+	if (!count_matches(base, newer)) {
+		list_not_compared(base, newer, &t);
+		fflush(stdout); /* keep the order in a combined log */
+		fprintf(stderr, "contend compare: nothing to compare: no "
+			"configuration has the same id and params in both "
+			"runs\n");
+		return EXIT_USAGE;
+	}
 	compare_configs(base, newer, o, &t);
+	list_not_compared(base, newer, &t);
 	compare_scaling(base, newer, o, &t);
 	print_summary(&t, o);
 	return t.regressed || t.scaling ? EXIT_FOUND : EXIT_OK;

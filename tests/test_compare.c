@@ -224,6 +224,40 @@ static const char *line_of(const char *out, const char *id, char *buf,
 	return buf;
 }
 
+/* Set params (a JSON object text) on every configuration of doc. */
+static json_t *with_params(json_t *doc, const char *params)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		json_object_set_new(c, "params", json_loads(params, 0, NULL));
+	return doc;
+}
+
+/* The configuration of doc with w workers. */
+static json_t *config_w(json_t *doc, int w)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (json_integer_value(json_object_get(c, "workers")) == w)
+			return c;
+	fail();
+	return NULL;
+}
+
+/* Multiply the wall times of c (repetitions and median) by f. */
+static void scale_walls(json_t *c, double f)
+{
+	json_t *r;
+	size_t i;
+	json_array_foreach(json_object_get(c, "reps"), i, r)
+		json_object_set_new(r, "wall_s", json_real(f * json_number_value(
+				json_object_get(r, "wall_s"))));
+	json_object_set_new(c, "median_wall_s", json_real(f * json_number_value(
+			json_object_get(c, "median_wall_s"))));
+}
+
 static void test_slowdown_caught(void **state)
 {
 	struct fx *f = *state;
@@ -340,6 +374,116 @@ static void test_from_history(void **state)
 	assert_int_equal(f->r.status, 2);
 }
 
+/* Same ids, other workload parameters (a nightly trees=16 run against a
+ * `make report` trees=50 run): a 2x slowdown and worse scaling are the
+ * parameters' doing, not regressions, and with nothing comparable left
+ * compare says so and exits 2. */
+static void test_params_differ_not_compared(void **state)
+{
+	struct fx *f = *state;
+	save(with_params(make_doc(10, 0.02, 0.001, 0, 1, "aaa"),
+			 "{\"trees\": \"50\", \"rows\": \"12000\"}"), f->base);
+	save(with_params(make_doc(10, 0.3, 0.1, 2, 2.0, "bbb"),
+			 "{\"trees\": \"16\", \"rows\": \"12000\"}"), f->newer);
+	tu_contend(&f->r, "compare", f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 2);
+	assert_non_null(strstr(f->r.out, "not compared: cf/release/thread/w2: "
+				       "params differ (trees=50 vs trees=16)"));
+	assert_non_null(strstr(f->r.out, "cf/release/thread/w8: params differ"));
+	assert_null(strstr(f->r.out, "REGRESSION"));
+	assert_null(strstr(f->r.out, "scaling regressions"));
+	assert_null(strstr(f->r.out, "no regression"));
+	assert_non_null(strstr(f->r.out, "nothing to compare"));
+	/* w1 alone comparable: the series' worse scaling is not judged */
+	json_t *n = with_params(make_doc(10, 0.3, 0.1, 0, 1, "bbb"),
+				"{\"trees\": \"16\", \"rows\": \"12000\"}");
+	json_object_set_new(config_w(n, 1), "params", json_pack("{s:s, s:s}",
+			    "trees", "50", "rows", "12000"));
+	save(n, f->newer);
+	tu_contend(&f->r, "compare", f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 0);
+	assert_null(strstr(f->r.out, "scaling regressions"));
+	assert_non_null(strstr(f->r.out, "1 configuration compared"));
+	assert_non_null(strstr(f->r.out, "3 configurations not compared"));
+}
+
+/* One configuration ran with other params: it alone is left out, and a
+ * real regression next to it is still caught. */
+static void test_params_differ_partly(void **state)
+{
+	struct fx *f = *state;
+	json_t *n = with_params(make_doc(10, 0.05, 0.001, 4, 1.3, "bbb"),
+				"{\"trees\": \"50\"}");
+	scale_walls(config_w(n, 2), 2);
+	json_object_set_new(config_w(n, 2), "params",
+			    json_pack("{s:s, s:s}", "trees", "50", "depth", "3"));
+	save(with_params(make_doc(10, 0.05, 0.001, 0, 1, "aaa"),
+			 "{\"trees\": \"50\"}"), f->base);
+	save(n, f->newer);
+	tu_contend(&f->r, "compare", f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 1);
+	char l[512];
+	line_of(f->r.out, "thread/w2", l, sizeof l);
+	assert_non_null(strstr(l, "params differ (depth unset vs depth=3)"));
+	assert_null(strstr(l, "REGRESSION"));
+	assert_non_null(strstr(line_of(f->r.out, "thread/w4", l, sizeof l),
+			       "REGRESSION"));
+	assert_non_null(strstr(f->r.out, "3 configurations compared: 1 regressed"));
+	assert_non_null(strstr(f->r.out, "1 configuration not compared"));
+	/* the series is not judged on scaling across different params */
+	assert_null(strstr(f->r.out, "scaling regressions"));
+}
+
+/* Equal params (in another key order) are compared as before. */
+static void test_params_equal_compared(void **state)
+{
+	struct fx *f = *state;
+	save(with_params(make_doc(10, 0.05, 0.001, 0, 1, "aaa"),
+			 "{\"trees\": \"50\", \"rows\": \"12000\"}"), f->base);
+	save(with_params(make_doc(10, 0.05, 0.001, 2, 2.0, "bbb"),
+			 "{\"rows\": \"12000\", \"trees\": \"50\"}"), f->newer);
+	tu_contend(&f->r, "compare", f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 1);
+	char l[512];
+	assert_non_null(strstr(line_of(f->r.out, "thread/w2", l, sizeof l),
+			       "REGRESSION"));
+	assert_non_null(strstr(l, "+100."));
+	assert_null(strstr(f->r.out, "params differ"));
+	assert_non_null(strstr(f->r.out, "4 configurations compared: 1 regressed"));
+}
+
+/* --history reads params from the stored documents the same way. */
+static void test_history_params_differ(void **state)
+{
+	struct fx *f = *state;
+	char db[600], third[600];
+	snprintf(db, sizeof db, "%s/h.db", f->dir);
+	snprintf(third, sizeof third, "%s/third.json", f->dir);
+	save(with_params(make_doc(10, 0.05, 0.001, 0, 1, "2024-01-01T00:00:00Z"),
+			 "{\"trees\": \"50\"}"), f->base);
+	save(with_params(make_doc(10, 0.05, 0.001, 2, 2.0, "2024-01-02T00:00:00Z"),
+			 "{\"trees\": \"16\"}"), f->newer);
+	tu_contend(&f->r, "history", "add", "--db", db, f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 0);
+	tu_contend(&f->r, "compare", "--history", db, "--last", "2", NULL);
+	assert_int_equal(f->r.status, 2);
+	assert_non_null(strstr(f->r.out, "not compared: cf/release/thread/w2: "
+				       "params differ (trees=50 vs trees=16)"));
+	assert_null(strstr(f->r.out, "REGRESSION"));
+	assert_non_null(strstr(f->r.out, "nothing to compare"));
+	/* a third run with the second's params: compared against it */
+	save(with_params(make_doc(10, 0.05, 0.001, 4, 1.3, "2024-01-03T00:00:00Z"),
+			 "{\"trees\": \"16\"}"), third);
+	tu_contend(&f->r, "history", "add", "--db", db, third, NULL);
+	assert_int_equal(f->r.status, 0);
+	tu_contend(&f->r, "compare", "--history", db, "--last", "2", NULL);
+	assert_int_equal(f->r.status, 1);
+	char l[512];
+	assert_non_null(strstr(line_of(f->r.out, "thread/w4", l, sizeof l),
+			       "REGRESSION"));
+	assert_null(strstr(f->r.out, "params differ"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +500,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scaling_regression, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_params_differ_not_compared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_params_differ_partly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_params_equal_compared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_params_differ, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
