@@ -440,20 +440,39 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
  *
  * Memory a pool needs per worker comes and goes with the tasks running;
  * memory held by finished tasks keeps climbing as tasks finish. On the
- * median repetition's series (g = value - first sample; tasks taken as
- * evenly spread over the time):
- *   - the first 2 x workers tasks are left out (at least the first 3
- *     samples): the pool starting and the workers' first inputs;
- *   - the climb is the largest rise from a low sample to a later high one
- *     (with a deferred release the memory saws up and down; an allocator
- *     that keeps freed pages makes the later teeth shallow).
- * Memory grew with tasks when the climb is >= 8 MiB, at least half of
+ * median repetition's series (smoothed by a moving median over 5 samples;
+ * tasks taken as evenly spread over the time), leaving out the first
+ * 2 x workers tasks (at least the first 3 samples: the pool starting and
+ * the workers' first inputs), a climb is a rise from a low sample to a
+ * later high one. A climb counts when it is >= 8 MiB, at least half of
  * what the first 2 x workers tasks took (the workers' working set), and
- * lasted while more than 4 x workers tasks finished: with memory freed as tasks end, no
- * climb outlasts about one task per worker; the margin keeps a loaded
- * machine's uneven task timing (or an allocator growing its arenas) from
- * raising the flag. Held per finished task: the
- * climb over the tasks finished during it. */
+ * lasted while more than 4 x workers tasks finished: with memory freed as
+ * tasks end, no climb outlasts about one task per worker; the margin
+ * keeps a loaded machine's uneven task timing (or an allocator growing
+ * its arenas) from raising the flag.
+ *   - Memory grew with tasks when the largest climb counts.
+ *   - Held per finished task is not that climb's rise over its tasks.
+ *     With a deferred release the memory saws up and down, and the
+ *     largest climb may start low in one tooth and end high in a later
+ *     one: its tasks include those whose memory a collection freed in
+ *     between (a 6 MiB task read as 2.4). So the series is cut into teeth
+ *     where it falls below the tooth's high by more than a climb needs to
+ *     count (a fall that large is memory freed, not a working set
+ *     breathing), each tooth's own largest climb is taken, and the figure
+ *     is the rate over the teeth whose climb counts: their rises over
+ *     their tasks. Pooled rather than the steepest tooth's: tasks are
+ *     placed by time, so a tooth whose tasks ran faster than the
+ *     repetition's average reads steeper, and the steepest of several is
+ *     the one the timing flattered (on a loaded machine, by a quarter).
+ *     With no tooth that counts (teeth shorter than 4 x workers tasks),
+ *     the largest climb's rate stands.
+ *   - A climb's rise is the least-squares slope of the raw samples from
+ *     its low to its high times its span: the smoothing that finds the
+ *     climb rounds off the top and bottom of each tooth, and the fit does
+ *     not hang on two samples' jitter.
+ * Each step is one pass over the series (at most SERIES_MAX points). An
+ * allocator that keeps freed pages makes later teeth of an RSS saw
+ * shallow, so RSS may understate the rate; the heap figure does not. */
 
 #define GROWTH_MIN_BYTES (8.0 * 1048576)
 #define SERIES_MAX 4096
@@ -493,57 +512,138 @@ static size_t series_points(json_t *s, const char *key, double *t, double *v)
 	return n;
 }
 
-/* Bytes held per finished task, or NAN when memory did not grow with the
- * tasks (rule above); *climb and *tasks say over what. */
-static double held_per_task(const double *t, const double *v, size_t n,
-			    double ntasks, double workers, double *climb,
-			    double *tasks)
+/* Each task's own buffers make the memory jitter up and down by a task's
+ * worth; a moving median over 5 samples keeps that jitter from passing
+ * for a climb. The window stays centred (narrower at the ends): a
+ * lopsided one would carry the last high past the pool freeing it all
+ * at the end, and a climb's fit would take that final drop in. */
+static void smooth(const double *v, size_t n, double *m)
 {
+	for (size_t i = 0; i < n; i++) {
+		size_t h = i < 2 ? i : 2;
+		if (n - 1 - i < h)
+			h = n - 1 - i;
+		m[i] = stats_median(v + i - h, 2 * h + 1);
+	}
+}
+
+/* A series with what a climb must be to count (rule above). */
+struct growth {
+	const double *t, *v, *m;	/* times, raw and smoothed values */
+	size_t n, first;		/* samples; the first after the start */
+	double span, ntasks, workers;
+	double need;			/* the least rise that counts */
+};
+
+/* Climbs that count, added up. */
+struct climbs {
+	double rise, tasks;		/* bytes (fitted), tasks finished */
+	int n;
+};
+
+static double tasks_between(const struct growth *g, size_t lo, size_t hi)
+{
+	return g->ntasks * (g->t[hi] - g->t[lo]) / g->span;
+}
+
+static int climb_counts(const struct growth *g, size_t lo, size_t hi)
+{
+	return hi >= lo + 2 && g->m[hi] - g->m[lo] >= g->need &&
+	       tasks_between(g, lo, hi) > 4 * g->workers;
+}
+
+/* The largest rise from a low sample to a later high one in [a, b). */
+static void largest_climb(const struct growth *g, size_t a, size_t b,
+			  size_t *lo, size_t *hi)
+{
+	size_t low = a;
+	*lo = *hi = a;
+	for (size_t i = a; i < b; i++) {
+		if (g->m[i] < g->m[low])
+			low = i;
+		if (g->m[i] - g->m[low] > g->m[*hi] - g->m[*lo])
+			*lo = low, *hi = i;
+	}
+}
+
+/* The rise from lo to hi by the least-squares slope of the raw samples
+ * between them. */
+static double fitted_rise(const struct growth *g, size_t lo, size_t hi)
+{
+	double st = 0, sv = 0, stt = 0, stv = 0, k = (double)(hi - lo + 1);
+	for (size_t i = lo; i <= hi; i++) {
+		double t = g->t[i] - g->t[lo];
+		st += t, sv += g->v[i], stt += t * t, stv += t * g->v[i];
+	}
+	double den = stt - st * st / k;
+	if (den <= 0)
+		return NAN;
+	return (stv - st * sv / k) / den * (g->t[hi] - g->t[lo]);
+}
+
+/* Add the climb [lo, hi] to *sum if it counts. */
+static void add_climb(const struct growth *g, size_t lo, size_t hi,
+		      struct climbs *sum)
+{
+	double rise = climb_counts(g, lo, hi) ? fitted_rise(g, lo, hi) : NAN;
+	if (!(rise > 0))
+		return;
+	sum->rise += rise;
+	sum->tasks += tasks_between(g, lo, hi);
+	sum->n++;
+}
+
+/* The teeth whose climb counts, or the largest climb [lo, hi] when none
+ * does (rule above). */
+static struct climbs sustained_climbs(const struct growth *g, size_t lo,
+				      size_t hi)
+{
+	struct climbs sum = {0, 0, 0};
+	size_t a = g->first, l, h;
+	double high = g->m[a];
+	for (size_t i = a; i <= g->n; i++) {
+		if (i < g->n && g->m[i] >= high - g->need) {
+			high = fmax(high, g->m[i]);
+			continue;
+		}
+		largest_climb(g, a, i, &l, &h);
+		add_climb(g, l, h, &sum);
+		if (i < g->n)
+			a = i, high = g->m[i];
+	}
+	if (!sum.n)
+		add_climb(g, lo, hi, &sum);
+	return sum;
+}
+
+/* Bytes held per finished task, or NAN when memory did not grow with the
+ * tasks (rule above); *over says over what. */
+static double held_per_task(const double *t, const double *v, size_t n,
+			    double ntasks, double workers, struct climbs *over)
+{
+	*over = (struct climbs){0, 0, 0};
 	if (n < 4 || ntasks < 4 * workers || t[n - 1] <= t[0])
 		return NAN;
-	double span = t[n - 1] - t[0];
-	double t1 = fmax(t[0] + span * 2 * workers / ntasks, t[2]);
-	/* Each task's own buffers make the memory jitter up and down by a
-	 * task's worth; a moving median over 5 samples keeps that jitter
-	 * from passing for a climb. */
 	double *m = malloc(n * sizeof *m);
-	const double *raw = v;
 	if (!m)
 		return NAN;
-	for (size_t i = 0; i < n; i++) {
-		double w[5];
-		size_t k = 0;
-		for (size_t j = i >= 2 ? i - 2 : 0; j <= i + 2 && j < n; j++)
-			w[k++] = v[j];
-		m[i] = stats_median(w, k);
-	}
-	v = m;
-	/* The largest rise from a low point to a later high point: an
-	 * allocator that keeps freed pages makes later teeth of a saw
-	 * shallow, so the first long climb is the one that tells. */
-	size_t lo = 0, best_lo = 0, best_hi = 0;
-	int started = 0;
-	*climb = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] <= t1)
-			continue;
-		if (!started || v[i] < v[lo])
-			lo = i, started = 1;
-		if (v[i] - v[lo] > *climb)
-			*climb = v[i] - v[lo], best_lo = lo, best_hi = i;
-	}
-	*tasks = ntasks * (t[best_hi] - t[best_lo]) / span;
+	smooth(v, n, m);
+	struct growth g = {t, v, m, n, 0, t[n - 1] - t[0], ntasks, workers, 0};
+	double t1 = fmax(t[0] + g.span * 2 * workers / ntasks, t[2]);
 	/* What the running workers need shows in the first tasks: growth
 	 * smaller than half of that is a working set breathing, not memory
 	 * piling up. */
-	double working = 0;
-	for (size_t i = 0; i < n && t[i] <= t1; i++)
-		working = fmax(working, raw[i] - raw[0]);
+	for (; g.first < n && t[g.first] <= t1; g.first++)
+		g.need = fmax(g.need, v[g.first] - v[0]);
+	g.need = fmax(g.need / 2, GROWTH_MIN_BYTES);
+	size_t lo, hi;
+	if (g.first < n) {
+		largest_climb(&g, g.first, n, &lo, &hi);
+		if (climb_counts(&g, lo, hi))
+			*over = sustained_climbs(&g, lo, hi);
+	}
 	free(m);
-	if (best_hi < best_lo + 2 || *climb < GROWTH_MIN_BYTES ||
-	    *climb < working / 2 || *tasks <= 4 * workers)
-		return NAN;
-	return *climb / *tasks;
+	return over->n ? over->rise / over->tasks : NAN;
 }
 
 static void note_growth(FILE *out, json_t *c)
@@ -560,17 +660,24 @@ static void note_growth(FILE *out, json_t *c)
 	for (size_t j = 0; s && t && j < 2; j++) {
 		size_t k = use[j];
 		size_t n = series_points(s, keys[k][0], t, v);
-		double climb, tasks, per = held_per_task(t, v, n,
-			num(c, "ntasks"), (double)w, &climb, &tasks);
-		char a[32], b[32];
+		struct climbs over;
+		double per = held_per_task(t, v, n, num(c, "ntasks"), (double)w,
+					   &over);
+		char a[32], b[32], teeth[48] = "";
 		if (!isfinite(per))
 			continue;
 		table_fmt_bytes(per, a, sizeof a);
-		table_fmt_bytes(climb, b, sizeof b);
+		table_fmt_bytes(over.rise, b, sizeof b);
+		/* Several climbs, each ended by memory freed: their rises add
+		 * up to more than the peak, so say so. */
+		if (over.n > 1)
+			snprintf(teeth, sizeof teeth, " in %d climbs (freed in "
+				 "between)", over.n);
 		fprintf(out, "  ! %s pool, %lld worker%s: memory grew with tasks, "
-			"not workers: %s rose %s while %.0f tasks finished, %s "
+			"not workers: %s rose %s%s while %.0f tasks finished, %s "
 			"per finished task still held.\n", str(c, "pool"),
-			(long long)w, w == 1 ? "" : "s", keys[k][1], b, tasks, a);
+			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
+			over.tasks, a);
 	}
 	free(t);
 }

@@ -1,6 +1,7 @@
 /* test_table.c - the terminal table rendered from crafted documents: the
- * memory-per-worker column, the USL line's honesty about few points, and
- * the advice on workers beyond the cores.
+ * memory-per-worker column, the USL line's honesty about few points, the
+ * advice on workers beyond the cores, and the note on memory that grew
+ * with the tasks.
  * Expected figures come from arithmetic on the document. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,50 @@ static const char *row(const char *text, int workers, char *line, size_t len)
 	return NULL;
 }
 
+/* config() whose repetitions all carry one memory series: mib[i] MiB of
+ * heap in use at sample i, samples evenly spread over ntasks tasks. */
+static json_t *growth_config(int workers, int ntasks, const double *mib,
+			     size_t n)
+{
+	json_t *c = config(workers, 1.0, 50, 20), *r;
+	json_t *t = json_array(), *v = json_array();
+	size_t i;
+	for (i = 0; i < n; i++) {
+		json_array_append_new(t, json_real(0.01 * (double)i));
+		json_array_append_new(v, json_real(mib[i] * MiB));
+	}
+	json_object_set_new(c, "ntasks", json_integer(ntasks));
+	json_array_foreach(json_object_get(c, "reps"), i, r)
+		json_object_set_new(r, "memory", json_pack("{s:{s:O, s:O}}", "series",
+							   "t_s", t, "heap_bytes", v));
+	json_decref(t);
+	json_decref(v);
+	return c;
+}
+
+/* The held-per-finished-task figure of the growth note, in MiB, or NAN
+ * when there is no note. */
+static double held_mib(const char *text)
+{
+	const char *end = strstr(text, " per finished task still held");
+	const char *p = end;
+	double x;
+	char unit[8];
+	if (!end)
+		return NAN;
+	while (p > text && strncmp(p, ", ", 2))
+		p--;
+	assert_int_equal(sscanf(p, ", %lf %7s", &x, unit), 2);
+	assert_string_equal(unit, "MiB");
+	return x;
+}
+
+/* Jitter of +-2 MiB, a task's own buffers coming and going. */
+static double jitter(size_t i)
+{
+	return (double)((i * 7) % 5) - 2.0;
+}
+
 static void test_memory_per_worker(void **state)
 {
 	(void)state;
@@ -137,12 +183,68 @@ static void test_next_step_on_workers_beyond_cores(void **state)
 	free(t);
 }
 
+/* A deferred release: 6 MiB held per task, all freed every 10 tasks but
+ * for 2 MiB the allocator keeps, so each tooth starts a little higher.
+ * The largest rise (first tooth's low to the last one's high) spans
+ * nine collections; the figure must be the teeth's own rate. */
+static void test_growth_note_on_a_sawtooth(void **state)
+{
+	(void)state;
+	double mib[201];
+	for (size_t i = 0; i <= 100; i++)	/* one sample per task */
+		mib[i] = 2.0 * (double)(i / 10) + 6.0 * (double)(i % 10);
+	char *t = render(json_pack("[o]", growth_config(1, 100, mib, 101)));
+	assert_true(fabs(held_mib(t) - 6.0) <= 0.15 * 6.0);
+	assert_non_null(strstr(t, "climbs (freed in between) while"));
+	free(t);
+	/* 2 workers, freed every 30 tasks, two samples per task, jitter */
+	for (size_t i = 0; i <= 200; i++) {
+		size_t task = i / 2;
+		mib[i] = 2.0 * (double)(task / 30) + 6.0 * (double)(task % 30) +
+			 3.0 * (double)(i % 2) + jitter(i);
+	}
+	t = render(json_pack("[o]", growth_config(2, 100, mib, 201)));
+	assert_true(fabs(held_mib(t) - 6.0) <= 0.15 * 6.0);
+	free(t);
+}
+
+/* Memory held for good: 3 MiB per task over 80 tasks on 4 workers, with
+ * jitter: the figure is the slope. */
+static void test_growth_note_on_linear_growth(void **state)
+{
+	(void)state;
+	double mib[161];
+	for (size_t i = 0; i <= 160; i++)	/* two samples per task */
+		mib[i] = 1.5 * (double)i + jitter(i);
+	char *t = render(json_pack("[o]", growth_config(4, 80, mib, 161)));
+	assert_non_null(strstr(t, "thread pool, 4 workers: memory grew with tasks"));
+	assert_true(fabs(held_mib(t) - 3.0) <= 0.05 * 3.0);
+	free(t);
+}
+
+/* Memory freed as tasks end: the workers' working set, reached in the
+ * first tasks, then breathing by a task's worth: no note. */
+static void test_no_growth_note_on_a_flat_series(void **state)
+{
+	(void)state;
+	double mib[121];
+	for (size_t i = 0; i <= 120; i++)
+		mib[i] = (i < 4 ? 6.0 * (double)i : 24.0) + 3.0 * jitter(i);
+	char *t = render(json_pack("[o]", growth_config(2, 60, mib, 121)));
+	assert_null(strstr(t, "grew with tasks"));
+	assert_true(isnan(held_mib(t)));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_per_worker),
 		cmocka_unit_test(test_usl_line_says_when_points_are_few),
 		cmocka_unit_test(test_next_step_on_workers_beyond_cores),
+		cmocka_unit_test(test_growth_note_on_a_sawtooth),
+		cmocka_unit_test(test_growth_note_on_linear_growth),
+		cmocka_unit_test(test_no_growth_note_on_a_flat_series),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
