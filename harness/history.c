@@ -155,7 +155,21 @@ static json_t *col_json(sqlite3_stmt *st, int i)
 	}
 }
 
-/* ---- schema ---- */
+/* The canonical text of a configuration's params (sorted keys, no
+ * spaces), so that SQL can match parameter sets with `IS`; NULL when the
+ * configuration has none, which only matches none (as in compare). */
+static char *params_text(json_t *c)
+{
+	json_t *p = json_object_get(c, "params");
+	return p ? json_dumps(p, JSON_SORT_KEYS | JSON_COMPACT |
+				      JSON_ENCODE_ANY)
+		 : NULL;
+}
+
+/* ---- schema ----
+ *
+ * Version 2 added configs.params; columns only ever get appended, so a
+ * migrated database and a new one have the same tables. */
 
 static const char *const schema_sql =
 	"CREATE TABLE contend_schema(version INTEGER NOT NULL);"
@@ -172,7 +186,7 @@ static const char *const schema_sql =
 	" pool TEXT, workers INTEGER, start TEXT, ntasks INTEGER,"
 	" median_wall_s REAL, ci_low_s REAL, ci_high_s REAL, ci_level REAL,"
 	" median_cpu_s REAL, speedup REAL, efficiency REAL, status TEXT,"
-	" detail TEXT, UNIQUE(run_id, config_id));"
+	" detail TEXT, params TEXT, UNIQUE(run_id, config_id));"
 	"CREATE INDEX configs_workload ON configs(workload, run_id);"
 	"CREATE INDEX configs_config_id ON configs(config_id);"
 	"CREATE TABLE reps(config_row INTEGER NOT NULL REFERENCES configs(id)"
@@ -223,7 +237,7 @@ static int survey(history *h, int *ours, int *none, char *others,
 	return 0;
 }
 
-static int check_version(history *h, errbuf *e)
+static int check_version(history *h, int *version, errbuf *e)
 {
 	sqlite3_stmt *st = prep(h, "SELECT max(version) FROM contend_schema", e);
 	if (!st)
@@ -240,27 +254,30 @@ static int check_version(history *h, errbuf *e)
 	if (v < 1)
 		return errf(e, "history '%s' has no schema version; it is "
 			    "damaged or not contend's", h->path);
+	*version = v;
 	return 0;
 }
 
-static int create_schema(history *h, errbuf *e)
+static int create_schema(history *h, int *version, errbuf *e)
 {
 	if (exec(h, schema_sql, e))
 		return -1;
 	char sql[96];
 	snprintf(sql, sizeof sql, "INSERT INTO contend_schema VALUES(%d)",
 		 HISTORY_SCHEMA_VERSION);
+	*version = HISTORY_SCHEMA_VERSION;
 	return exec(h, sql, e);
 }
 
-static int check_schema(history *h, int create, errbuf *e)
+/* *version: the schema version the file has (after creating it). */
+static int check_schema(history *h, int create, int *version, errbuf *e)
 {
 	int ours = 0, none = 0; /* set by survey(); -O1 cannot tell */
 	char others[256];
 	if (survey(h, &ours, &none, others, sizeof others, e))
 		return -1;
 	if (none && create)
-		return create_schema(h, e);
+		return create_schema(h, version, e);
 	if (none)
 		return errf(e, "history '%s' is empty: add runs with 'contend "
 			    "history add'", h->path);
@@ -268,7 +285,79 @@ static int check_schema(history *h, int create, errbuf *e)
 		return errf(e, "'%s' is a SQLite database of something else "
 			    "(tables: %s); refusing to use it as contend's "
 			    "history", h->path, others);
-	return check_version(h, e);
+	return check_version(h, version, e);
+}
+
+/* ---- migration: version 1 had no configs.params ---- */
+
+static int backfill_run(history *h, sqlite3_stmt *up, sqlite3_int64 run,
+			json_t *doc, errbuf *e)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c) {
+		char *text = params_text(c);
+		if (!text)
+			continue;
+		sqlite3_reset(up);
+		sqlite3_bind_text(up, 1, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 2, run);
+		bind_json(up, 3, json_object_get(c, "id"));
+		free(text);
+		if (sqlite3_step(up) != SQLITE_DONE)
+			return db_err(h, e, "upgrading it");
+	}
+	return 0;
+}
+
+/* One row of SELECT id, document FROM runs. */
+static int backfill_row(history *h, sqlite3_stmt *st, sqlite3_stmt *up,
+			errbuf *e)
+{
+	sqlite3_int64 run = sqlite3_column_int64(st, 0);
+	json_t *doc = json_loads((const char *)sqlite3_column_text(st, 1), 0,
+				 NULL);
+	if (!doc)
+		return errf(e, "history '%s': run %lld holds a damaged "
+			    "document, so it cannot be upgraded", h->path,
+			    (long long)run);
+	int rc = backfill_run(h, up, run, doc, e);
+	json_decref(doc);
+	return rc;
+}
+
+/* The stored documents are the only record of the params: read them back
+ * into the same canonical text history_add writes. */
+static int backfill_params(history *h, errbuf *e)
+{
+	sqlite3_stmt *st = prep(h, "SELECT id, document FROM runs", e);
+	if (!st)
+		return -1;
+	sqlite3_stmt *up = prep(h, "UPDATE configs SET params=?1 WHERE "
+				"run_id=?2 AND config_id=?3", e);
+	int rc = SQLITE_DONE, bad = !up;
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		bad = backfill_row(h, st, up, e);
+	if (!bad && rc != SQLITE_DONE)
+		bad = db_err(h, e, "upgrading it");
+	sqlite3_finalize(up);
+	sqlite3_finalize(st);
+	return bad ? -1 : 0;
+}
+
+/* Within the caller's write transaction, so a failed upgrade leaves the
+ * file as it was and concurrent opens upgrade it once. */
+static int migrate(history *h, int version, errbuf *e)
+{
+	if (version == HISTORY_SCHEMA_VERSION)
+		return 0;
+	char sql[96];
+	snprintf(sql, sizeof sql, "UPDATE contend_schema SET version=%d",
+		 HISTORY_SCHEMA_VERSION);
+	if (exec(h, "ALTER TABLE configs ADD COLUMN params TEXT", e) ||
+	    backfill_params(h, e))
+		return -1;
+	return exec(h, sql, e);
 }
 
 /* quick_check's report is many lines ("*** in database main ***", then
@@ -333,14 +422,22 @@ static int check_magic(const char *path, int create, errbuf *e)
 
 static int setup(history *h, int create, errbuf *e)
 {
+	int version = 0;
 	sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
 	if (exec(h, "PRAGMA foreign_keys=ON", e) || quick_check(h, e))
 		return -1;
-	if (!create)
-		return check_schema(h, 0, e);
+	/* Readers of a current database take no write lock (it may be
+	 * read-only); creating or upgrading looks again under the lock, since
+	 * another process may have done it meanwhile. */
+	if (!create) {
+		if (check_schema(h, 0, &version, e))
+			return -1;
+		if (version == HISTORY_SCHEMA_VERSION)
+			return 0;
+	}
 	if (exec(h, "BEGIN IMMEDIATE", e))
 		return -1;
-	if (check_schema(h, 1, e)) {
+	if (check_schema(h, create, &version, e) || migrate(h, version, e)) {
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
@@ -485,8 +582,8 @@ static int insert_config(history *h, json_t *c, sqlite3_int64 run,
 		"INSERT INTO configs(run_id, config_id, series, workload, build,"
 		" pool, workers, start, ntasks, median_wall_s, ci_low_s,"
 		" ci_high_s, ci_level, median_cpu_s, speedup, efficiency, status,"
-		" detail) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-		"?15,?16,?17,?18)", e);
+		" detail, params) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		"?13,?14,?15,?16,?17,?18,?19)", e);
 	if (!st)
 		return -1;
 	char key[512];
@@ -496,6 +593,9 @@ static int insert_config(history *h, json_t *c, sqlite3_int64 run,
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
 	for (int i = 0; config_cols[i]; i++)
 		bind_json(st, 4 + i, json_object_get(c, config_cols[i]));
+	char *params = params_text(c);
+	sqlite3_bind_text(st, 19, params, -1, SQLITE_TRANSIENT);
+	free(params);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
@@ -639,29 +739,47 @@ static int one_id(history *h, sqlite3_stmt *st, int64_t *id, int *found,
 	return 0;
 }
 
+/* The run `back` steps before newest among the earlier runs sharing a
+ * configuration with it: same id and params, or with ids_only same id. */
+static int earlier_run(history *h, int64_t newest, int back, int ids_only,
+		       int64_t *base, int *found, errbuf *e)
+{
+	sqlite3_stmt *st = prep(h,
+		"SELECT r.id FROM runs r, runs n WHERE n.id = ?1 AND"
+		" (r.utc_time < n.utc_time OR (r.utc_time IS n.utc_time AND"
+		" r.id < n.id) OR (r.utc_time IS NULL AND n.utc_time IS NOT NULL))"
+		" AND EXISTS (SELECT 1 FROM configs a JOIN configs b ON"
+		" a.config_id = b.config_id AND (?3 OR a.params IS b.params)"
+		" WHERE a.run_id = r.id AND b.run_id = n.id)"
+		" ORDER BY r.utc_time DESC, r.id DESC LIMIT 1 OFFSET ?2", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, newest);
+	sqlite3_bind_int(st, 2, back - 1);
+	sqlite3_bind_int(st, 3, ids_only);
+	return one_id(h, st, base, found, e);
+}
+
 int history_pick_pair(history *h, int back, int64_t *base, int64_t *newest,
 		      errbuf *e)
 {
-	int found;
+	int found, matching;
 	sqlite3_stmt *st = prep(h, "SELECT id FROM runs ORDER BY utc_time DESC,"
 				" id DESC LIMIT 1", e);
 	if (!st || one_id(h, st, newest, &found, e))
 		return -1;
 	if (!found)
 		return errf(e, "history '%s' holds no runs", h->path);
-	st = prep(h,
-		"SELECT r.id FROM runs r, runs n WHERE n.id = ?1 AND"
-		" (r.utc_time < n.utc_time OR (r.utc_time IS n.utc_time AND"
-		" r.id < n.id) OR (r.utc_time IS NULL AND n.utc_time IS NOT NULL))"
-		" AND EXISTS (SELECT 1 FROM configs a JOIN configs b ON"
-		" a.config_id = b.config_id WHERE a.run_id = r.id AND"
-		" b.run_id = n.id) ORDER BY r.utc_time DESC, r.id DESC"
-		" LIMIT 1 OFFSET ?2", e);
-	if (!st)
+	if (earlier_run(h, *newest, back, 0, base, &found, e))
 		return -1;
-	sqlite3_bind_int64(st, 1, *newest);
-	sqlite3_bind_int(st, 2, back - 1);
-	if (one_id(h, st, base, &found, e))
+	if (found)
+		return 0;
+	if (earlier_run(h, *newest, 1, 0, base, &matching, e))
+		return -1;
+	/* Nothing earlier ran any configuration with the newest run's params:
+	 * a run sharing ids lets compare say which params differ, rather than
+	 * only that nothing matches. */
+	if (!matching && earlier_run(h, *newest, back, 1, base, &found, e))
 		return -1;
 	if (!found)
 		return errf(e, "history '%s' has no earlier run with "
@@ -725,6 +843,14 @@ static int trend_walls(history *h, sqlite3_int64 row, json_t *walls,
 	return rc == SQLITE_DONE ? 0 : db_err(h, e, "reading repetitions");
 }
 
+/* The params column as JSON: null when the configuration had none. */
+static json_t *col_params(sqlite3_stmt *st, int i)
+{
+	const char *text = (const char *)sqlite3_column_text(st, i);
+	json_t *p = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	return p ? p : json_null();
+}
+
 /* Appends a point to the config entry of its id (created on first use). */
 static json_t *trend_config(json_t *trend, json_t *index, sqlite3_stmt *st)
 {
@@ -732,8 +858,9 @@ static json_t *trend_config(json_t *trend, json_t *index, sqlite3_stmt *st)
 	json_t *c = json_object_get(index, id ? id : "?");
 	if (c)
 		return c;
-	c = json_pack("{s:s, s:o, s:o, s:[]}", "id", id ? id : "?", "series",
-		      col_json(st, 10), "workers", col_json(st, 11), "points");
+	c = json_pack("{s:s, s:o, s:o, s:o, s:[]}", "id", id ? id : "?",
+		      "series", col_json(st, 10), "workers", col_json(st, 11),
+		      "params", col_params(st, 12), "points");
 	json_object_set_new(index, id ? id : "?", c);
 	json_array_append(json_object_get(trend, "configs"), c);
 	return c;
@@ -783,18 +910,32 @@ static int trend_rows(history *h, sqlite3_stmt *st, json_t *trend,
 	return rc == SQLITE_DONE ? 0 : db_err(h, e, "reading trends");
 }
 
+/* A trend line follows one configuration id at the params of its newest
+ * run: points with other params (a nightly trees=16 between make report's
+ * trees=50) are left out rather than joined, since the step between them
+ * would be the parameter change, not the code's. `cur` is those rows;
+ * the runs are the last max_runs runs holding any of them. */
+static const char *const trend_sql =
+	"WITH latest AS (SELECT c.config_id, c.params FROM configs c"
+	" WHERE c.workload = ?1 AND c.run_id = (SELECT r3.id FROM runs r3"
+	" JOIN configs c3 ON c3.run_id = r3.id WHERE c3.workload = ?1 AND"
+	" c3.config_id = c.config_id ORDER BY r3.utc_time DESC, r3.id DESC"
+	" LIMIT 1)),"
+	" cur AS (SELECT c.* FROM configs c JOIN latest l ON"
+	" l.config_id = c.config_id AND c.params IS l.params"
+	" WHERE c.workload = ?1),"
+	" recent AS (SELECT r2.id FROM runs r2 WHERE r2.id IN (SELECT run_id"
+	" FROM cur) ORDER BY r2.utc_time DESC, r2.id DESC LIMIT ?2)"
+	" SELECT r.id, r.utc_time, r.git_rev, r.host, c.id, c.config_id,"
+	" c.median_wall_s, c.ci_low_s, c.ci_high_s, c.status, c.series,"
+	" c.workers, c.params FROM cur c JOIN runs r ON r.id = c.run_id"
+	" WHERE r.id IN (SELECT id FROM recent) ORDER BY r.utc_time, r.id, c.id";
+
 int history_trend(history *h, const char *workload, int max_runs,
 		  json_t **trend, errbuf *e)
 {
 	*trend = NULL;
-	sqlite3_stmt *st = prep(h,
-		"SELECT r.id, r.utc_time, r.git_rev, r.host, c.id, c.config_id,"
-		" c.median_wall_s, c.ci_low_s, c.ci_high_s, c.status, c.series,"
-		" c.workers FROM configs c JOIN runs r ON r.id = c.run_id"
-		" WHERE c.workload = ?1 AND r.id IN (SELECT id FROM runs r2"
-		" WHERE EXISTS (SELECT 1 FROM configs c2 WHERE c2.run_id = r2.id"
-		" AND c2.workload = ?1) ORDER BY r2.utc_time DESC, r2.id DESC"
-		" LIMIT ?2) ORDER BY r.utc_time, r.id, c.id", e);
+	sqlite3_stmt *st = prep(h, trend_sql, e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, workload, -1, SQLITE_TRANSIENT);

@@ -12,14 +12,15 @@
 #include "harness/err.h"
 
 #define HISTORY_DEFAULT_PATH "results/history.db"
-#define HISTORY_SCHEMA_VERSION 1
+#define HISTORY_SCHEMA_VERSION 2 /* 2: configs.params */
 
 typedef struct history history;
 
 /* create: make the file and tables when missing (for adding). Without it a
  * missing or empty database is an error. A file that is not SQLite, a
  * SQLite file of something else, a corrupt one or one from a newer
- * contend is refused with a one-line reason; it is never modified. */
+ * contend is refused with a one-line reason; it is never modified. One
+ * from an older contend is upgraded in place, in one transaction. */
 int history_open(const char *path, int create, history **out, errbuf *e);
 void history_close(history *h);
 
@@ -45,7 +46,10 @@ int history_list(history *h, json_t **runs, errbuf *e);
 int history_get_run(history *h, int64_t run_id, json_t **doc, errbuf *e);
 
 /* The newest run, and the run `back` steps before it that shares at least
- * one configuration id with it (back = 1: the previous comparable run). */
+ * one configuration with it, same id and same params (back = 1: the
+ * previous comparable run). When no earlier run shares one with equal
+ * params, the run `back` steps before it sharing only ids, so that compare
+ * can list what differs. */
 int history_pick_pair(history *h, int back, int64_t *base, int64_t *newest,
 		      errbuf *e);
 
@@ -56,9 +60,11 @@ int history_workloads(history *h, json_t **names, errbuf *e);
 int history_latest_run(history *h, const char *workload, int64_t *run_id,
 		       errbuf *e);
 
-/* The last max_runs runs of a workload: {workload, runs: [{run_id,
- * utc_time, git_rev, host}], configs: [{id, series, workers, points:
- * [{run_id, utc_time, median_wall_s, ci_low_s, ci_high_s, status,
+/* The trend of a workload, each configuration id at the params of its
+ * newest run (points with other params are left out, never joined): the
+ * last max_runs runs holding such points, {workload, runs: [{run_id,
+ * utc_time, git_rev, host}], configs: [{id, series, workers, params,
+ * points: [{run_id, utc_time, median_wall_s, ci_low_s, ci_high_s, status,
  * walls: [ok repetition wall times]}]}]}, oldest point first. */
 int history_trend(history *h, const char *workload, int max_runs,
 		  json_t **trend, errbuf *e);

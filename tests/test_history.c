@@ -1,5 +1,6 @@
 /* test_history.c - the SQLite history: adding, deduplicating, concurrency,
- * Google Benchmark import, and refusing foreign or damaged files.
+ * matching params, upgrading old databases, Google Benchmark import, and
+ * refusing foreign or damaged files.
  * Bad databases must give one clear line and stay byte-for-byte unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,6 +62,19 @@ static json_t *doc_make(const char *utc, const char *git, double base,
 			 "contend-results/1", "status", "complete", "context",
 			 "host", "ci", "cpu_model", "Test CPU", "git_rev", git,
 			 "utc_time", utc, "configs", cs);
+}
+
+/* doc_make with workload parameters, as `contend run --params trees=N`
+ * writes them: the same ids, another workload. */
+static json_t *doc_params(const char *utc, const char *git, double base,
+			  const char *trees)
+{
+	json_t *d = doc_make(utc, git, base, "cf"), *c;
+	size_t i;
+	json_array_foreach(json_object_get(d, "configs"), i, c)
+		json_object_set_new(c, "params", json_pack("{s:s, s:s}", "trees",
+							   trees, "rows", "12000"));
+	return d;
 }
 
 static void write_doc(json_t *doc, const char *path, size_t flags)
@@ -393,6 +407,302 @@ static void test_malformed_documents(void **state)
 	assert_non_null(strstr(e.msg, "cannot read"));
 }
 
+/* A nightly trees=16 run between two trees=50 runs: --last 2 compares the
+ * trees=50 runs, not the newest with a run it shares only ids with. */
+static void test_pair_same_params(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	json_t *d1 = doc_params("2024-01-01T00:00:00Z", "r1", 1.0, "50");
+	json_t *d2 = doc_params("2024-01-02T00:00:00Z", "r2", 0.3, "16");
+	json_t *d3 = doc_params("2024-01-03T00:00:00Z", "r3", 1.0, "50");
+	int64_t i1 = add(f->db, d1, &dup), i2 = add(f->db, d2, &dup);
+	history *h;
+	errbuf e;
+	int64_t base, newest;
+	/* nothing with trees=16 before: the run sharing ids, for compare to
+	 * say which params differ */
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(newest, i2);
+	assert_int_equal(base, i1);
+	history_close(h);
+	int64_t i3 = add(f->db, d3, &dup);
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(newest, i3);
+	assert_int_equal(base, i1);
+	/* one comparable run only: no second, and no fallback to ids */
+	assert_int_equal(history_pick_pair(h, 2, &base, &newest, &e), -1);
+	assert_non_null(strstr(e.msg, "in common"));
+	history_close(h);
+
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "compare", "--history", f->db, "--last", "2", NULL);
+	assert_int_equal(r->status, 0);
+	char want[64];
+	snprintf(want, sizeof want, "base: run %lld", (long long)i1);
+	assert_non_null(strstr(r->out, want));
+	assert_null(strstr(r->out, "not compared"));
+	free(r);
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+}
+
+/* The trend follows each id at its newest params: the trees=16 run is
+ * neither a point nor a column, so no step from 0.3 s to 1 s is judged. */
+static void test_trend_same_params(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	json_t *d1 = doc_params("2024-01-01T00:00:00Z", "r1", 1.0, "50");
+	json_t *d2 = doc_params("2024-01-02T00:00:00Z", "r2", 0.3, "16");
+	json_t *d3 = doc_params("2024-01-03T00:00:00Z", "r3", 1.1, "50");
+	int64_t i1 = add(f->db, d1, &dup);
+	add(f->db, d2, &dup);
+	int64_t i3 = add(f->db, d3, &dup);
+	history *h;
+	errbuf e;
+	json_t *t;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_trend(h, "cf", 10, &t, &e), 0);
+	json_t *runs = json_object_get(t, "runs");
+	assert_int_equal(json_array_size(runs), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(runs, 0),
+							    "run_id")), i1);
+	json_t *c;
+	size_t i;
+	assert_int_equal(json_array_size(json_object_get(t, "configs")), 2);
+	json_array_foreach(json_object_get(t, "configs"), i, c) {
+		json_t *pts = json_object_get(c, "points");
+		assert_int_equal(json_array_size(pts), 2);
+		assert_int_equal(json_integer_value(json_object_get(
+					 json_array_get(pts, 1), "run_id")), i3);
+		assert_string_equal(json_string_value(json_object_get(
+					    json_object_get(c, "params"), "trees")), "50");
+	}
+	json_decref(t);
+	/* max_runs counts runs with points: the last one is i3 alone */
+	assert_int_equal(history_trend(h, "cf", 1, &t, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "runs")), 1);
+	json_decref(t);
+	history_close(h);
+	/* a newer trees=16 run turns the trend to trees=16 */
+	json_t *d4 = doc_params("2024-01-04T00:00:00Z", "r4", 0.31, "16");
+	add(f->db, d4, &dup);
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_trend(h, "cf", 10, &t, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "runs")), 2);
+	c = json_array_get(json_object_get(t, "configs"), 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(c, "params"), "trees")), "16");
+	json_decref(t);
+	history_close(h);
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+	json_decref(d4);
+}
+
+/* ---- upgrading a version 1 database (no configs.params) ---- */
+
+/* The tables as contend wrote them before configs.params existed. */
+static const char *const schema_v1_sql =
+	"CREATE TABLE contend_schema(version INTEGER NOT NULL);"
+	"CREATE TABLE runs(id INTEGER PRIMARY KEY,"
+	" content_sha256 TEXT NOT NULL UNIQUE, source TEXT NOT NULL,"
+	" file TEXT, added_utc TEXT NOT NULL, utc_time TEXT, host TEXT,"
+	" cpu_model TEXT, logical_cores INTEGER, physical_cores INTEGER,"
+	" kernel TEXT, compiler TEXT, cflags TEXT, contend_version TEXT,"
+	" git_rev TEXT, command TEXT, status TEXT, builds TEXT,"
+	" workloads TEXT, document TEXT NOT NULL);"
+	"CREATE TABLE configs(id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	" config_id TEXT NOT NULL, series TEXT, workload TEXT, build TEXT,"
+	" pool TEXT, workers INTEGER, start TEXT, ntasks INTEGER,"
+	" median_wall_s REAL, ci_low_s REAL, ci_high_s REAL, ci_level REAL,"
+	" median_cpu_s REAL, speedup REAL, efficiency REAL, status TEXT,"
+	" detail TEXT, UNIQUE(run_id, config_id));"
+	"CREATE INDEX configs_workload ON configs(workload, run_id);"
+	"CREATE INDEX configs_config_id ON configs(config_id);"
+	"CREATE TABLE reps(config_row INTEGER NOT NULL REFERENCES configs(id)"
+	" ON DELETE CASCADE, idx INTEGER NOT NULL, wall_s REAL, cpu_s REAL,"
+	" status TEXT, checksum TEXT, tasks_done INTEGER,"
+	" PRIMARY KEY(config_row, idx));"
+	"INSERT INTO contend_schema VALUES(1);";
+
+static void sql(sqlite3 *db, const char *text)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", text, msg);
+}
+
+/* f->db as a version 1 database holding docs (in that order): stored by
+ * today's code into another file, then copied without params. */
+static void make_v1(struct fx *f, json_t **docs, size_t n)
+{
+	char cur[600];
+	int dup;
+	snprintf(cur, sizeof cur, "%s/current.db", f->dir);
+	for (size_t i = 0; i < n; i++)
+		add(cur, docs[i], &dup);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sql(db, schema_v1_sql);
+	char *attach = sqlite3_mprintf("ATTACH %Q AS cur", cur);
+	sql(db, attach);
+	sqlite3_free(attach);
+	sql(db, "INSERT INTO runs SELECT * FROM cur.runs;"
+		"INSERT INTO configs SELECT id, run_id, config_id, series,"
+		" workload, build, pool, workers, start, ntasks, median_wall_s,"
+		" ci_low_s, ci_high_s, ci_level, median_cpu_s, speedup,"
+		" efficiency, status, detail FROM cur.configs;"
+		"INSERT INTO reps SELECT * FROM cur.reps;");
+	sqlite3_close(db);
+}
+
+/* One text column of the first row of a query on db, or NULL. */
+static char *query_text(const char *path, const char *q)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *out = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+static void expect_text(const char *path, const char *q, const char *want)
+{
+	char *got = query_text(path, q);
+	if (want)
+		assert_string_equal(got, want);
+	else
+		assert_null(got);
+	free(got);
+}
+
+static void test_upgrade_v1(void **state)
+{
+	struct fx *f = *state;
+	json_t *docs[] = {
+		doc_params("2024-01-01T00:00:00Z", "r1", 1.0, "50"),
+		doc_params("2024-01-02T00:00:00Z", "r2", 0.3, "16"),
+		doc_make("2024-01-03T00:00:00Z", "r3", 2.0, "bare"),
+	};
+	make_v1(f, docs, 3);
+	/* read-only use (list) upgrades it too: compare and dashboard open
+	 * the history that way */
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "list", "--db", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "r2"));
+	free(r);
+	expect_text(f->db, "SELECT max(version) FROM contend_schema", "2");
+	expect_text(f->db, "SELECT params FROM configs WHERE run_id=1 AND "
+		    "config_id='cf/release/thread/w2'",
+		    "{\"rows\":\"12000\",\"trees\":\"50\"}");
+	expect_text(f->db, "SELECT params FROM configs WHERE run_id=2 AND "
+		    "config_id='cf/release/thread/w1'",
+		    "{\"rows\":\"12000\",\"trees\":\"16\"}");
+	expect_text(f->db, "SELECT count(*) FROM configs WHERE run_id=3 AND "
+		    "params IS NULL", "2");
+	/* backfilled exactly as history_add writes it */
+	char cur[600];
+	snprintf(cur, sizeof cur, "%s/current.db", f->dir);
+	expect_text(cur, "SELECT params FROM configs WHERE run_id=2 AND "
+		    "config_id='cf/release/thread/w1'",
+		    "{\"rows\":\"12000\",\"trees\":\"16\"}");
+	assert_int_equal(count_runs(f->db), 3);
+
+	/* and it keeps working: runs read back, new runs pair by params */
+	int dup;
+	json_t *d4 = doc_params("2024-01-04T00:00:00Z", "r4", 1.0, "50");
+	int64_t i4 = add(f->db, d4, &dup), base, newest;
+	history *h;
+	errbuf e;
+	json_t *back;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_get_run(h, 2, &back, &e), 0);
+	assert_true(json_equal(back, docs[1]));
+	json_decref(back);
+	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(newest, i4);
+	assert_int_equal(base, 1);
+	history_close(h);
+	for (size_t i = 0; i < 3; i++)
+		json_decref(docs[i]);
+	json_decref(d4);
+}
+
+/* An upgrade that cannot finish leaves the old file exactly as it was. */
+static void test_upgrade_v1_damaged(void **state)
+{
+	struct fx *f = *state;
+	json_t *docs[] = {
+		doc_params("2024-01-01T00:00:00Z", "r1", 1.0, "50"),
+		doc_params("2024-01-02T00:00:00Z", "r2", 0.3, "16"),
+	};
+	make_v1(f, docs, 2);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sql(db, "UPDATE runs SET document='{\"configs\": [' WHERE id=2");
+	sqlite3_close(db);
+	expect_refused(f->db, "cannot be upgraded");
+	expect_text(f->db, "SELECT max(version) FROM contend_schema", "1");
+	json_decref(docs[0]);
+	json_decref(docs[1]);
+}
+
+/* Two processes opening a version 1 database at once, one to read and
+ * one to add: it is upgraded once and every document lands. */
+static void test_upgrade_v1_concurrent(void **state)
+{
+	struct fx *f = *state;
+	json_t *d0 = doc_params("2024-01-01T00:00:00Z", "r0", 1.0, "50");
+	make_v1(f, &d0, 1);
+	json_decref(d0);
+	pid_t kids[2];
+	for (int k = 0; k < 2; k++) {
+		kids[k] = fork();
+		assert_true(kids[k] >= 0);
+		if (kids[k] == 0) {
+			int bad = 0;
+			for (int i = 0; i < 8; i++) {
+				char utc[64];
+				snprintf(utc, sizeof utc, "2024-02-%02dT00:00:%02dZ",
+					 k + 1, i);
+				json_t *d = doc_params(utc, "c", 1 + i, "50");
+				history *h;
+				errbuf e;
+				int64_t id;
+				int dup;
+				if (history_open(f->db, k, &h, &e) ||
+				    history_add(h, d, "contend", NULL, &id, &dup, &e) || dup)
+					bad++;
+				history_close(h);
+				json_decref(d);
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		waitpid(kids[k], &st, 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(count_runs(f->db), 17);
+	expect_text(f->db, "SELECT count(*) FROM contend_schema", "1");
+	expect_text(f->db, "SELECT count(*) FROM configs WHERE params IS NULL",
+		    "0");
+}
+
 /* The shape Google Benchmark 1.7 writes with --benchmark_repetitions=3 and
  * two thread counts; times in ns. */
 static const char *gbench_text =
@@ -538,6 +848,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_list_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trend_and_pair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pair_same_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trend_same_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
