@@ -349,6 +349,26 @@ static int measurably_faster(json_t *a, json_t *b)
 	return num(a, "speedup") > num(b, "speedup") * 1.05;
 }
 
+/* No worker count gained: either one worker already kept the cores busy
+ * with threads of its own (a BLAS or OpenMP pool: the dueling-pools
+ * case), or something serialises the workers (a lock, the n_jobs case). */
+static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
+			 int cores)
+{
+	double busy = one ? num(one, "cpu_util") : NAN;
+	if (isfinite(busy) && busy >= 0.75 * cores)
+		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+			"(%.2fx at best): one worker already kept %.1f of the "
+			"%d cores busy with threads of its own; more workers "
+			"only compete for them: give each fewer inner threads "
+			"(--inner-threads 1) or use no pool.\n", pool, best,
+			busy, cores);
+	else
+		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+			"(%.2fx at best): something serialises the work; the "
+			"lock wait column and the notes say what.\n", pool, best);
+}
+
 /* What to do next about the worker count, per pool: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
@@ -366,10 +386,8 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 		if (!first || !best)
 			continue;
 		if (num(best, "speedup") < 1.1)
-			fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
-				"(%.2fx at best): something serialises the work; "
-				"the lock wait column and the notes say what.\n",
-				pool, num(best, "speedup"));
+			next_no_gain(out, pool, num(best, "speedup"),
+				     fastest_row(rows, n, pool, 1, 1), cores);
 		else if (in && beyond && !measurably_faster(beyond, in))
 			fprintf(out, "  Next: %s pool: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "

@@ -181,6 +181,17 @@ static void test_next_step_on_workers_beyond_cores(void **state)
 				  "(1.05x at best): something serialises the work"));
 	assert_null(strstr(t, "keep --workers"));
 	free(t);
+	/* the dueling-pools shape: one worker's own threads (a BLAS pool)
+	 * already kept both cores busy */
+	json_t *one = config(1, 1.0, 50, 20);
+	json_object_set_new(one, "cpu_util", json_real(1.9));
+	t = render(json_pack("[o, o, o]", one, config(2, 1.0 / 1.05, 50, 20),
+			     config(4, 1.5, 50, 20)));
+	assert_non_null(strstr(t, "Next: thread pool: no worker count gained 10 % "
+				  "(1.05x at best): one worker already kept 1.9 "
+				  "of the 2 cores busy with threads of its own"));
+	assert_null(strstr(t, "serialises"));
+	free(t);
 }
 
 /* A deferred release: 6 MiB held per task, all freed every 10 tasks but
