@@ -15,6 +15,7 @@
 #include "harness/err.h"
 #include "harness/history.h"
 #include "harness/mannwhitney.h"
+#include "harness/results.h"
 #include "harness/usl.h"
 
 struct opts {
@@ -118,13 +119,6 @@ static int load_pair_history(const struct opts *o, json_t **base,
  * code. Two configurations without params (hand-made documents) match, as
  * in the report's tables. */
 
-static int same_params(json_t *a, json_t *b)
-{
-	json_t *pa = json_object_get(a, "params");
-	json_t *pb = json_object_get(b, "params");
-	return pa == pb || json_equal(pa, pb);
-}
-
 static void appendf(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used = strlen(buf);
@@ -208,7 +202,7 @@ static json_t *find_match(json_t *doc, json_t *c)
 {
 	const char *id = json_string_value(json_object_get(c, "id"));
 	json_t *m = id ? find_config(doc, id) : NULL;
-	return m && same_params(m, c) ? m : NULL;
+	return m && results_same_params(m, c) ? m : NULL;
 }
 
 static size_t count_matches(json_t *base, json_t *newer)
@@ -315,7 +309,7 @@ static void list_params_differ(json_t *base, json_t *newer, struct tally *t)
 	json_array_foreach(json_object_get(newer, "configs"), i, c) {
 		const char *id = json_string_value(json_object_get(c, "id"));
 		json_t *b = id ? find_config(base, id) : NULL;
-		if (!b || same_params(b, c))
+		if (!b || results_same_params(b, c))
 			continue;
 		if (t->params_differ++ == 0)
 			printf("\n");
@@ -463,7 +457,7 @@ static int series_params_agree(json_t *base, json_t *newer, const char *series)
 				continue;
 			if (!first)
 				first = c;
-			else if (!same_params(first, c))
+			else if (!results_same_params(first, c))
 				return 0;
 		}
 	return 1;

@@ -248,3 +248,9 @@ void results_default_path(char *buf, size_t len)
 	strftime(now, sizeof now, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(buf, len, "results/%s-%s.json", now, host);
 }
+
+int results_same_params(json_t *a, json_t *b)
+{
+	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");
+	return pa == pb || json_equal(pa, pb);
+}

@@ -29,4 +29,9 @@ int results_validate(json_t *doc, errbuf *e);
 /* Default output path: results/<UTC time>-<host>.json */
 void results_default_path(char *buf, size_t len);
 
+/* Two configurations ran the same workload parameters ("params" equal).
+ * Two without params (hand-made documents) match: json_equal(NULL, NULL)
+ * alone would say they do not. */
+int results_same_params(json_t *a, json_t *b);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/results.h"
 #include "harness/stats.h"
 #include "harness/summary.h"
 #include "harness/usl.h"
@@ -755,21 +756,13 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 
 /* One table per combination of every dimension but the pool and the
  * worker count (and params), in run order. */
-/* json_equal(NULL, NULL) is false: two configurations without params (a
- * hand-made document) would otherwise each be a group with no rows. */
-static int same_params(json_t *a, json_t *b)
-{
-	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");
-	return pa == pb || json_equal(pa, pb);
-}
-
 static int same_group(json_t *a, json_t *b)
 {
 	for (const char *const *d = summary_dimensions; *d; d++)
 		if (strcmp(*d, "pool") && strcmp(*d, "start") &&
 		    strcmp(str(a, *d), str(b, *d)))
 			return 0;
-	return same_params(a, b);
+	return results_same_params(a, b);
 }
 
 /* The configuration of series `like` (every dimension and the params
@@ -782,7 +775,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 	json_array_foreach(configs, i, c) {
 		if (strcmp(str(c, "build"), build) ||
 		    json_integer_value(json_object_get(c, "workers")) != workers ||
-		    !same_params(c, like) ||
+		    !results_same_params(c, like) ||
 		    strcmp(str(c, "status"), "ok"))
 			continue;
 		int same = 1;
