@@ -38,10 +38,14 @@ B := build/$(or $(VARIANT),release)
 # build dir, so a sanitized contend never replaces bin/contend.
 BIN := $(if $(filter build/release,$(B)),bin,$(B)/bin)
 
-HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
-PROBES_SRC  := $(wildcard probes/*.c)
+# Source folders in data-flow order (docs/architecture.md): common error
+# type; workloads; probes; pools; the results document; analysis of it;
+# reports; the CLI and sweep on top.
+CORE_DIRS   := common probes pools document analysis report
+HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c)) \
+	$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
 BENCH_SRC   := $(wildcard bench/*.c)
-CORE_OBJ    := $(patsubst %.c,$(B)/%.o,$(HARNESS_SRC) $(PROBES_SRC))
+CORE_OBJ    := $(patsubst %.c,$(B)/%.o,$(HARNESS_SRC))
 BENCH_OBJ   := $(patsubst %.c,$(B)/%.o,$(BENCH_SRC))
 LIB         := $(B)/libcontend.a
 TEST_SRC    := $(wildcard tests/test_*.c tests/faults/test_*.c)
@@ -86,8 +90,8 @@ $(LIB): $(CORE_OBJ) $(BENCH_OBJ)
 BUILDINFO_STAMP := $(B)/buildinfo.stamp
 $(shell mkdir -p $(B) && { echo '$(GIT_REV) $(VERSION) $(OPT)' | cmp -s - $(BUILDINFO_STAMP) || \
 	echo '$(GIT_REV) $(VERSION) $(OPT)' > $(BUILDINFO_STAMP); })
-$(B)/harness/context.o: CFLAGS += $(BUILDINFO)
-$(B)/harness/context.o: $(BUILDINFO_STAMP)
+$(B)/document/context.o: CFLAGS += $(BUILDINFO)
+$(B)/document/context.o: $(BUILDINFO_STAMP)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "bench/workload.h"
-#include "harness/err.h"
+#include "common/err.h"
 
 extern const struct workload_ops workload_causal_forest;
 

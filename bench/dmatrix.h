@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "bench/workload.h"
-#include "harness/err.h"
+#include "common/err.h"
 
 #define QM_MIN_BIN 2
 #define QM_MAX_BIN 65536 /* bin indices fit in uint16 */

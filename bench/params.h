@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define PARAMS_MAX 24
 #define PARAM_KEY_MAX 32

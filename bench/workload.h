@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "bench/params.h"
-#include "harness/err.h"
+#include "common/err.h"
 
 enum task_status {
 	TASK_OK = 0,

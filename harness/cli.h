@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define CLI_LIST_MAX 64
 #define WORKERS_MAX 1024

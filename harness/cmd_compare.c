@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "harness/commands.h"
-#include "harness/err.h"
-#include "harness/history.h"
-#include "harness/mannwhitney.h"
-#include "harness/results.h"
-#include "harness/usl.h"
+#include "common/err.h"
+#include "document/history.h"
+#include "analysis/mannwhitney.h"
+#include "document/results.h"
+#include "analysis/usl.h"
 
 struct opts {
 	double threshold; /* fraction */

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "harness/commands.h"
-#include "harness/dashboard.h"
-#include "harness/err.h"
-#include "harness/history.h"
+#include "report/dashboard.h"
+#include "common/err.h"
+#include "document/history.h"
 
 #define DEFAULT_OUT "plots/dashboard"
 

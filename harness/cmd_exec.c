@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "harness/commands.h"
-#include "harness/context.h"
+#include "document/context.h"
 #include "harness/execsweep.h"
-#include "harness/results.h"
-#include "harness/table.h"
+#include "document/results.h"
+#include "report/table.h"
 
 static const char usage[] =
 	"usage: contend exec [options] -- COMMAND [ARG...]\n"

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
-#include "harness/err.h"
-#include "harness/history.h"
+#include "common/err.h"
+#include "document/history.h"
 
 static void usage(FILE *f)
 {

@@ -6,7 +6,7 @@
 
 #include "bench/workload.h"
 #include "harness/commands.h"
-#include "harness/pool.h"
+#include "pools/pool.h"
 
 int cmd_list(int argc, char **argv)
 {

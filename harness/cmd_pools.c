@@ -8,7 +8,7 @@
 
 #include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/libpools.h"
 #include "probes/threads.h"
 

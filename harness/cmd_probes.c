@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "harness/commands.h"
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/counters.h"
 
 #define COST_ITERATIONS 50

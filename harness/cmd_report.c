@@ -8,11 +8,11 @@
 
 #include "harness/commands.h"
 #include "harness/execsweep.h"
-#include "harness/export.h"
-#include "harness/plots.h"
-#include "harness/results.h"
-#include "harness/summary.h"
-#include "harness/table.h"
+#include "report/export.h"
+#include "report/plots.h"
+#include "document/results.h"
+#include "analysis/summary.h"
+#include "report/table.h"
 
 static const char usage[] =
 	"usage: contend report FILE [--format table|md|csv|gbench-json] [--plots DIR]\n"

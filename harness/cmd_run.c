@@ -10,12 +10,12 @@
 
 #include "bench/workload.h"
 #include "harness/commands.h"
-#include "harness/context.h"
-#include "harness/inject.h"
-#include "harness/pool.h"
-#include "harness/results.h"
+#include "document/context.h"
+#include "pools/inject.h"
+#include "pools/pool.h"
+#include "document/results.h"
 #include "harness/sweep.h"
-#include "harness/table.h"
+#include "report/table.h"
 #include "probes/counters.h"
 
 static const char usage[] =

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "harness/commands.h"
-#include "harness/inject.h"
-#include "harness/pool_common.h"
+#include "pools/inject.h"
+#include "pools/pool_common.h"
 #include "harness/runner.h"
 #include "probes/gil.h"
 #include "probes/libpools.h"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/hookscan.h"
 
 static const char usage_text[] =

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/results.h"
-#include "harness/summary.h"
-#include "harness/table.h"
+#include "document/results.h"
+#include "analysis/summary.h"
+#include "report/table.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
 #include "probes/rusage.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "harness/cli.h"
-#include "harness/err.h"
+#include "common/err.h"
 
 #define EXEC_WORKERS_TOKEN "{workers}"
 #define EXEC_TAIL_MAX 2048 /* bytes of stdout+stderr kept per repetition */

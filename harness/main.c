@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "harness/commands.h"
-#include "harness/context.h"
-#include "harness/err.h"
+#include "document/context.h"
+#include "common/err.h"
 
 struct command {
 	const char *name;

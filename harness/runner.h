@@ -17,8 +17,8 @@
  *  "task_timeout_s", "reps", "warmup", "inject"?, "counters"?,
  *  "lock_model"?, "switch_interval_s"?, "inner_threads"?} */
 
-#include "harness/err.h"
-#include "harness/pool.h"
+#include "common/err.h"
+#include "pools/pool.h"
 
 /* In a spawned worker: set the process up as the runner that started it
  * (lock model and trace hooks from the runner's config text), and fill o's

@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/results.h"
+#include "document/results.h"
 #include "harness/runner.h"
-#include "harness/summary.h"
+#include "analysis/summary.h"
 #include "probes/hookscan.h"
 #include "probes/registry.h"
 

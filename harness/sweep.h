@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "harness/cli.h"
-#include "harness/err.h"
+#include "common/err.h"
 
 struct sweep_opts {
 	const char *workload;

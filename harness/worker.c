@@ -13,10 +13,10 @@
 
 #include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/inject.h"
-#include "harness/pool_common.h"
+#include "pools/inject.h"
+#include "pools/pool_common.h"
 #include "harness/runner.h"
-#include "harness/wire.h"
+#include "pools/wire.h"
 
 static int write_all(int fd, const void *buf, size_t len)
 {

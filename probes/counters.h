@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/probe.h"
 
 /* --counters auto|papi|perf|none. auto: PAPI where it can give a counter,

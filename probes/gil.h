@@ -4,7 +4,7 @@
 #ifndef CONTEND_GIL_H
 #define CONTEND_GIL_H
 
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/lockstat.h"
 
 enum lock_model {

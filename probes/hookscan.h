@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 enum hook_kind {
 	HK_CYTHON,     /* Cython trace/profile hooks (linetrace, profile) */

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define LIBPOOLS_MAX 16
 

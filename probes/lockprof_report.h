@@ -28,7 +28,7 @@
 
 #include <jansson.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define LOCKPROF_TOP_DEFAULT 10
 #define LOCKPROF_SCHEMA "contend-lockprof/1"

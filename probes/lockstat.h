@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* Statistics are kept per lock *class*: every lock created with the same
  * name adds to the same figures (like lockdep classes), so a lock per tree

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/probe.h"
 
 #define MEMSAMPLER_DEFAULT_INTERVAL_S 0.020

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 struct probe_config {
 	const char *counters;	  /* "auto", "papi", "perf", "none" */

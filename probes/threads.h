@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* How descendants are found. /proc/<pid>/task/<tid>/children needs
  * CONFIG_PROC_CHILDREN; scanning every /proc/<pid>/stat for its parent

@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/pool_common.h"
-#include "harness/stats.h"
+#include "pools/pool_common.h"
+#include "analysis/stats.h"
 
 extern const struct workload_ops workload_spin, workload_causal_forest;
 

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "harness/mannwhitney.h"
+#include "analysis/mannwhitney.h"
 #include "tests/testutil.h"
 
 /* ---- Mann-Whitney ---- */

@@ -11,9 +11,9 @@
 
 #include "bench/params.h"
 #include "harness/cli.h"
-#include "harness/pool_common.h"
-#include "harness/results.h"
-#include "harness/stats.h"
+#include "pools/pool_common.h"
+#include "document/results.h"
+#include "analysis/stats.h"
 #include "tests/testutil.h"
 
 static void test_int_list(void **state)

@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-#include "harness/history.h"
-#include "harness/plots.h"
+#include "document/history.h"
+#include "report/plots.h"
 #include "tests/testutil.h"
 
 #define CHROMIUM "/usr/bin/chromium"

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "harness/export.h"
+#include "report/export.h"
 #include "tests/testutil.h"
 
 static json_t *rep(double wall, double cpu, const char *status,

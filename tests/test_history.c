@@ -13,8 +13,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include "harness/history.h"
-#include "harness/jsonfile.h"
+#include "document/history.h"
+#include "document/jsonfile.h"
 #include "tests/testutil.h"
 
 struct fx {

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/table.h"
-#include "harness/usl.h"
+#include "report/table.h"
+#include "analysis/usl.h"
 
 #define MiB 1048576.0
 

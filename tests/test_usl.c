@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/usl.h"
+#include "analysis/usl.h"
 
 static uint64_t rng_state;
 

@@ -12,7 +12,7 @@
 #include "bench/causal_forest.h"
 #include "bench/dmatrix.h"
 #include "bench/gbench/cbench.h"
-#include "harness/pool.h"
+#include "pools/pool.h"
 #include "probes/gil.h"
 #include "probes/hooks/trace_hooks.h"
 #include "probes/lockstat.h"

@@ -4,7 +4,7 @@
 #ifndef CONTEND_GBENCH_KERNELS_H
 #define CONTEND_GBENCH_KERNELS_H
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* Build the shared inputs and register every kernel benchmark. */
 int gbench_kernels_register(errbuf *e);

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 #include "probes/gil.h"
 
 /* Only the linetrace binary links trace_hooks.c. The entry points are

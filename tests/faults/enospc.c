@@ -3,7 +3,7 @@
  *
  * The fallback where a small tmpfs cannot be mounted (no root, no mount
  * namespace). Only write() is wrapped: contend writes its results
- * document with write(2) itself (harness/results.c); everything else
+ * document with write(2) itself (document/results.c); everything else
  * (pipes, terminals, files elsewhere) goes to the real write. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

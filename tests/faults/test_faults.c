@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "harness/results.h"
+#include "document/results.h"
 #include "tests/testutil.h"
 
 #define FAULT_DIR CONTEND_BUILD_DIR "/tests/faults"

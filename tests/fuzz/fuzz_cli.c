@@ -8,7 +8,7 @@
 #include <math.h>
 
 #include "harness/cli.h"
-#include "harness/inject.h"
+#include "pools/inject.h"
 #include "probes/counters.h"
 #include "probes/gil.h"
 #include "probes/hookscan.h"

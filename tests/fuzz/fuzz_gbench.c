@@ -3,10 +3,10 @@
  *
  * Properties: what the import makes is a valid results document (it is
  * stored and rendered as one), and it renders like any other. */
-#include "harness/history.h"
-#include "harness/results.h"
-#include "harness/summary.h"
-#include "harness/table.h"
+#include "document/history.h"
+#include "document/results.h"
+#include "analysis/summary.h"
+#include "report/table.h"
 #include "tests/fuzz/fuzz.h"
 
 static FILE *devnull;

@@ -4,7 +4,7 @@
  *
  * Property: history_open refuses it with a reason, or every read of it
  * works or fails with a reason; nothing crashes, leaks or hangs. */
-#include "harness/history.h"
+#include "document/history.h"
 #include "tests/fuzz/fuzz.h"
 
 static void read_runs(history *h, json_t *runs)

@@ -4,11 +4,11 @@
  *
  * Property: a document that validates renders without crashing, leaking
  * or tripping a sanitizer, however odd its numbers and strings. */
-#include "harness/export.h"
-#include "harness/results.h"
-#include "harness/summary.h"
-#include "harness/table.h"
-#include "harness/usl.h"
+#include "report/export.h"
+#include "document/results.h"
+#include "analysis/summary.h"
+#include "report/table.h"
+#include "analysis/usl.h"
 #include "tests/fuzz/fuzz.h"
 
 static FILE *devnull;

@@ -2,7 +2,7 @@
  *
  * Writes never truncate the previous document in place: a reader or a crash
  * sees either the old complete file or the new complete file. */
-#include "harness/results.h"
+#include "document/results.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/context.h"
+#include "document/context.h"
 
 json_t *results_new(json_t *context)
 {

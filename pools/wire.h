@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "bench/workload.h"
-#include "harness/pool.h"
+#include "pools/pool.h"
 
 #define WIRE_MAGIC 0x434e5444u /* "CNTD" */
 #define WIRE_REPORT 0x434e5452u /* "CNTR": a worker's final report */

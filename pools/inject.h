@@ -7,7 +7,7 @@
 #ifndef CONTEND_INJECT_H
 #define CONTEND_INJECT_H
 
-#include "harness/err.h"
+#include "common/err.h"
 
 int inject_parse(const char *text, int *kind, long *task, errbuf *e);
 const char *inject_name(int kind);

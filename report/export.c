@@ -3,13 +3,13 @@
  * The table is built once (every schema column, probe figures flattened to
  * dotted names) and then printed in either text form, so md and csv never
  * disagree; the gbench form follows what Google Benchmark itself writes. */
-#include "harness/export.h"
+#include "report/export.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/usl.h"
+#include "analysis/usl.h"
 
 const char *const export_formats[] = {"md", "csv", "gbench-json", NULL};
 

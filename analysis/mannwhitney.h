@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* Above this size (per sample), or with ties, the normal approximation
  * (tie-corrected, continuity-corrected) replaces the exact distribution. */

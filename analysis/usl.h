@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define USL_MIN_POINTS 3
 

@@ -2,7 +2,7 @@
  *
  * Read from the kernel (uname, /proc/cpuinfo), hwloc for the core topology,
  * and the build flags the Makefile passes in. */
-#include "harness/context.h"
+#include "document/context.h"
 #include "probes/libpools.h"
 
 #include <hwloc.h>

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define RESULTS_SCHEMA "contend-results/1"
 

@@ -2,7 +2,7 @@
  *
  * A row is flagged slower only when its median's confidence interval lies
  * wholly above the previous worker count's: noise never raises a flag. */
-#include "harness/summary.h"
+#include "analysis/summary.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "bench/workload.h"
-#include "harness/stats.h"
-#include "harness/usl.h"
+#include "analysis/stats.h"
+#include "analysis/usl.h"
 
 const char *const summary_dimensions[] = {
 	"workload", "build", "pool", "start", "lock_model", "inner_threads",

@@ -3,7 +3,7 @@
  * One index.html with a section per workload, written atomically; plots
  * live in one directory per workload. A missing gnuplot costs the images,
  * never the tables: the page says why they are missing. */
-#include "harness/dashboard.h"
+#include "report/dashboard.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/history.h"
-#include "harness/mannwhitney.h"
-#include "harness/plots.h"
-#include "harness/usl.h"
+#include "document/history.h"
+#include "analysis/mannwhitney.h"
+#include "report/plots.h"
+#include "analysis/usl.h"
 
 #define TREND_TABLE_RUNS 10
 

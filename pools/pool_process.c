@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/inject.h"
-#include "harness/pool_common.h"
-#include "harness/wire.h"
+#include "pools/inject.h"
+#include "pools/pool_common.h"
+#include "pools/wire.h"
 
 #define DEPTH_MAX 64
 #define BATCH_TARGET_NS 100000 /* keep ~100 us of work queued per worker */

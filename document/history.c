@@ -3,7 +3,7 @@
  * Every write is one BEGIN IMMEDIATE transaction under a busy timeout, so
  * concurrent `history add`s queue instead of failing; a file that is not
  * ours is diagnosed before anything is written to it. */
-#include "harness/history.h"
+#include "document/history.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "harness/jsonfile.h"
-#include "harness/results.h"
-#include "harness/stats.h"
-#include "harness/usl.h"
+#include "document/jsonfile.h"
+#include "document/results.h"
+#include "analysis/stats.h"
+#include "analysis/usl.h"
 
 #define BUSY_TIMEOUT_MS 30000
 

@@ -2,7 +2,7 @@
  *
  * The interval [x(j), x(n+1-j)] covers the median with probability
  * 1 - 2 P(Bin(n, 1/2) <= j-1); we pick the largest j that keeps >= 95 %. */
-#include "harness/stats.h"
+#include "analysis/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * bookkeeping sits in its own cache-line-aligned slot. */
 #include <stdlib.h>
 
-#include "harness/pool_common.h"
+#include "pools/pool_common.h"
 
 struct tp {
 	_Atomic size_t next __attribute__((aligned(64)));

@@ -1,7 +1,7 @@
 /* pool_serial.c - the calling thread runs every task in order.
  *
  * The baseline every other pool is compared with: no dispatch at all. */
-#include "harness/pool_common.h"
+#include "pools/pool_common.h"
 
 static int serial_run(const struct pool_opts *o, struct pool_job *job,
 		      struct pool_outcome *out)

@@ -1,7 +1,7 @@
 /* pool_common.c - what every pool shares: lookup, status names, fault
  * injection and the hang watchdog of in-process pools.
  * One definition of each so a fault means the same thing in every pool. */
-#include "harness/pool_common.h"
+#include "pools/pool_common.h"
 
 #include <signal.h>
 #include <stdlib.h>

@@ -2,17 +2,17 @@
  *
  * Columns are a table of (header, formatter, present?) so a probe's figure
  * is one more entry here, and columns with no data anywhere are left out. */
-#include "harness/table.h"
+#include "report/table.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/results.h"
-#include "harness/stats.h"
-#include "harness/summary.h"
-#include "harness/usl.h"
+#include "document/results.h"
+#include "analysis/stats.h"
+#include "analysis/summary.h"
+#include "analysis/usl.h"
 
 static double num(json_t *o, const char *key)
 {

@@ -2,7 +2,7 @@
  *
  * Exact p-values by counting rank arrangements for small untied samples,
  * the tie-corrected normal approximation otherwise; no stats library. */
-#include "harness/mannwhitney.h"
+#include "analysis/mannwhitney.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* Per workload: speedup vs workers per series (ideal line, USL curves),
  * wall time per configuration with CI error bars, lock-wait share against

@@ -1,5 +1,5 @@
 /* jsonfile.c - see jsonfile.h. */
-#include "harness/jsonfile.h"
+#include "document/jsonfile.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 struct dashboard_opts {
 	const char *history;  /* SQLite history */

@@ -3,7 +3,7 @@
  * A linearised non-negative start, a coarse grid and a projected
  * Levenberg-Marquardt refinement keep the fit robust on the 3-6 noisy
  * points a sweep gives, without any solver library. */
-#include "harness/usl.h"
+#include "analysis/usl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * gnuplot runs by fork/exec in the output directory; only file names we
  * made and numbers reach its command line, and titles are reduced to a
  * safe character set, so no user text is ever evaluated as gnuplot code. */
-#include "harness/plots.h"
+#include "report/plots.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/usl.h"
+#include "analysis/usl.h"
 
 struct plot_ctx {
 	const char *outdir;

@@ -1,5 +1,5 @@
 /* err.c - formatting of the shared error buffer (see err.h). */
-#include "harness/err.h"
+#include "common/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

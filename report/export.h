@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 /* format: "md", "csv" or "gbench-json". Every configuration becomes a row
  * (md, csv) or its repetitions and aggregates (gbench-json); figures a

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "harness/err.h"
+#include "common/err.h"
 
 #define HISTORY_DEFAULT_PATH "results/history.db"
 #define HISTORY_SCHEMA_VERSION 2 /* 2: configs.params */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/pool.h"
+#include "pools/pool.h"
 
 struct pool_slot {
 	_Atomic uint64_t start_ns; /* 0 when idle: read by the watchdog */
