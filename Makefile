@@ -43,7 +43,7 @@ LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(STATIC),1)
 override VARIANT := static
 CFLAGS  += -DCONTEND_NO_LIBZIP
-LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lhwloc -lelf -lz \
+LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lnettle -lhwloc -lelf -lz \
 	-lcapstone -lpapi -lpfm -L/usr/lib/x86_64-linux-gnu/openblas-pthread \
 	-lopenblas -lgfortran -lquadmath -Wl,-Bdynamic -lm -ldl -lrt -pthread
 STATIC_OBJ := $(patsubst %.c,build/static/%.o,$(wildcard common/static/*.c))
