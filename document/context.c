@@ -5,6 +5,7 @@
 #include "document/context.h"
 #include "probes/libpools.h"
 
+#include <ctype.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,19 @@ static json_t *blas_context(void)
 	return libpools_blas_context(&lp);
 }
 
-json_t *context_collect(int argc, char **argv)
+int context_check_machine(const char *name, errbuf *e)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64)
+		return errf(e, "--machine: give a name of 1 to 64 characters");
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return errf(e, "--machine '%s': use letters, digits, "
+				    "'.', '_' and '-' only", name);
+	return 0;
+}
+
+json_t *context_collect(const char *machine, int argc, char **argv)
 {
 	struct utsname u;
 	char kernel[256] = "unknown", host[256] = "unknown", cpu[256], now[32];
@@ -112,8 +125,9 @@ json_t *context_collect(int argc, char **argv)
 	}
 	cpu_model(cpu, sizeof cpu);
 	context_utc_now(now, sizeof now);
-	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
-			 "host", host, "cpu_model", cpu,
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
+			 "machine", machine ? machine : host, "host", host,
+			 "cpu_model", cpu,
 			 "logical_cores", context_logical_cores(),
 			 "physical_cores", context_physical_cores(),
 			 "kernel", kernel, "compiler", "gcc " __VERSION__,

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "common/err.h"
+
 const char *contend_version(void);
 const char *contend_git_rev(void);
 
@@ -14,8 +16,14 @@ const char *contend_git_rev(void);
 int context_logical_cores(void);
 int context_physical_cores(void);
 
-/* The `context` object of a results document; argv is the command line. */
-json_t *context_collect(int argc, char **argv);
+/* The `context` object of a results document; argv is the command line.
+ * machine: the name the fleet knows this machine by (--machine), or NULL
+ * for the host name. */
+json_t *context_collect(const char *machine, int argc, char **argv);
+
+/* A machine name: 1-64 letters, digits, '.', '_' or '-' (it keys the
+ * history and names dashboard sections); -1 with e set otherwise. */
+int context_check_machine(const char *name, errbuf *e);
 
 /* ISO 8601 UTC time of now, into buf (at least 21 bytes). */
 void context_utc_now(char *buf, size_t len);

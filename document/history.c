@@ -82,7 +82,7 @@ int history_add(history *h, json_t *doc, const char *source,
 	char hash[65];
 	hash_sha256_hex(text, strlen(text), hash);
 	struct history_doc d = {doc, text, hash, source ? source : "contend",
-				file};
+				file, results_machine(doc)};
 	int rc = h->ops->add(h->impl, &d, run_id, duplicate, e);
 	free(text);
 	return rc;
@@ -111,10 +111,10 @@ int history_get_run(history *h, int64_t run_id, json_t **doc, errbuf *e)
 	return 0;
 }
 
-int history_pick_pair(history *h, int back, int64_t *base, int64_t *newest,
-		      errbuf *e)
+int history_pick_pair(history *h, const char *machine, int back,
+		      int64_t *base, int64_t *newest, errbuf *e)
 {
-	return h->ops->pick_pair(h->impl, back, base, newest, e);
+	return h->ops->pick_pair(h->impl, machine, back, base, newest, e);
 }
 
 int history_workloads(history *h, json_t **names, errbuf *e)
@@ -122,16 +122,21 @@ int history_workloads(history *h, json_t **names, errbuf *e)
 	return h->ops->workloads(h->impl, names, e);
 }
 
-int history_latest_run(history *h, const char *workload, int64_t *run_id,
-		       errbuf *e)
+int history_machines(history *h, json_t **names, errbuf *e)
 {
-	return h->ops->latest_run(h->impl, workload, run_id, e);
+	return h->ops->machines(h->impl, names, e);
 }
 
-int history_trend(history *h, const char *workload, int max_runs,
-		  json_t **trend, errbuf *e)
+int history_latest_run(history *h, const char *workload, const char *machine,
+		       int64_t *run_id, errbuf *e)
 {
-	return h->ops->trend(h->impl, workload, max_runs, trend, e);
+	return h->ops->latest_run(h->impl, workload, machine, run_id, e);
+}
+
+int history_trend(history *h, const char *workload, const char *machine,
+		  int max_runs, json_t **trend, errbuf *e)
+{
+	return h->ops->trend(h->impl, workload, machine, max_runs, trend, e);
 }
 
 /* ---- helpers the backends share (history_backend.h) ---- */

@@ -13,7 +13,7 @@
 #include "common/err.h"
 
 #define HISTORY_DEFAULT_PATH "results/history.db"
-#define HISTORY_SCHEMA_VERSION 2 /* 2: configs.params */
+#define HISTORY_SCHEMA_VERSION 3 /* 2: configs.params; 3: runs.machine */
 
 typedef struct history history;
 
@@ -35,35 +35,44 @@ int history_load_file(const char *path, json_t **doc, const char **source,
 int history_add(history *h, json_t *doc, const char *source,
 		const char *file, int64_t *run_id, int *duplicate, errbuf *e);
 
-/* Runs, oldest first: [{run_id, utc_time, host, cpu_model, git_rev,
- * builds, workloads, configs, status, source, file}]. */
+/* Runs, oldest first: [{run_id, utc_time, machine, host, cpu_model,
+ * git_rev, builds, workloads, configs, status, source, file}]. */
 int history_list(history *h, json_t **runs, errbuf *e);
 
 /* The stored document of a run. */
 int history_get_run(history *h, int64_t run_id, json_t **doc, errbuf *e);
 
-/* The newest run, and the run `back` steps before it that shares at least
- * one configuration with it, same id and same params (back = 1: the
- * previous comparable run). When no earlier run shares one with equal
- * params, the run `back` steps before it sharing only ids, so that compare
- * can list what differs. */
-int history_pick_pair(history *h, int back, int64_t *base, int64_t *newest,
-		      errbuf *e);
+/* Runs are only ever compared with runs of the same machine
+ * (results_machine: context.machine, else the host name). */
+
+/* The newest run of machine (NULL: of whichever machine ran last), and
+ * the run of that machine `back` steps before it that shares at least one
+ * configuration with it, same id and same params (back = 1: the previous
+ * comparable run). When no earlier run shares one with equal params, the
+ * run `back` steps before it sharing only ids, so that compare can list
+ * what differs. */
+int history_pick_pair(history *h, const char *machine, int back,
+		      int64_t *base, int64_t *newest, errbuf *e);
 
 /* Workload names, sorted. */
 int history_workloads(history *h, json_t **names, errbuf *e);
 
-/* The newest run that measured workload. */
-int history_latest_run(history *h, const char *workload, int64_t *run_id,
-		       errbuf *e);
+/* Machine names, sorted. */
+int history_machines(history *h, json_t **names, errbuf *e);
 
-/* The trend of a workload, each configuration id at the params of its
- * newest run (points with other params are left out, never joined): the
- * last max_runs runs holding such points, {workload, runs: [{run_id,
- * utc_time, git_rev, host}], configs: [{id, series, workers, params,
- * points: [{run_id, utc_time, median_wall_s, ci_low_s, ci_high_s, status,
- * walls: [ok repetition wall times]}]}]}, oldest point first. */
-int history_trend(history *h, const char *workload, int max_runs,
-		  json_t **trend, errbuf *e);
+/* The newest run of machine that measured workload; *run_id = 0 when
+ * that machine never ran it. */
+int history_latest_run(history *h, const char *workload, const char *machine,
+		       int64_t *run_id, errbuf *e);
+
+/* The trend of a workload on one machine, each configuration id at the
+ * params of its newest run there (points with other params are left out,
+ * never joined): the last max_runs runs holding such points, {workload,
+ * machine, runs: [{run_id, utc_time, git_rev, host}], configs: [{id,
+ * series, workers, params, points: [{run_id, utc_time, median_wall_s,
+ * ci_low_s, ci_high_s, status, walls: [ok repetition wall times]}]}]},
+ * oldest point first. */
+int history_trend(history *h, const char *workload, const char *machine,
+		  int max_runs, json_t **trend, errbuf *e);
 
 #endif

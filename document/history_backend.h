@@ -14,6 +14,7 @@
  *   than any with one. "Same params" means equal canonical params text
  *   (history_params_text), a configuration without params matching only one
  *   without params.
+ * - Runs are compared only within one machine (runs.machine).
  * - Concurrent writers (several `history add` at once) queue; none fails
  *   because another holds the database for a while.
  *
@@ -35,6 +36,7 @@ struct history_doc {
 	const char *sha256;   /* hash of text (hex): the duplicate key */
 	const char *source;   /* "contend" or "gbench" */
 	const char *file;     /* the file it came from, or NULL */
+	const char *machine;  /* results_machine(doc): the comparison key */
 };
 
 struct history_backend {
@@ -71,13 +73,14 @@ struct history_backend {
 
 	/* history_pick_pair, history_workloads, history_latest_run and
 	 * history_trend: the queries of compare and the dashboard. */
-	int (*pick_pair)(void *impl, int back, int64_t *base, int64_t *newest,
-			 errbuf *e);
+	int (*pick_pair)(void *impl, const char *machine, int back,
+			 int64_t *base, int64_t *newest, errbuf *e);
 	int (*workloads)(void *impl, json_t **names, errbuf *e);
-	int (*latest_run)(void *impl, const char *workload, int64_t *run_id,
-			  errbuf *e);
-	int (*trend)(void *impl, const char *workload, int max_runs,
-		     json_t **trend, errbuf *e);
+	int (*machines)(void *impl, json_t **names, errbuf *e);
+	int (*latest_run)(void *impl, const char *workload,
+			  const char *machine, int64_t *run_id, errbuf *e);
+	int (*trend)(void *impl, const char *workload, const char *machine,
+		     int max_runs, json_t **trend, errbuf *e);
 };
 
 extern const struct history_backend history_sqlite;

@@ -87,8 +87,9 @@ static json_t *col_json(sqlite3_stmt *st, int i)
 
 /* ---- schema ----
  *
- * Version 2 added configs.params; columns only ever get appended, so a
- * migrated database and a new one have the same tables. */
+ * Version 2 added configs.params, version 3 runs.machine; columns only
+ * ever get appended, so a migrated database and a new one have the same
+ * tables. */
 
 static const char *const schema_sql =
 	"CREATE TABLE contend_schema(version INTEGER NOT NULL);"
@@ -98,7 +99,8 @@ static const char *const schema_sql =
 	" cpu_model TEXT, logical_cores INTEGER, physical_cores INTEGER,"
 	" kernel TEXT, compiler TEXT, cflags TEXT, contend_version TEXT,"
 	" git_rev TEXT, command TEXT, status TEXT, builds TEXT,"
-	" workloads TEXT, document TEXT NOT NULL);"
+	" workloads TEXT, document TEXT NOT NULL, machine TEXT);"
+	"CREATE INDEX runs_machine ON runs(machine, utc_time);"
 	"CREATE TABLE configs(id INTEGER PRIMARY KEY,"
 	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	" config_id TEXT NOT NULL, series TEXT, workload TEXT, build TEXT,"
@@ -264,6 +266,14 @@ static int backfill_params(sqlh *h, errbuf *e)
 	return bad ? -1 : 0;
 }
 
+/* Version 3: runs.machine, from the stored documents as results_machine
+ * reads it (runs from before machines were named count as their host). */
+static const char *const machine_sql =
+	"ALTER TABLE runs ADD COLUMN machine TEXT;"
+	"UPDATE runs SET machine = coalesce(nullif(json_extract(document,"
+	" '$.context.machine'), ''), nullif(host, ''), 'unknown');"
+	"CREATE INDEX runs_machine ON runs(machine, utc_time);";
+
 /* Within the caller's write transaction, so a failed upgrade leaves the
  * file as it was and concurrent opens upgrade it once. */
 static int migrate(sqlh *h, int version, errbuf *e)
@@ -273,8 +283,11 @@ static int migrate(sqlh *h, int version, errbuf *e)
 	char sql[96];
 	snprintf(sql, sizeof sql, "UPDATE contend_schema SET version=%d",
 		 HISTORY_SCHEMA_VERSION);
-	if (exec(h, "ALTER TABLE configs ADD COLUMN params TEXT", e) ||
-	    backfill_params(h, e))
+	if (version < 2 &&
+	    (exec(h, "ALTER TABLE configs ADD COLUMN params TEXT", e) ||
+	     backfill_params(h, e)))
+		return -1;
+	if (version < 3 && exec(h, machine_sql, e))
 		return -1;
 	return exec(h, sql, e);
 }
@@ -419,16 +432,16 @@ static const char *const run_ctx_cols[] = {
 	"kernel", "compiler", "cflags", "contend_version", "git_rev", "command",
 	NULL};
 
-static int insert_run(sqlh *h, json_t *doc, const char *hash,
-		      const char *source, const char *file, const char *text,
-		      errbuf *e)
+static int insert_run(sqlh *h, const struct history_doc *d, errbuf *e)
 {
+	json_t *doc = d->doc;
 	sqlite3_stmt *st = prep(h,
 		"INSERT INTO runs(content_sha256, source, file, added_utc,"
 		" utc_time, host, cpu_model, logical_cores, physical_cores,"
 		" kernel, compiler, cflags, contend_version, git_rev, command,"
-		" status, builds, workloads, document) VALUES(?1,?2,?3,?4,?5,"
-		"?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", e);
+		" status, builds, workloads, document, machine) VALUES(?1,?2,?3,"
+		"?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+		e);
 	if (!st)
 		return -1;
 	char now[32], builds[512], workloads[1024];
@@ -436,16 +449,17 @@ static int insert_run(sqlh *h, json_t *doc, const char *hash,
 	history_distinct_field(doc, "build", builds, sizeof builds);
 	history_distinct_field(doc, "workload", workloads, sizeof workloads);
 	json_t *ctx = json_object_get(doc, "context");
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, file, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 1, d->sha256, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, d->source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, d->file, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	for (int i = 0; run_ctx_cols[i]; i++)
 		bind_json(st, 5 + i, json_object_get(ctx, run_ctx_cols[i]));
 	bind_json(st, 16, json_object_get(doc, "status"));
 	sqlite3_bind_text(st, 17, builds, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 18, workloads, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 19, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 19, d->text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 20, d->machine, -1, SQLITE_TRANSIENT);
 	return step_done(h, st, e, "adding the run");
 }
 
@@ -530,7 +544,7 @@ static int add_locked(sqlh *h, const struct history_doc *d, int64_t *run_id,
 {
 	if (find_hash(h, d->sha256, run_id, duplicate, e) || *duplicate)
 		return *duplicate ? 0 : -1;
-	if (insert_run(h, d->doc, d->sha256, d->source, d->file, d->text, e))
+	if (insert_run(h, d, e))
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(h->db);
 	json_t *c;
@@ -563,19 +577,19 @@ static int sq_list(void *impl, json_t **runs, errbuf *e)
 	sqlite3_stmt *st = prep(h,
 		"SELECT r.id, r.utc_time, r.host, r.cpu_model, r.git_rev,"
 		" r.builds, r.workloads, (SELECT count(*) FROM configs c WHERE"
-		" c.run_id = r.id), r.status, r.source, r.file FROM runs r"
-		" ORDER BY r.utc_time, r.id", e);
+		" c.run_id = r.id), r.status, r.source, r.file, r.machine"
+		" FROM runs r ORDER BY r.utc_time, r.id", e);
 	static const char *const keys[] = {"run_id", "utc_time", "host",
 					   "cpu_model", "git_rev", "builds",
 					   "workloads", "configs", "status",
-					   "source", "file"};
+					   "source", "file", "machine"};
 	if (!st)
 		return -1;
 	json_t *out = json_array();
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
-		for (int i = 0; i < 11; i++)
+		for (int i = 0; i < 12; i++)
 			json_object_set_new(o, keys[i], col_json(st, i));
 		json_array_append_new(out, o);
 	}
@@ -634,7 +648,7 @@ static int earlier_run(sqlh *h, int64_t newest, int back, int ids_only,
 {
 	sqlite3_stmt *st = prep(h,
 		"SELECT r.id FROM runs r, runs n WHERE n.id = ?1 AND"
-		" (r.utc_time < n.utc_time OR (r.utc_time IS n.utc_time AND"
+		" r.machine = n.machine AND (r.utc_time < n.utc_time OR (r.utc_time IS n.utc_time AND"
 		" r.id < n.id) OR (r.utc_time IS NULL AND n.utc_time IS NOT NULL))"
 		" AND EXISTS (SELECT 1 FROM configs a JOIN configs b ON"
 		" a.config_id = b.config_id AND (?3 OR a.params IS b.params)"
@@ -648,15 +662,21 @@ static int earlier_run(sqlh *h, int64_t newest, int back, int ids_only,
 	return one_id(h, st, base, found, e);
 }
 
-static int sq_pick_pair(void *impl, int back, int64_t *base, int64_t *newest,
-			errbuf *e)
+static int sq_pick_pair(void *impl, const char *machine, int back,
+			int64_t *base, int64_t *newest, errbuf *e)
 {
 	sqlh *h = impl;
 	int found, matching;
-	sqlite3_stmt *st = prep(h, "SELECT id FROM runs ORDER BY utc_time DESC,"
+	sqlite3_stmt *st = prep(h, "SELECT id FROM runs WHERE ?1 IS NULL OR"
+				" machine = ?1 ORDER BY utc_time DESC,"
 				" id DESC LIMIT 1", e);
+	if (st)
+		sqlite3_bind_text(st, 1, machine, -1, SQLITE_TRANSIENT);
 	if (!st || one_id(h, st, newest, &found, e))
 		return -1;
+	if (!found && machine)
+		return errf(e, "history '%s' holds no runs of machine '%s'",
+			    h->path, machine);
 	if (!found)
 		return errf(e, "history '%s' holds no runs", h->path);
 	if (earlier_run(h, *newest, back, 0, base, &found, e))
@@ -671,19 +691,16 @@ static int sq_pick_pair(void *impl, int back, int64_t *base, int64_t *newest,
 	if (!matching && earlier_run(h, *newest, back, 1, base, &found, e))
 		return -1;
 	if (!found)
-		return errf(e, "history '%s' has no earlier run with "
-			    "configurations in common with the newest run "
-			    "(%lld) to compare with", h->path,
+		return errf(e, "history '%s' has no earlier run of the same "
+			    "machine with configurations in common with the "
+			    "newest run (%lld) to compare with", h->path,
 			    (long long)*newest);
 	return 0;
 }
 
-static int sq_workloads(void *impl, json_t **names, errbuf *e)
+static int names_of(sqlh *h, const char *sql, json_t **names, errbuf *e)
 {
-	sqlh *h = impl;
-	sqlite3_stmt *st = prep(h, "SELECT DISTINCT workload FROM configs "
-				"WHERE workload IS NOT NULL ORDER BY workload",
-				e);
+	sqlite3_stmt *st = prep(h, sql, e);
 	if (!st)
 		return -1;
 	json_t *out = json_array();
@@ -693,28 +710,40 @@ static int sq_workloads(void *impl, json_t **names, errbuf *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(out);
-		return db_err(h, e, "listing workloads");
+		return db_err(h, e, "listing names");
 	}
 	*names = out;
 	return 0;
 }
 
-static int sq_latest_run(void *impl, const char *workload, int64_t *run_id,
-			 errbuf *e)
+static int sq_workloads(void *impl, json_t **names, errbuf *e)
+{
+	return names_of(impl, "SELECT DISTINCT workload FROM configs WHERE"
+			" workload IS NOT NULL ORDER BY workload", names, e);
+}
+
+static int sq_machines(void *impl, json_t **names, errbuf *e)
+{
+	return names_of(impl, "SELECT DISTINCT machine FROM runs WHERE"
+			" machine IS NOT NULL ORDER BY machine", names, e);
+}
+
+static int sq_latest_run(void *impl, const char *workload,
+			 const char *machine, int64_t *run_id, errbuf *e)
 {
 	sqlh *h = impl;
 	int found;
 	sqlite3_stmt *st = prep(h,
-		"SELECT r.id FROM runs r WHERE EXISTS (SELECT 1 FROM configs c"
-		" WHERE c.run_id = r.id AND c.workload = ?1)"
-		" ORDER BY r.utc_time DESC, r.id DESC LIMIT 1", e);
+		"SELECT r.id FROM runs r WHERE r.machine = ?2 AND EXISTS"
+		" (SELECT 1 FROM configs c WHERE c.run_id = r.id AND"
+		" c.workload = ?1) ORDER BY r.utc_time DESC, r.id DESC LIMIT 1",
+		e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, workload, -1, SQLITE_TRANSIENT);
-	if (one_id(h, st, run_id, &found, e))
-		return -1;
-	return found ? 0 : errf(e, "history '%s' has no run of workload '%s'",
-				h->path, workload);
+	sqlite3_bind_text(st, 2, machine, -1, SQLITE_TRANSIENT);
+	*run_id = 0;
+	return one_id(h, st, run_id, &found, e);
 }
 
 static int trend_walls(sqlh *h, sqlite3_int64 row, json_t *walls,
@@ -807,14 +836,15 @@ static int trend_rows(sqlh *h, sqlite3_stmt *st, json_t *trend,
  * would be the parameter change, not the code's. `cur` is those rows;
  * the runs are the last max_runs runs holding any of them. */
 static const char *const trend_sql =
-	"WITH latest AS (SELECT c.config_id, c.params FROM configs c"
-	" WHERE c.workload = ?1 AND c.run_id = (SELECT r3.id FROM runs r3"
-	" JOIN configs c3 ON c3.run_id = r3.id WHERE c3.workload = ?1 AND"
+	"WITH mine AS (SELECT c.* FROM configs c JOIN runs m ON"
+	" m.id = c.run_id AND m.machine = ?3 WHERE c.workload = ?1),"
+	" latest AS (SELECT c.config_id, c.params FROM mine c"
+	" WHERE c.run_id = (SELECT r3.id FROM runs r3"
+	" JOIN mine c3 ON c3.run_id = r3.id WHERE"
 	" c3.config_id = c.config_id ORDER BY r3.utc_time DESC, r3.id DESC"
 	" LIMIT 1)),"
-	" cur AS (SELECT c.* FROM configs c JOIN latest l ON"
-	" l.config_id = c.config_id AND c.params IS l.params"
-	" WHERE c.workload = ?1),"
+	" cur AS (SELECT c.* FROM mine c JOIN latest l ON"
+	" l.config_id = c.config_id AND c.params IS l.params),"
 	" recent AS (SELECT r2.id FROM runs r2 WHERE r2.id IN (SELECT run_id"
 	" FROM cur) ORDER BY r2.utc_time DESC, r2.id DESC LIMIT ?2)"
 	" SELECT r.id, r.utc_time, r.git_rev, r.host, c.id, c.config_id,"
@@ -822,8 +852,8 @@ static const char *const trend_sql =
 	" c.workers, c.params FROM cur c JOIN runs r ON r.id = c.run_id"
 	" WHERE r.id IN (SELECT id FROM recent) ORDER BY r.utc_time, r.id, c.id";
 
-static int sq_trend(void *impl, const char *workload, int max_runs,
-		    json_t **trend, errbuf *e)
+static int sq_trend(void *impl, const char *workload, const char *machine,
+		    int max_runs, json_t **trend, errbuf *e)
 {
 	sqlh *h = impl;
 	*trend = NULL;
@@ -832,8 +862,9 @@ static int sq_trend(void *impl, const char *workload, int max_runs,
 		return -1;
 	sqlite3_bind_text(st, 1, workload, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, max_runs);
-	json_t *t = json_pack("{s:s, s:[], s:[]}", "workload", workload, "runs",
-			      "configs");
+	sqlite3_bind_text(st, 3, machine, -1, SQLITE_TRANSIENT);
+	json_t *t = json_pack("{s:s, s:s, s:[], s:[]}", "workload", workload,
+			      "machine", machine, "runs", "configs");
 	int rc = trend_rows(h, st, t, e);
 	sqlite3_finalize(st);
 	if (rc) {
@@ -861,6 +892,7 @@ const struct history_backend history_sqlite = {
 	.get_run = sq_get_run,
 	.pick_pair = sq_pick_pair,
 	.workloads = sq_workloads,
+	.machines = sq_machines,
 	.latest_run = sq_latest_run,
 	.trend = sq_trend,
 };

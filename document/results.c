@@ -254,3 +254,12 @@ int results_same_params(json_t *a, json_t *b)
 	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");
 	return pa == pb || json_equal(pa, pb);
 }
+
+const char *results_machine(json_t *doc)
+{
+	json_t *ctx = json_object_get(doc, "context");
+	const char *m = json_string_value(json_object_get(ctx, "machine"));
+	if (!m || !*m)
+		m = json_string_value(json_object_get(ctx, "host"));
+	return m && *m ? m : "unknown";
+}

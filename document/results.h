@@ -26,6 +26,12 @@ int results_load(const char *path, json_t **doc, errbuf *e);
 /* Validate an in-memory document (what results_load checks). */
 int results_validate(json_t *doc, errbuf *e);
 
+/* The machine a document was measured on: context.machine (run --machine,
+ * default the host name), else context.host for documents from before
+ * machines were named, else "unknown". The history and the dashboard
+ * only compare runs of one machine. */
+const char *results_machine(json_t *doc);
+
 /* Default output path: results/<UTC time>-<host>.json */
 void results_default_path(char *buf, size_t len);
 

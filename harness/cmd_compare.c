@@ -22,6 +22,7 @@ struct opts {
 	double threshold; /* fraction */
 	double alpha;
 	const char *history;
+	const char *machine; /* --machine, or NULL: the newest run's */
 	int last;
 };
 
@@ -52,7 +53,10 @@ static void usage(FILE *f)
 		"  --history DB     take both runs from a history database\n"
 		"  --last N         with --history: the newest run against the run\n"
 		"                   N-1 runs before it that share a configuration\n"
-		"                   (same id and params; default 2)\n"
+		"                   (same id and params; default 2) on the same\n"
+		"                   machine\n"
+		"  --machine NAME   with --history: that machine's newest run\n"
+		"                   (default: the machine that ran last)\n"
 		"\n"
 		"exit status: 0 no regression, 1 a regression, 2 bad input or\n"
 		"nothing to compare (no configuration with the same id and params\n"
@@ -65,11 +69,10 @@ static void describe_doc(json_t *doc, const char *label, char *buf,
 			 size_t len)
 {
 	json_t *ctx = json_object_get(doc, "context");
-	const char *host = json_string_value(json_object_get(ctx, "host"));
 	const char *git = json_string_value(json_object_get(ctx, "git_rev"));
 	const char *t = json_string_value(json_object_get(ctx, "utc_time"));
-	snprintf(buf, len, "%s (host %s, git %s, %s)", label, host ? host : "?",
-		 git ? git : "?", t ? t : "time unknown");
+	snprintf(buf, len, "%s (machine %s, git %s, %s)", label,
+		 results_machine(doc), git ? git : "?", t ? t : "time unknown");
 }
 
 static int load_pair_files(const char *a, const char *b, json_t **base,
@@ -96,7 +99,7 @@ static int load_pair_history(const struct opts *o, json_t **base,
 	*base = *newer = NULL;
 	if (history_open(o->history, 0, &h, e))
 		return -1;
-	int rc = history_pick_pair(h, o->last - 1, &ib, &in, e);
+	int rc = history_pick_pair(h, o->machine, o->last - 1, &ib, &in, e);
 	if (!rc)
 		rc = history_get_run(h, ib, base, e);
 	if (!rc)
@@ -539,6 +542,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"alpha", required_argument, NULL, 'a'},
 		{"history", required_argument, NULL, 'H'},
 		{"last", required_argument, NULL, 'l'},
+		{"machine", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -558,6 +562,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return EXIT_USAGE;
 		if (c == 'H')
 			o->history = optarg;
+		if (c == 'm')
+			o->machine = optarg;
 		if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
@@ -581,6 +587,10 @@ static int run(json_t *base, json_t *newer, const char *lb, const char *ln,
 	describe_doc(base, lb, db, sizeof db);
 	describe_doc(newer, ln, dn, sizeof dn);
 	printf("base: %s\nnew:  %s\n", db, dn);
+	if (strcmp(results_machine(base), results_machine(newer)))
+		printf("note: the runs are from different machines (%s, %s): "
+		       "differences may be the machines', not the code's\n",
+		       results_machine(base), results_machine(newer));
 	if (!count_matches(base, newer)) {
 		list_not_compared(base, newer, &t);
 		fflush(stdout); /* keep the order in a combined log */

@@ -37,6 +37,8 @@ static const char usage[] =
 	"                  always captured: the last 2 KiB of each repetition are\n"
 	"                  kept in the document as output_tail)\n"
 	"  --out FILE      results document (default results/<UTC>-<host>.json)\n"
+	"  --machine NAME  the machine's name in the history (default: the host\n"
+	"                  name); runs are only compared within one machine\n"
 	"  --quiet         do not print the table\n"
 	"  -h, --help      this help\n"
 	"\n"
@@ -45,7 +47,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
-       OPT_SHOW, OPT_OUT, OPT_QUIET };
+       OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE };
 
 static const struct option options[] = {
 	{"workers", required_argument, NULL, OPT_WORKERS},
@@ -55,6 +57,7 @@ static const struct option options[] = {
 	{"no-lockprof", no_argument, NULL, OPT_NO_LOCKPROF},
 	{"show-output", no_argument, NULL, OPT_SHOW},
 	{"out", required_argument, NULL, OPT_OUT},
+	{"machine", required_argument, NULL, OPT_MACHINE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -63,6 +66,7 @@ static const struct option options[] = {
 struct exec_cli {
 	struct exec_opts o;
 	int lockprof, quiet;
+	const char *machine;
 };
 
 static int parse_option(int c, struct exec_cli *cl, errbuf *e)
@@ -89,6 +93,9 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 	case OPT_QUIET:
 		cl->quiet = 1;
 		return 0;
+	case OPT_MACHINE:
+		cl->machine = optarg;
+		return context_check_machine(optarg, e);
 	default:
 		return errf(e, "unknown option (see 'contend exec --help')");
 	}
@@ -159,7 +166,7 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "contend exec: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
+	json_t *doc = results_new(context_collect(cl.machine, argc + 1, argv - 1));
 	int rc = exec_sweep_run(&cl.o, doc, &e);
 	if (rc < 0)
 		fprintf(stderr, "contend exec: %s\n", e.msg);

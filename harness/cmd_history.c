@@ -97,13 +97,13 @@ static void print_runs(json_t *runs)
 	json_t *r;
 	size_t i;
 	printf("%5s  %-20s  %-12s  %-10s  %-9s  %7s  %-11s  %s\n", "run",
-	       "time (UTC)", "host", "git", "builds", "configs", "status",
+	       "time (UTC)", "machine", "git", "builds", "configs", "status",
 	       "workloads");
 	json_array_foreach(runs, i, r)
 		printf("%5lld  %-20.20s  %-12.12s  %-10.10s  %-9.9s  %7lld  "
 		       "%-11.11s  %s\n",
 		       (long long)json_integer_value(json_object_get(r, "run_id")),
-		       str(r, "utc_time"), str(r, "host"), str(r, "git_rev"),
+		       str(r, "utc_time"), str(r, "machine"), str(r, "git_rev"),
 		       str(r, "builds"),
 		       (long long)json_integer_value(json_object_get(r, "configs")),
 		       str(r, "status"), str(r, "workloads"));

@@ -51,6 +51,8 @@ static const char usage[] =
 	"                      configuration, which is reported (default 300);\n"
 	"                      a spawned worker gets as long again to start\n"
 	"  --out FILE          results document (default results/<UTC>-<host>.json)\n"
+	"  --machine NAME      the machine's name in the history (default: the\n"
+	"                      host name); runs are only compared within one\n"
 	"  --quiet             do not print the table\n"
 	"  -h, --help          this help\n"
 	"\n"
@@ -59,7 +61,7 @@ static const char usage[] =
 	"document keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT, OPT_MACHINE };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -76,6 +78,7 @@ static const struct option options[] = {
 	{"switch-interval", required_argument, NULL, OPT_SWITCH},
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
+	{"machine", required_argument, NULL, OPT_MACHINE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"inject", required_argument, NULL, OPT_INJECT}, /* tests only */
 	{"help", no_argument, NULL, 'h'},
@@ -147,6 +150,9 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 	case OPT_QUIET:
 		*quiet = 1;
 		return 0;
+	case OPT_MACHINE:
+		o->machine = optarg;
+		return context_check_machine(optarg, e);
 	case OPT_INJECT: {
 		int kind;
 		o->inject = optarg;
@@ -238,7 +244,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "contend run: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
+	json_t *doc = results_new(context_collect(o.machine, argc + 1, argv - 1));
 	int rc = sweep_run(&o, doc, &e);
 	if (rc < 0)
 		fprintf(stderr, "contend run: %s\n", e.msg);

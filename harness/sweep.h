@@ -32,6 +32,7 @@ struct sweep_opts {
 					 `share` parameter), a dimension */
 	size_t nshare;
 	const char *out_path;
+	const char *machine;	/* --machine, or NULL: the host name */
 	int progress;		/* draw a progress line on stderr */
 };
 

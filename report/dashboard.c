@@ -16,6 +16,7 @@
 
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
+#include "report/dashboard_fleet.h"
 #include "report/plots.h"
 #include "analysis/usl.h"
 
@@ -26,6 +27,7 @@ struct page {
 	const struct dashboard_opts *o;
 	struct dashboard_summary *s;
 	history *h;
+	json_t *machines; /* sorted names */
 	errbuf *e;
 };
 
@@ -94,6 +96,7 @@ static const char *const style =
 
 static void page_head(struct page *p, size_t nworkloads, size_t nruns)
 {
+	size_t nm = json_array_size(p->machines);
 	char now[32];
 	time_t t = time(NULL);
 	strftime(now, sizeof now, "%Y-%m-%d %H:%M UTC", gmtime(&t));
@@ -104,10 +107,11 @@ static void page_head(struct page *p, size_t nworkloads, size_t nruns)
 		"<title>contend dashboard</title>\n<style>%s</style>\n"
 		"</head>\n<body>\n<h1>contend dashboard</h1>\n<p class=\"note\">",
 		style);
-	esc(p->f, "Built %s from %s: %zu run%s, %zu workload%s. A regression "
-	    "is a median wall time more than %.0f %% above the previous run's "
-	    "with Mann-Whitney p < %g.", now, p->o->history, nruns,
-	    nruns == 1 ? "" : "s", nworkloads, nworkloads == 1 ? "" : "s",
+	esc(p->f, "Built %s from %s: %zu run%s of %zu machine%s, %zu "
+	    "workload%s. A regression is a median wall time more than %.0f %% "
+	    "above the previous run's of the same machine with Mann-Whitney "
+	    "p < %g.", now, p->o->history, nruns, nruns == 1 ? "" : "s", nm,
+	    nm == 1 ? "" : "s", nworkloads, nworkloads == 1 ? "" : "s",
 	    100 * p->o->threshold, p->o->alpha);
 	fputs("</p>\n", p->f);
 }
@@ -138,6 +142,9 @@ static void run_context(struct page *p, json_t *doc, int64_t run_id)
 	const char *host = str(c, "host");
 	esc(p->f, "Latest run: %lld, %s on host %s", (long long)run_id,
 	    t[0] ? t : "time unknown", host[0] ? host : "?");
+	if (json_is_integer(json_object_get(c, "logical_cores")))
+		esc(p->f, ", %lld logical cores",
+		    (long long)json_integer_value(json_object_get(c, "logical_cores")));
 	if (cpu[0])
 		esc(p->f, " (%s)", cpu);
 	esc(p->f, ", git %s, %s.", git[0] ? git : "unknown",
@@ -184,7 +191,7 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 {
 	json_t *c;
 	size_t i;
-	fputs("<h3>Scaling in the latest run</h3>\n<table class=\"scaling\">"
+	fputs("<h4>Scaling in the latest run</h4>\n<table class=\"scaling\">"
 	      "<thead><tr><th>configuration</th><th>workers</th>"
 	      "<th>median wall (s)</th><th>confidence interval (s)</th>"
 	      "<th>speedup</th><th>efficiency</th><th>status</th></tr></thead>"
@@ -248,7 +255,7 @@ static void latest_plots(struct page *p, json_t *doc, const char *slug)
 	size_t n = 0;
 	errbuf e;
 	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
-	fputs("<h3>Plots of the latest run</h3>\n", p->f);
+	fputs("<h4>Plots of the latest run</h4>\n", p->f);
 	if (plots_render(doc, dir, &files, &n, &e))
 		note_plot_error(p, e.msg);
 	else
@@ -377,17 +384,18 @@ static void trend_table(struct page *p, json_t *trend, const char *w)
 	fputs("</tbody></table>\n", p->f);
 }
 
-static int trend_section(struct page *p, const char *w, const char *slug)
+static int trend_section(struct page *p, const char *w, const char *m,
+			 const char *slug)
 {
 	json_t *trend;
 	char dir[4200], **files = NULL;
 	size_t n = 0;
 	errbuf e;
-	if (history_trend(p->h, w, p->o->runs, &trend, p->e))
+	if (history_trend(p->h, w, m, p->o->runs, &trend, p->e))
 		return -1;
 	size_t latest = mark_regressions(trend, p->o);
 	p->s->regressions += latest;
-	fputs("<h3>Trend over recent runs</h3>\n", p->f);
+	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
 	esc(p->f, "%zu regression%s in the latest run.", latest,
 	    latest == 1 ? "" : "s");
 	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
@@ -417,27 +425,53 @@ static json_t *workload_doc(json_t *doc, const char *w)
 	return out;
 }
 
-static int workload_section(struct page *p, const char *w)
+/* Workload w as machine m ran it: nothing when m never did. Plots go to
+ * <workload slug>/<machine slug>/. */
+static int machine_part(struct page *p, const char *w, const char *wslug,
+			const char *m)
 {
 	int64_t run_id;
 	json_t *doc;
-	char slug[80];
-	plots_slug(w, slug, sizeof slug);
-	if (history_latest_run(p->h, w, &run_id, p->e) ||
-	    history_get_run(p->h, run_id, &doc, p->e))
+	char mslug[80], slug[200];
+	if (history_latest_run(p->h, w, m, &run_id, p->e))
 		return -1;
+	if (!run_id)
+		return 0;
+	if (history_get_run(p->h, run_id, &doc, p->e))
+		return -1;
+	plots_slug(m, mslug, sizeof mslug);
+	snprintf(slug, sizeof slug, "%s/%s", wslug, mslug);
 	json_t *wd = workload_doc(doc, w);
-	fprintf(p->f, "<section id=\"w-%s\">\n<h2>", slug);
-	html_escape(p->f, w);
-	fputs("</h2>\n", p->f);
+	fprintf(p->f, "<div class=\"machine\" id=\"w-%s-m-%s\">\n<h3>", wslug,
+		mslug);
+	esc(p->f, "%s on machine %s", w, m);
+	fputs("</h3>\n", p->f);
 	run_context(p, doc, run_id);
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
 	latest_plots(p, wd, slug);
-	int rc = trend_section(p, w, slug);
-	fputs("</section>\n", p->f);
+	int rc = trend_section(p, w, m, slug);
+	fputs("</div>\n", p->f);
 	json_decref(wd);
 	json_decref(doc);
+	return rc;
+}
+
+static int workload_section(struct page *p, const char *w)
+{
+	char slug[80];
+	json_t *m;
+	size_t i;
+	plots_slug(w, slug, sizeof slug);
+	fprintf(p->f, "<section id=\"w-%s\">\n<h2>", slug);
+	html_escape(p->f, w);
+	fputs("</h2>\n", p->f);
+	int rc = dashboard_machines_side_by_side(p->f, p->h, w, p->machines,
+						 p->e);
+	json_array_foreach(p->machines, i, m)
+		if (!rc)
+			rc = machine_part(p, w, slug, json_string_value(m));
+	fputs("</section>\n", p->f);
 	return rc;
 }
 
@@ -492,7 +526,9 @@ static int build_page(struct page *p)
 	size_t i;
 	if (history_workloads(p->h, &workloads, p->e))
 		return -1;
-	if (history_list(p->h, &runs, p->e)) {
+	if (history_machines(p->h, &p->machines, p->e) ||
+	    history_list(p->h, &runs, p->e)) {
+		json_decref(p->machines);
 		json_decref(workloads);
 		return -1;
 	}
@@ -509,6 +545,7 @@ static int build_page(struct page *p)
 	fputs("</body>\n</html>\n", p->f);
 	json_decref(workloads);
 	json_decref(runs);
+	json_decref(p->machines);
 	return rc;
 }
 

@@ -221,6 +221,54 @@ static void test_chromium(void **state)
 	free(png);
 }
 
+static void scale_key(json_t *o, const char *k, double by)
+{
+	json_object_set_new(o, k, json_real(json_number_value(json_object_get(o, k)) * by));
+}
+
+static void scale(json_t *c, double by)
+{
+	json_t *r;
+	size_t i;
+	scale_key(c, "median_wall_s", by);
+	scale_key(c, "ci_low_s", by);
+	scale_key(c, "ci_high_s", by);
+	json_array_foreach(json_object_get(c, "reps"), i, r)
+		scale_key(r, "wall_s", by);
+}
+
+/* Two machines' nights interleaved, vm-b 1.6x slower: no regression is
+ * seen (each machine is compared with itself), each machine has its own
+ * part per workload, and the side by side says which is faster. */
+static void test_machines(void **state)
+{
+	struct fx *f = *state;
+	char db[600];
+	snprintf(db, sizeof db, "%s/fleet.db", f->dir);
+	for (int i = 0; i < 6; i++) {
+		char utc[32];
+		snprintf(utc, sizeof utc, "2024-02-%02dT0%d:00:00Z", 1 + i / 2, i % 2);
+		json_t *d = run_doc("cf", i % 2 ? "vm-b" : "vm-a", utc, 0, 1), *c;
+		size_t k;
+		json_array_foreach(json_object_get(d, "configs"), k, c)
+			if (i % 2)
+				scale(c, 1.6);
+		add(db, d);
+	}
+	tu_contend(&f->r, "dashboard", "--history", db, "--out", f->site, NULL);
+	assert_int_equal(f->r.status, 0);
+	assert_non_null(strstr(f->r.out, " 0 regressions"));
+	char *html = slurp(f->index);
+	assert_non_null(html);
+	assert_non_null(strstr(html, "<table class=\"machines\">"));
+	assert_non_null(strstr(html, "vm-a is 1.60x faster than vm-b"));
+	assert_non_null(strstr(html, "id=\"w-cf-m-vm-a\""));
+	assert_non_null(strstr(html, "id=\"w-cf-m-vm-b\""));
+	assert_null(strstr(html, "class=\"num regression\""));
+	check_images(html, f->site);
+	free(html);
+}
+
 static void test_bad_input(void **state)
 {
 	struct fx *f = *state;
@@ -336,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chromium, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plots_charts, setup, teardown),
 	};

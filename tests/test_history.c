@@ -183,18 +183,20 @@ static void test_trend_and_pair(void **state)
 	int64_t base, newest;
 	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
 	/* "other" shares no configuration with the newest run: skipped */
-	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(history_pick_pair(h, NULL, 1, &base, &newest, &e), 0);
 	assert_int_equal(newest, i4);
 	assert_int_equal(base, i2);
-	assert_int_equal(history_pick_pair(h, 2, &base, &newest, &e), 0);
+	assert_int_equal(history_pick_pair(h, NULL, 2, &base, &newest, &e), 0);
 	assert_int_equal(base, i1);
-	assert_int_equal(history_pick_pair(h, 3, &base, &newest, &e), -1);
+	assert_int_equal(history_pick_pair(h, NULL, 3, &base, &newest, &e), -1);
 	assert_int_equal(history_workloads(h, &names, &e), 0);
 	assert_int_equal(json_array_size(names), 2);
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "cf");
-	assert_int_equal(history_latest_run(h, "other", &base, &e), 0);
-	assert_int_equal(history_latest_run(h, "nope", &base, &e), -1);
-	assert_int_equal(history_trend(h, "cf", 2, &t, &e), 0);
+	assert_int_equal(history_latest_run(h, "other", "ci", &base, &e), 0);
+	assert_true(base > 0);
+	assert_int_equal(history_latest_run(h, "nope", "ci", &base, &e), 0);
+	assert_int_equal(base, 0);
+	assert_int_equal(history_trend(h, "cf", "ci", 2, &t, &e), 0);
 	assert_int_equal(json_array_size(json_object_get(t, "runs")), 2);
 	json_t *c = json_array_get(json_object_get(t, "configs"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "id")),
@@ -424,17 +426,17 @@ static void test_pair_same_params(void **state)
 	/* nothing with trees=16 before: the run sharing ids, for compare to
 	 * say which params differ */
 	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
-	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(history_pick_pair(h, NULL, 1, &base, &newest, &e), 0);
 	assert_int_equal(newest, i2);
 	assert_int_equal(base, i1);
 	history_close(h);
 	int64_t i3 = add(f->db, d3, &dup);
 	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
-	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(history_pick_pair(h, NULL, 1, &base, &newest, &e), 0);
 	assert_int_equal(newest, i3);
 	assert_int_equal(base, i1);
 	/* one comparable run only: no second, and no fallback to ids */
-	assert_int_equal(history_pick_pair(h, 2, &base, &newest, &e), -1);
+	assert_int_equal(history_pick_pair(h, NULL, 2, &base, &newest, &e), -1);
 	assert_non_null(strstr(e.msg, "in common"));
 	history_close(h);
 
@@ -467,7 +469,7 @@ static void test_trend_same_params(void **state)
 	errbuf e;
 	json_t *t;
 	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
-	assert_int_equal(history_trend(h, "cf", 10, &t, &e), 0);
+	assert_int_equal(history_trend(h, "cf", "ci", 10, &t, &e), 0);
 	json_t *runs = json_object_get(t, "runs");
 	assert_int_equal(json_array_size(runs), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(runs, 0),
@@ -485,7 +487,7 @@ static void test_trend_same_params(void **state)
 	}
 	json_decref(t);
 	/* max_runs counts runs with points: the last one is i3 alone */
-	assert_int_equal(history_trend(h, "cf", 1, &t, &e), 0);
+	assert_int_equal(history_trend(h, "cf", "ci", 1, &t, &e), 0);
 	assert_int_equal(json_array_size(json_object_get(t, "runs")), 1);
 	json_decref(t);
 	history_close(h);
@@ -493,7 +495,7 @@ static void test_trend_same_params(void **state)
 	json_t *d4 = doc_params("2024-01-04T00:00:00Z", "r4", 0.31, "16");
 	add(f->db, d4, &dup);
 	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
-	assert_int_equal(history_trend(h, "cf", 10, &t, &e), 0);
+	assert_int_equal(history_trend(h, "cf", "ci", 10, &t, &e), 0);
 	assert_int_equal(json_array_size(json_object_get(t, "runs")), 2);
 	c = json_array_get(json_object_get(t, "configs"), 0);
 	assert_string_equal(json_string_value(json_object_get(
@@ -504,6 +506,102 @@ static void test_trend_same_params(void **state)
 	json_decref(d2);
 	json_decref(d3);
 	json_decref(d4);
+}
+
+/* Two machines' nightly runs interleaved, vm-b 1.6x slower: each machine
+ * is only ever compared with itself, so neither the trend nor compare
+ * sees a sawtooth of false regressions and recoveries. */
+static json_t *doc_machine(const char *utc, const char *machine, double base)
+{
+	json_t *d = doc_make(utc, "g", base, "cf");
+	json_object_set_new(json_object_get(d, "context"), "machine",
+			    json_string(machine));
+	return d;
+}
+
+static void test_machines(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	int64_t ids[6];
+	for (int i = 0; i < 6; i++) {
+		char utc[32];
+		snprintf(utc, sizeof utc, "2024-03-%02dT0%d:00:00Z", 1 + i / 2, i % 2);
+		json_t *d = doc_machine(utc, i % 2 ? "vm-b" : "vm-a",
+					i % 2 ? 1.6 : 1.0);
+		ids[i] = add(f->db, d, &dup);
+		json_decref(d);
+	}
+	history *h;
+	errbuf e;
+	json_t *names, *t, *runs;
+	int64_t base, newest;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_machines(h, &names, &e), 0);
+	assert_int_equal(json_array_size(names), 2);
+	assert_string_equal(json_string_value(json_array_get(names, 1)), "vm-b");
+	json_decref(names);
+	/* the newest run is vm-b's: its base is vm-b's run before, not vm-a's */
+	assert_int_equal(history_pick_pair(h, NULL, 1, &base, &newest, &e), 0);
+	assert_int_equal(newest, ids[5]);
+	assert_int_equal(base, ids[3]);
+	assert_int_equal(history_pick_pair(h, "vm-a", 2, &base, &newest, &e), 0);
+	assert_int_equal(newest, ids[4]);
+	assert_int_equal(base, ids[0]);
+	assert_int_equal(history_pick_pair(h, "vm-c", 1, &base, &newest, &e), -1);
+	assert_non_null(strstr(e.msg, "vm-c"));
+	assert_int_equal(history_latest_run(h, "cf", "vm-a", &base, &e), 0);
+	assert_int_equal(base, ids[4]);
+	/* vm-a's trend: its three runs, all at 1.0 s */
+	assert_int_equal(history_trend(h, "cf", "vm-a", 10, &t, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "runs")), 3);
+	json_t *pts = json_object_get(json_array_get(json_object_get(t, "configs"),
+						     0), "points");
+	for (size_t i = 0; i < json_array_size(pts); i++)
+		assert_true(fabs(json_number_value(json_object_get(
+			json_array_get(pts, i), "median_wall_s")) - 1.0) < 1e-12);
+	json_decref(t);
+	assert_int_equal(history_list(h, &runs, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(runs, 1), "machine")), "vm-b");
+	json_decref(runs);
+	history_close(h);
+
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "compare", "--history", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "machine vm-b"));
+	assert_null(strstr(r->out, "machine vm-a"));
+	tu_contend(r, "history", "list", "--db", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "vm-a"));
+	free(r);
+}
+
+/* run --machine names the machine in the document; a bad name is bad
+ * input, refused before anything runs. */
+static void test_run_machine(void **state)
+{
+	struct fx *f = *state;
+	char out[600];
+	snprintf(out, sizeof out, "%s/m.json", f->dir);
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "run", "spin", "--pool", "serial", "--reps", "1",
+		   "--params", "tasks=10", "--quiet", "--machine", "vm-a",
+		   "--out", out, NULL);
+	assert_int_equal(r->status, 0);
+	json_error_t je;
+	json_t *d = jsonfile_load(out, 0, &je);
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(d, "context"), "machine")), "vm-a");
+	json_decref(d);
+	unlink(out);
+	tu_contend(r, "run", "spin", "--machine", "vm a/b", "--out", out, NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "--machine"));
+	assert_int_not_equal(access(out, F_OK), 0);
+	free(r);
 }
 
 /* ---- upgrading a version 1 database (no configs.params) ---- */
@@ -555,7 +653,11 @@ static void make_v1(struct fx *f, json_t **docs, size_t n)
 	char *attach = sqlite3_mprintf("ATTACH %Q AS cur", cur);
 	sql(db, attach);
 	sqlite3_free(attach);
-	sql(db, "INSERT INTO runs SELECT * FROM cur.runs;"
+	sql(db, "INSERT INTO runs SELECT id, content_sha256, source, file,"
+		" added_utc, utc_time, host, cpu_model, logical_cores,"
+		" physical_cores, kernel, compiler, cflags, contend_version,"
+		" git_rev, command, status, builds, workloads, document"
+		" FROM cur.runs;"
 		"INSERT INTO configs SELECT id, run_id, config_id, series,"
 		" workload, build, pool, workers, start, ntasks, median_wall_s,"
 		" ci_low_s, ci_high_s, ci_level, median_cpu_s, speedup,"
@@ -605,7 +707,9 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "r2"));
 	free(r);
-	expect_text(f->db, "SELECT max(version) FROM contend_schema", "2");
+	expect_text(f->db, "SELECT max(version) FROM contend_schema", "3");
+	/* runs from before machines were named are their host's */
+	expect_text(f->db, "SELECT count(*) FROM runs WHERE machine = 'ci'", "3");
 	expect_text(f->db, "SELECT params FROM configs WHERE run_id=1 AND "
 		    "config_id='cf/release/thread/w2'",
 		    "{\"rows\":\"12000\",\"trees\":\"50\"}");
@@ -633,7 +737,7 @@ static void test_upgrade_v1(void **state)
 	assert_int_equal(history_get_run(h, 2, &back, &e), 0);
 	assert_true(json_equal(back, docs[1]));
 	json_decref(back);
-	assert_int_equal(history_pick_pair(h, 1, &base, &newest, &e), 0);
+	assert_int_equal(history_pick_pair(h, NULL, 1, &base, &newest, &e), 0);
 	assert_int_equal(newest, i4);
 	assert_int_equal(base, 1);
 	history_close(h);
@@ -851,6 +955,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pair_same_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trend_same_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1_concurrent, setup, teardown),
