@@ -103,7 +103,7 @@ int cmd_dashboard(int argc, char **argv)
 	struct dashboard_summary s;
 	errbuf e;
 	if (dashboard_build(&o, &s, &e))
-		return verb_fail("dashboard", EXIT_RUNTIME, &e);
+		return verb_fail("dashboard", EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,
 	       s.workloads == 1 ? "" : "s", s.runs, s.runs == 1 ? "" : "s",

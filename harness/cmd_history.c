@@ -76,8 +76,9 @@ static int do_add(const char *db, int nfiles, char **files)
 	history *h;
 	errbuf e;
 	make_parent(db);
+	/* A named file that is not a usable history is bad input. */
 	if (history_open(db, 1, &h, &e))
-		return verb_fail("history", EXIT_RUNTIME, &e);
+		return verb_fail("history", EXIT_USAGE, &e);
 	/* Every file is tried; the worst failure decides the status (a
 	 * database failure outranks a bad file). */
 	int rc = EXIT_OK;
@@ -122,7 +123,7 @@ static int do_list(const char *db, int as_json)
 	json_t *runs;
 	if (history_open(db, 0, &h, &e) || history_list(h, &runs, &e)) {
 		history_close(h);
-		return verb_fail("history", EXIT_RUNTIME, &e);
+		return verb_fail("history", EXIT_USAGE, &e);
 	}
 	history_close(h);
 	if (as_json) {

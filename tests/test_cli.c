@@ -115,11 +115,10 @@ static void test_verb_convention(void **state)
 	assert_int_equal(r->status, 2);
 	assert_non_null(strstr(r->out, "contend report: option '--format' "
 					"needs a value"));
-	/* A database that cannot be created is a runtime failure (3), not
-	 * bad input. */
+	/* A named database that does not exist is bad input (2). */
 	tu_contend(r, "history", "list", "--db", "/proc/nonexistent/h.db",
 		   NULL);
-	assert_int_equal(r->status, 3);
+	assert_int_equal(r->status, 2);
 	tu_contend(r, "list", "--json", NULL);
 	assert_int_equal(r->status, 0);
 	json_t *j = json_loads(r->out, 0, NULL);
