@@ -8,6 +8,7 @@
 
 #include "harness/commands.h"
 #include "harness/execsweep.h"
+#include "report/escape.h"
 #include "report/export.h"
 #include "report/plots.h"
 #include "document/results.h"
@@ -73,6 +74,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "contend report: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	escape_controls(doc); /* its text is outside input, bound for a terminal */
 	summary_document(doc);
 	int rc = 0;
 	if (!strcmp(format, "table")) {
