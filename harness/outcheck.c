@@ -18,5 +18,5 @@ int outcheck_stdout(const char *verb, int rc)
 	 * reports nothing */
 	fprintf(stderr, "contend %s: cannot write to standard output: %s\n",
 		verb, flush_failed && err ? strerror(err) : "write error");
-	return rc != EXIT_OK && rc != EXIT_FOUND ? rc : EXIT_USAGE;
+	return rc != EXIT_OK && rc != EXIT_FOUND ? rc : EXIT_RUNTIME;
 }

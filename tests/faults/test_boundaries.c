@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "common/err.h"
 #include "document/results.h"
 #include "tests/testutil.h"
 
@@ -152,7 +153,7 @@ static void test_out_not_a_plain_file(void **state)
 	const char *full = path("full.json");
 	assert_int_equal(symlink("/dev/full", full), 0);
 	assert_int_equal(small_run(full), 0);
-	assert_int_equal(r->status, 2);
+	assert_int_equal(r->status, EXIT_RUNTIME);
 	assert_non_null(strstr(r->out, "No space left on device"));
 	assert_int_equal(tu_lines(r->out), 1);
 	assert_true(is_kind(full, S_IFLNK));
