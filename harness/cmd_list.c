@@ -29,9 +29,7 @@ int cmd_list(int argc, char **argv)
 			       p->help);
 	}
 	puts("\npools:");
-	const struct pool_ops *pools[] = {&pool_serial, &pool_thread,
-					  &pool_process};
-	for (size_t i = 0; i < 3; i++)
-		printf("  %-15s %s\n", pools[i]->name, pools[i]->describe);
+	for (size_t i = 0; pools_all[i]; i++)
+		printf("  %-15s %s\n", pools_all[i]->name, pools_all[i]->describe);
 	return EXIT_OK;
 }
