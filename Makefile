@@ -11,7 +11,7 @@ CC      ?= gcc
 OPT     ?= -O2
 CSTD    := -std=c11
 WARN    := -Wall -Wextra -Werror
-PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas
+PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas nettle
 # -dirty when tracked files differ from HEAD: results say what was built.
 GIT_REV := $(shell git describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
 VERSION := 0.1.0
