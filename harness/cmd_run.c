@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/workload.h"
+#include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
 #include "pools/inject.h"
@@ -55,8 +56,9 @@ static const char usage[] =
 	"  -h, --help          this help\n"
 	"\n"
 	"Exit status: 0 all configurations ok; 1 some failed (crash, timeout,\n"
-	"checksum mismatch: see the table); 2 bad input; 130 interrupted (the\n"
-	"document keeps what was measured).\n";
+	"checksum mismatch: see the table); 2 bad input; 3 a runtime failure\n"
+	"(the document could not be written); 130 interrupted (the document\n"
+	"keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
        OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
@@ -229,21 +231,20 @@ int cmd_run(int argc, char **argv)
 	cli_name_list("--build", "release", NULL, o.builds, &o.nbuilds, NULL);
 	cli_name_list("--lock-model", "gil", NULL, o.lock_models, &o.nlock_models, NULL);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = verb_getopt("run", argc, argv, "h", options)) != -1) {
 		if (c == 'h') {
 			printf(usage, all_pools);
 			return EXIT_OK;
 		}
 		if (c == '?' || parse_option(c, &o, &quiet, &e)) {
 			if (c != '?')
-				fprintf(stderr, "contend run: %s\n", e.msg);
+				verb_fail("run", EXIT_USAGE, &e);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "contend run: give exactly one workload (see "
-			"'contend list')\n");
-		return EXIT_USAGE;
+		return verb_error("run", EXIT_USAGE, "give exactly one workload "
+				  "(see 'contend list')");
 	}
 	o.workload = argv[optind];
 	if (!o.out_path) {
@@ -252,14 +253,12 @@ int cmd_run(int argc, char **argv)
 		mkdir("results", 0755);
 	}
 	o.progress = isatty(2);
-	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e)) {
-		fprintf(stderr, "contend run: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
+	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e))
+		return verb_fail("run", EXIT_USAGE, &e);
 	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
 	int rc = sweep_run(&o, doc, &e);
 	if (rc < 0)
-		fprintf(stderr, "contend run: %s\n", e.msg);
+		verb_fail("run", EXIT_RUNTIME, &e);
 	if (!quiet)
 		table_render(doc, stdout);
 	fflush(stdout); /* keep the table before this line in a shared log */
@@ -268,5 +267,5 @@ int cmd_run(int argc, char **argv)
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);
-	return rc < 0 ? EXIT_USAGE : rc;
+	return rc < 0 ? EXIT_RUNTIME : rc;
 }
