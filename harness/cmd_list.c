@@ -16,10 +16,6 @@ static const char usage[] =
 	"  --json       print the same as one JSON object\n"
 	"  -h, --help   this help\n\n" VERB_EXIT_HELP;
 
-/* The pools a `run --pool` accepts, in the order `run` sweeps them. */
-static const struct pool_ops *const list_pools[] = {&pool_serial, &pool_thread,
-						    &pool_process, NULL};
-
 static json_t *list_json(void)
 {
 	json_t *ws = json_array(), *ps = json_array();
@@ -37,11 +33,11 @@ static json_t *list_json(void)
 						    w->describe, "params",
 						    params));
 	}
-	for (size_t i = 0; list_pools[i]; i++)
+	for (size_t i = 0; pools_all[i]; i++)
 		json_array_append_new(ps, json_pack("{s:s, s:s}", "name",
-						    list_pools[i]->name,
+						    pools_all[i]->name,
 						    "describe",
-						    list_pools[i]->describe));
+						    pools_all[i]->describe));
 	return json_pack("{s:o, s:o}", "workloads", ws, "pools", ps);
 }
 
@@ -56,9 +52,9 @@ static void list_text(void)
 			       p->help);
 	}
 	puts("\npools:");
-	for (size_t i = 0; list_pools[i]; i++)
-		printf("  %-15s %s\n", list_pools[i]->name,
-		       list_pools[i]->describe);
+	for (size_t i = 0; pools_all[i]; i++)
+		printf("  %-15s %s\n", pools_all[i]->name,
+		       pools_all[i]->describe);
 }
 
 int cmd_list(int argc, char **argv)
