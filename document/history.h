@@ -1,8 +1,9 @@
 /* history.h - every run kept in one database, for trends and comparisons.
  *
- * Results documents (and Google Benchmark JSON) go into SQLite tables of
- * runs, configurations and repetitions. The handle is opaque and the calls
- * few, so another backend (a PostgreSQL server for a fleet) can replace it. */
+ * Results documents (and Google Benchmark JSON) go into tables of runs,
+ * configurations and repetitions. The handle is opaque; the storage is a
+ * backend (history_backend.h: SQLite today, chosen by the location), so a
+ * PostgreSQL server for a fleet can serve the same calls. */
 #ifndef CONTEND_HISTORY_H
 #define CONTEND_HISTORY_H
 
@@ -28,10 +29,6 @@ void history_close(history *h);
  * Google Benchmark JSON mapped onto one. *source is "contend" or "gbench". */
 int history_load_file(const char *path, json_t **doc, const char **source,
 		      errbuf *e);
-
-/* Google Benchmark JSON (as Google Benchmark writes it) as a contend
- * results document: one configuration per run_name, workers = threads. */
-json_t *history_from_gbench(json_t *gb, errbuf *e);
 
 /* Store doc in one transaction. A document whose content is already stored
  * is not stored again: *duplicate = 1 and *run_id names the stored run. */
@@ -68,8 +65,5 @@ int history_latest_run(history *h, const char *workload, int64_t *run_id,
  * walls: [ok repetition wall times]}]}]}, oldest point first. */
 int history_trend(history *h, const char *workload, int max_runs,
 		  json_t **trend, errbuf *e);
-
-/* SHA-256 of data as 64 hex digits (dedup key; exposed for tests). */
-void history_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "document/hash.h"
 #include "document/history.h"
 #include "document/jsonfile.h"
 #include "tests/testutil.h"
@@ -110,14 +111,14 @@ static void test_sha256_vectors(void **state)
 {
 	(void)state;
 	char out[65];
-	history_sha256_hex("abc", 3, out);
+	hash_sha256_hex("abc", 3, out);
 	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223"
 				 "b00361a396177a9cb410ff61f20015ad");
-	history_sha256_hex("", 0, out);
+	hash_sha256_hex("", 0, out);
 	assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb924"
 				 "27ae41e4649b934ca495991b7852b855");
 	const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	history_sha256_hex(m, strlen(m), out);
+	hash_sha256_hex(m, strlen(m), out);
 	assert_string_equal(out, "248d6a61d20638b8e5c026930c3e6039"
 				 "a33ce45964ff2167f6ecedd419db06c1");
 }
