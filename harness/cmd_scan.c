@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/verb.h"
 #include "common/err.h"
 #include "probes/hookscan.h"
 
@@ -53,7 +54,9 @@ static const char usage_text[] =
 	"  -h, --help       show this help\n"
 	"\n"
 	"exit status: 0 scanned (no --fail-on kind found), 1 a --fail-on kind\n"
-	"was found, 2 bad options or a PATH that does not exist.\n";
+	"was found, 2 bad options or a PATH that does not exist, 3 a runtime\n"
+	"failure (a path that could not be read, output that could not be\n"
+	"written).\n";
 
 struct scan_opts {
 	int json, all;
@@ -73,8 +76,7 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 	errbuf e;
 	int c;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = verb_getopt("scan", argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = 1;
@@ -84,8 +86,8 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			break;
 		case 'f':
 			if (hook_kinds_parse(optarg, &o->fail_mask, &e)) {
-				fprintf(stderr, "contend scan: --fail-on: %s\n", e.msg);
-				return -1;
+				return verb_error("scan", -1, "--fail-on: %s",
+						  e.msg);
 			}
 			o->fail_set = 1;
 			break;
@@ -94,18 +96,12 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			*exit_now = 1;
 			return 0;
 		default:
-			if (optopt == 'f')
-				fprintf(stderr, "contend scan: --fail-on needs a "
-						"list of kinds (see --help)\n");
-			else
-				fprintf(stderr, "contend scan: unknown option '%s' "
-						"(see --help)\n", argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "contend scan: no PATH given (see --help)\n");
-		return -1;
+		return verb_error("scan", -1, "no PATH given (see 'contend "
+				  "scan --help')");
 	}
 	return 0;
 }
@@ -136,11 +132,25 @@ static void print_evidence(const struct hs_binary *b)
 	printf("\n");
 }
 
+/* The functions that take the lock per call, so a user knows where. */
+static void print_lock_funcs(const struct hs_binary *b)
+{
+	const struct hs_lock_funcs *f = &b->lock_funcs;
+	if (!f->count)
+		return;
+	printf("    lock per call:");
+	for (size_t i = 0; i < f->shown && i < 4; i++)
+		printf("%s %s", i ? "," : "", f->names[i]);
+	if (f->count > 4)
+		printf(", ... (%zu functions)", f->count);
+	printf("\n");
+}
+
 static int path_width(const struct hs_report *r, int all)
 {
 	size_t w = 6;
 	for (size_t i = 0; i < r->nbins; i++)
-		if (all || r->bins[i].kinds) {
+		if (all || r->bins[i].kinds || r->bins[i].verdict != HV_NONE) {
 			size_t n = strlen(r->bins[i].path);
 			w = n > w ? n : w;
 		}
@@ -153,7 +163,7 @@ static void print_table(const struct hs_report *r, int all)
 	size_t rows = 0;
 	for (size_t i = 0; i < r->nbins; i++) {
 		const struct hs_binary *b = &r->bins[i];
-		if (!all && !b->kinds)
+		if (!all && !b->kinds && b->verdict == HV_NONE)
 			continue;
 		if (!rows++)
 			printf("%-*s  %-22s %9s  %s\n", w, "binary", "kinds",
@@ -167,13 +177,16 @@ static void print_table(const struct hs_report *r, int all)
 		printf("%-*s  %-22s %9s  %s\n", w, b->path, kinds, gil,
 		       hs_verdict_message(b));
 		print_evidence(b);
+		print_lock_funcs(b);
 		if (b->note[0])
 			printf("    note: %s\n", b->note);
 	}
 	for (size_t i = 0; i < r->nskips; i++)
 		printf("skipped: %s: %s\n", r->skips[i].path, r->skips[i].reason);
-	printf("%zu binaries scanned, %zu with instrumentation, %zu skipped",
-	       r->nbins, hs_report_instrumented(r), r->nskips);
+	printf("%zu binaries scanned, %zu with instrumentation, %zu stripped, "
+	       "%zu skipped",
+	       r->nbins, hs_report_instrumented(r), hs_report_stripped(r),
+	       r->nskips);
 	if (r->ignored)
 		printf(" (%zu non-ELF files ignored)", r->ignored);
 	printf("\n");
@@ -184,8 +197,8 @@ static int print_json(const struct hs_report *r)
 	json_t *doc = hs_report_json(r);
 	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) < 0) {
 		json_decref(doc);
-		fprintf(stderr, "contend scan: cannot write the JSON document\n");
-		return -1;
+		return verb_error("scan", -1, "cannot write the JSON "
+				  "document");
 	}
 	printf("\n");
 	json_decref(doc);
@@ -206,9 +219,8 @@ int cmd_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
 		if (lstat(argv[i], &st) && (errno == ENOENT || errno == ENOTDIR)) {
-			fprintf(stderr, "contend scan: %s: no such file or "
-					"directory\n", argv[i]);
-			return EXIT_USAGE;
+			return verb_error("scan", EXIT_USAGE, "%s: no such "
+					  "file or directory", argv[i]);
 		}
 	}
 	struct hs_report r;
@@ -216,13 +228,12 @@ int cmd_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (hs_scan_path(&r, argv[i], &e)) {
 			hs_report_free(&r);
-			fprintf(stderr, "contend scan: %s\n", e.msg);
-			return EXIT_USAGE;
+			return verb_fail("scan", EXIT_RUNTIME, &e);
 		}
 	int rc = o.json ? print_json(&r) : (print_table(&r, o.all), 0);
 	int tripped = o.fail_set && (hs_report_kinds(&r) & o.fail_mask);
 	hs_report_free(&r);
 	if (rc)
-		return EXIT_USAGE;
+		return EXIT_RUNTIME;
 	return tripped ? EXIT_FOUND : EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "analysis/stats.h"
 #include "analysis/summary.h"
 #include "analysis/usl.h"
+#include "pools/pool.h"
 
 static double num(json_t *o, const char *key)
 {
@@ -204,11 +205,12 @@ static int devshm_wanted(json_t *c)
 	       devshm_growth(c) >= 1024.0 * 1024;
 }
 
-/* exec has no "before the pool": its baseline is the program's first
- * sample, and its workers are whatever the program made of {workers}. */
+/* exec's rows name no pool of the registry: exec has no "before the
+ * pool", its baseline is the program's first sample, and its workers are
+ * whatever the program made of {workers}. */
 static int per_worker_wanted(json_t *c)
 {
-	return strcmp(str(c, "pool"), "exec") != 0;
+	return pool_find(str(c, "pool")) != NULL;
 }
 
 static const struct column columns[] = {
@@ -409,6 +411,13 @@ static void fit_line(FILE *out, const char *pool, json_t *f)
 		num(f, "r2"), str(f, "summary"));
 }
 
+/* A one-worker pool has no curve to fit: no reason is worth printing. */
+static int single_worker(json_t *c)
+{
+	const struct pool_ops *p = pool_find(str(c, "pool"));
+	return p && p->single_worker;
+}
+
 /* The scalability-law fit of each pool's series in this table. */
 static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 {
@@ -424,7 +433,7 @@ static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 				continue;
 			if (json_is_true(json_object_get(f, "fitted")))
 				fit_line(out, str(rows[i], "pool"), f);
-			else if (*str(f, "reason") && strcmp(str(rows[i], "pool"), "serial"))
+			else if (*str(f, "reason") && !single_worker(rows[i]))
 				fprintf(out, "  USL %s: %s.\n", str(rows[i], "pool"),
 					str(f, "reason"));
 		}
@@ -879,6 +888,10 @@ void table_render(json_t *doc, FILE *out)
 	if (!strcmp(st, "interrupted"))
 		fputs("\n  Interrupted: the table shows what was measured before "
 		      "the stop.\n", out);
+	else if (!strcmp(st, "running"))
+		fputs("\n  Incomplete: the run never finished (status 'running': "
+		      "its harness was killed, or it is still going); the table "
+		      "shows the configurations written so far.\n", out);
 	free(done);
 	free(rows);
 }
