@@ -9,6 +9,7 @@
 #include "harness/commands.h"
 #include "harness/execsweep.h"
 #include "harness/verb.h"
+#include "report/escape.h"
 #include "report/export.h"
 #include "report/plots.h"
 #include "document/results.h"
@@ -71,6 +72,7 @@ int cmd_report(int argc, char **argv)
 	errbuf e = {{0}};
 	if (results_load(argv[optind], &doc, &e))
 		return verb_fail("report", EXIT_USAGE, &e);
+	escape_controls(doc); /* its text is outside input, bound for a terminal */
 	summary_document(doc);
 	int rc = 0;
 	if (!strcmp(format, "table")) {

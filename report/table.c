@@ -888,6 +888,10 @@ void table_render(json_t *doc, FILE *out)
 	if (!strcmp(st, "interrupted"))
 		fputs("\n  Interrupted: the table shows what was measured before "
 		      "the stop.\n", out);
+	else if (!strcmp(st, "running"))
+		fputs("\n  Incomplete: the run never finished (status 'running': "
+		      "its harness was killed, or it is still going); the table "
+		      "shows the configurations written so far.\n", out);
 	free(done);
 	free(rows);
 }
