@@ -463,12 +463,14 @@ static json_t *top_entry(json_t *cls)
 			"wait_s", json_object_get(s, "wait_s")));
 	}
 	json_t *site = json_object_get(cls, "site");
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "kind",
+	json_t *top = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "kind",
 			 json_object_get(cls, "kind"), "site", site ? site : json_null(),
 			 "wait_s", json_object_get(cls, "wait_s"), "contended",
 			 json_object_get(cls, "contended"), "acquisitions",
 			 json_object_get(cls, "acquisitions"), "processes",
 			 json_object_get(cls, "processes"), "sites", sites);
+	lockprof_identity_fields(top, cls);
+	return top;
 }
 
 /* The lock figures of a repetition, in the shape `run` writes ("wait_s",
@@ -568,9 +570,11 @@ static void add_lock_figures(json_t *rep, const char *dir, int workers)
 	if (lockprof_merge_dir(dir, &sum, &e))
 		json_object_set_new(rep, "lock", json_pack("{s:b, s:s}", "available",
 							   0, "reason", e.msg));
-	else if (ok || json_integer_value(json_object_get(sum, "processes")) > 0)
+	else if (ok || json_integer_value(json_object_get(sum, "processes")) > 0) {
 		json_object_set_new(rep, "lock", lock_json(sum,
 			json_number_value(json_object_get(rep, "wall_s")), workers));
+		json_object_set_new(rep, "census", lockprof_census_field(sum));
+	}
 	json_decref(sum);
 }
 
