@@ -24,6 +24,7 @@
 #include "report/table.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
+#include "probes/registry.h"
 #include "probes/rusage.h"
 
 #define TOP_LOCKS 5	   /* locks kept per repetition */
@@ -695,12 +696,12 @@ static int save(const struct exec_opts *o, json_t *doc, const char *status,
 	json_t *c;
 	size_t i;
 	errbuf pe;
-	json_array_foreach(json_object_get(doc, "configs"), i, c) {
-		if (has_rep_field(c, "rusage"))
-			probe_rusage.summarise(c, &pe);
-		if (has_rep_field(c, "memory"))
-			probe_memory.summarise(c, &pe);
-	}
+	/* The same probes as `run`, from the registry: each summarises the
+	 * figures its name holds in the reps. */
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		for (size_t k = 0; probes_all[k]; k++)
+			if (probes_all[k]->summarise && has_rep_field(c, probes_all[k]->name))
+				probes_all[k]->summarise(c, &pe);
 	summary_document(doc);
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);
