@@ -6,6 +6,7 @@
 #   make report     build, run the default sweep, print tables
 #   make bench      measure contend's own overhead and speed targets
 #   make gbench     kernel micro-benchmarks (Google Benchmark) -> results/gbench.json
+#   make static     bin/contend-static: needs only the C library at run time
 
 CC      ?= gcc
 OPT     ?= -O2
@@ -22,16 +23,31 @@ BUILDINFO := -DCONTEND_VERSION='"$(VERSION)"' -DCONTEND_GIT_REV='"$(GIT_REV)"' \
 CFLAGS  := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpapi -lm -ldl -pthread
 # libxgboost is optional: without it the dmatrix-xgb workload is a stub.
-HAVE_XGBOOST := $(shell pkg-config --exists xgboost 2>/dev/null && echo yes || \
-	{ test -f /usr/include/xgboost/c_api.h && echo yes; })
+# Debian ships no libxgboost.a, so the static build (STATIC=1) goes without.
+HAVE_XGBOOST := $(if $(filter 1,$(STATIC)),no,$(shell pkg-config --exists xgboost 2>/dev/null && echo yes || \
+	{ test -f /usr/include/xgboost/c_api.h && echo yes; }))
 ifeq ($(HAVE_XGBOOST),yes)
 CFLAGS  += -DHAVE_XGBOOST
 LDLIBS  += -lxgboost
 $(info contend: libxgboost found, dmatrix-xgb enabled)
 else
-$(info contend: libxgboost not found, dmatrix-xgb disabled)
+$(info contend: libxgboost not found$(if $(filter 1,$(STATIC)), (static build)), dmatrix-xgb disabled)
 endif
 LDFLAGS += $(EXTRA_LDFLAGS)
+
+# STATIC=1 (`make static`): every library but the C library (libc, libm,
+# libdl, libpthread) linked from its Debian archive, for fleet machines
+# without the packages (docs/nightly.md). Debian ships no libzip.a (wheel
+# scanning drops out: scan reads ELF files only) and no libudev.a (hwloc's
+# udev lookups of block-device names: common/static/udev.c).
+ifeq ($(STATIC),1)
+override VARIANT := static
+CFLAGS  += -DCONTEND_NO_LIBZIP
+LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lnettle -lhwloc -lelf -lz \
+	-lcapstone -lpapi -lpfm -L/usr/lib/x86_64-linux-gnu/openblas-pthread \
+	-lopenblas -lgfortran -lquadmath -Wl,-Bdynamic -lm -ldl -lrt -pthread
+STATIC_OBJ := $(patsubst %.c,build/static/%.o,$(wildcard common/static/*.c))
+endif
 
 B := build/$(or $(VARIANT),release)
 # A variant (VARIANT=asan, tsan, fuzz) keeps its executables in its own
@@ -77,9 +93,21 @@ deps:
 check-deps:
 	@.ci/install-deps
 
-$(BIN)/contend: $(B)/harness/main.o $(LIB)
+$(BIN)/contend: $(B)/harness/main.o $(LIB) $(STATIC_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# bin/contend-static: tests/test_static.c runs it with only the binary
+# and the C library visible (tests/isolated). Whatever variant asks for
+# it, it is one plain optimised build.
+.PHONY: static FORCE
+static: bin/contend-static
+bin/contend-static: FORCE
+	@$(MAKE) --no-print-directory STATIC=1 VARIANT=static OPT=-O2 EXTRA_CFLAGS= EXTRA_LDFLAGS= \
+		build/static/bin/contend
+	@mkdir -p $(@D)
+	@cmp -s build/static/bin/contend $@ || cp build/static/bin/contend $@
+$(B)/tests/test_static: bin/contend-static
 
 $(LIB): $(CORE_OBJ) $(BENCH_OBJ)
 	@rm -f $@

@@ -24,6 +24,7 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FOUND = 1,	  /* a gate tripped: regression, hook found, ... */
 	EXIT_USAGE = 2,	  /* bad input: options, files, values */
+	EXIT_RUNTIME = 3, /* the work failed: I/O, database, a program */
 	EXIT_INTERRUPTED = 130,
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "document/gbench_import.h"
 #include "document/hash.h"
@@ -173,16 +174,14 @@ int history_load_file(const char *path, json_t **doc, const char **source,
 {
 	json_error_t je;
 	*doc = NULL;
+	int fd = jsonfile_open_regular(path, e); /* a FIFO would block */
+	if (fd < 0)
+		return -1;
+	close(fd);
 	json_t *d = jsonfile_load(path, JSON_REJECT_DUPLICATES, &je);
-	if (!d) {
-		FILE *f = fopen(path, "r");
-		if (!f)
-			return errf(e, "cannot read '%s': %s", path,
-				    strerror(errno));
-		fclose(f);
+	if (!d)
 		return errf(e, "'%s' is not valid JSON: %s (line %d)", path,
 			    je.text, je.line);
-	}
 	if (json_is_object(d) && !json_object_get(d, "schema") &&
 	    json_object_get(d, "benchmarks")) {
 		json_t *m = gbench_import(d, e);

@@ -2,15 +2,36 @@
 #include "document/jsonfile.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static char *read_all(const char *path, size_t *len)
+int jsonfile_open_regular(const char *path, errbuf *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errf(e, "cannot read '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errf(e, "cannot read '%s': not a regular file", path);
+	}
+	fcntl(fd, F_SETFL, 0);
+	return fd;
+}
+
+static char *read_all(int fd, size_t *len)
+{
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
 		return NULL;
+	}
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap);
 	while (buf) {
@@ -85,10 +106,20 @@ char *jsonfile_nonfinite_to_null(const char *text, size_t len, size_t *out_len)
 json_t *jsonfile_load(const char *path, size_t flags, json_error_t *je)
 {
 	size_t len = 0, fixed_len = 0;
-	char *text = read_all(path, &len);
+	errbuf e;
+	int fd = jsonfile_open_regular(path, &e);
+	if (fd < 0) {
+		memset(je, 0, sizeof *je);
+		/* jansson's text is short: the reason, not the path */
+		const char *why = strstr(e.msg, "': ");
+		snprintf(je->text, sizeof je->text, "%.150s", why ? why + 3 : e.msg);
+		return NULL;
+	}
+	char *text = read_all(fd, &len);
 	if (!text) {
-		/* jansson's own words for an unreadable file */
-		return json_load_file(path, flags, je);
+		memset(je, 0, sizeof *je);
+		snprintf(je->text, sizeof je->text, "read error");
+		return NULL;
 	}
 	json_t *d = json_loadb(text, len, flags, je);
 	if (!d) {

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "document/context.h"
+#include "document/jsonfile.h"
+#include "document/outpath.h"
+#include "document/validate.h"
 
 json_t *results_new(json_t *context)
 {
@@ -29,10 +32,26 @@ static void dir_of(const char *path, char *dir, size_t len)
 	snprintf(dir, len, "%s", dirname(tmp));
 }
 
+/* A stream (a device, a FIFO, /dev/stdout) is opened, never created. */
+static int check_stream(const char *path, errbuf *e)
+{
+	if (access(path, W_OK) < 0)
+		return errf(e, "cannot write results to '%s': %s", path,
+			    errno == ENOENT ? "it does not exist (names under "
+			    "/dev and /proc are written to, never created)" :
+			    strerror(errno));
+	return 0;
+}
+
 int results_check_writable(const char *path, errbuf *e)
 {
 	char dir[4096];
 	struct stat st;
+	int kind = outpath_kind(path, e);
+	if (kind < 0)
+		return -1;
+	if (kind == OUTPATH_STREAM)
+		return check_stream(path, e);
 	dir_of(path, dir, sizeof dir);
 	if (stat(dir, &st) < 0)
 		return errf(e, "cannot write results to '%s': directory '%s' "
@@ -91,7 +110,9 @@ static int name_unnamed(int fd, const char *path, char *tmp, size_t len)
 	char proc[64];
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	for (int i = 0; i < 100; i++) {
-		snprintf(tmp, len, "%s.tmp.%d.%u", path, (int)getpid(), serial++);
+		char tag[48];
+		snprintf(tag, sizeof tag, "%d.%u", (int)getpid(), serial++);
+		outpath_temp_name(path, tag, tmp, len);
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -100,16 +121,38 @@ static int name_unnamed(int fd, const char *path, char *tmp, size_t len)
 	return -1;
 }
 
+/* A stream gets the document once, when it is final: the sweep's saves
+ * after each configuration ("running") would be concatenated. */
+static int write_stream(const char *path, json_t *doc, errbuf *e)
+{
+	const char *status = json_string_value(json_object_get(doc, "status"));
+	if (status && !strcmp(status, "running"))
+		return 0;
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
+	if (!text)
+		return errf(e, "cannot encode results document");
+	size_t n = strlen(text);
+	text[n] = '\n'; /* json_dumps's NUL: the stream gets no NUL */
+	int rc = outpath_write_stream(path, text, n + 1, e);
+	free(text);
+	return rc;
+}
+
 int results_write_atomic(const char *path, json_t *doc, errbuf *e)
 {
 	char dir[4096], tmp[4200];
+	int kind = outpath_kind(path, e);
+	if (kind < 0)
+		return -1;
+	if (kind == OUTPATH_STREAM)
+		return write_stream(path, doc, e);
 	dir_of(path, dir, sizeof dir);
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
 	if (!text)
 		return errf(e, "cannot encode results document");
 	int named = 0, fd = open_unnamed(dir);
 	if (fd < 0) {
-		snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+		outpath_temp_name(path, "XXXXXX", tmp, sizeof tmp);
 		fd = mkstemp(tmp);
 		named = 1;
 	}
@@ -212,21 +255,21 @@ int results_validate(json_t *doc, errbuf *e)
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
 		if (validate_config(c, i, e))
 			return -1;
-	return 0;
+	return validate_values(doc, e);
 }
 
 int results_load(const char *path, json_t **doc, errbuf *e)
 {
 	json_error_t je;
 	*doc = NULL;
-	json_t *d = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!d) {
-		if (access(path, R_OK) < 0)
-			return errf(e, "cannot read '%s': %s", path,
-				    strerror(errno));
+	int fd = jsonfile_open_regular(path, e);
+	if (fd < 0)
+		return -1;
+	json_t *d = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
+	if (!d)
 		return errf(e, "'%s' is not valid JSON: %s (line %d)", path,
 			    je.text, je.line);
-	}
 	if (results_validate(d, e)) {
 		json_decref(d);
 		return errprefix(e, "'%s'", path);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/verb.h"
 #include "harness/commands.h"
 #include "common/err.h"
 #include "document/history.h"
@@ -54,10 +55,11 @@ static void usage(FILE *f)
 		"  --last N         with --history: the newest run against the run\n"
 		"                   N-1 runs before it that share a configuration\n"
 		"                   (same id and params; default 2)\n"
+		"  -h, --help       this help\n"
 		"\n"
 		"exit status: 0 no regression, 1 a regression, 2 bad input or\n"
 		"nothing to compare (no configuration with the same id and params\n"
-		"in both runs)\n");
+		"in both runs), 3 a runtime failure (the history database)\n");
 }
 
 /* ---- loading ---- */
@@ -523,9 +525,8 @@ static int parse_number(const char *what, const char *s, double lo, double hi,
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || *end || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "contend compare: %s '%s' must be a number in "
-			"[%g, %g]\n", what, s, lo, hi);
-		return -1;
+		return verb_error("compare", -1, "%s '%s' must be a number in "
+				  "[%g, %g]", what, s, lo, hi);
 	}
 	*out = v;
 	return 0;
@@ -544,8 +545,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	double last = 2;
 	int c;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = verb_getopt("compare", argc, argv, "h", lo)) != -1) {
 		if (c == 't' && parse_number("--threshold", optarg, 0, 1000,
 					     &o->threshold))
 			return EXIT_USAGE;
@@ -561,11 +561,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			return EXIT_OK;
 		}
-		if (c == '?') {
-			fprintf(stderr, "contend compare: bad option '%s' (see "
-				"'contend compare --help')\n", argv[optind - 1]);
+		if (c == '?')
 			return EXIT_USAGE;
-		}
 	}
 	o->threshold /= 100;
 	o->last = (int)last;
@@ -583,10 +580,9 @@ static int run(json_t *base, json_t *newer, const char *lb, const char *ln,
 	if (!count_matches(base, newer)) {
 		list_not_compared(base, newer, &t);
 		fflush(stdout); /* keep the order in a combined log */
-		fprintf(stderr, "contend compare: nothing to compare: no "
-			"configuration has the same id and params in both "
-			"runs\n");
-		return EXIT_USAGE;
+		return verb_error("compare", EXIT_USAGE, "nothing to compare: "
+				  "no configuration has the same id and "
+				  "params in both runs");
 	}
 	compare_configs(base, newer, o, &t);
 	list_not_compared(base, newer, &t);
@@ -606,9 +602,9 @@ int cmd_compare(int argc, char **argv)
 	errbuf e;
 	char lb[64], ln[64];
 	if (o.history ? nfiles != 0 : nfiles != 2) {
-		fprintf(stderr, "contend compare: give BASE.json NEW.json, or "
-			"--history DB (see 'contend compare --help')\n");
-		return EXIT_USAGE;
+		return verb_error("compare", EXIT_USAGE, "give BASE.json "
+				  "NEW.json, or --history DB (see 'contend "
+				  "compare --help')");
 	}
 	if (o.history ? load_pair_history(&o, &base, &newer, lb, ln, sizeof lb, &e)
 		      : load_pair_files(argv[optind], argv[optind + 1], &base,

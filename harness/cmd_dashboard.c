@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/commands.h"
+#include "harness/verb.h"
 #include "report/dashboard.h"
 #include "common/err.h"
 #include "document/history.h"
@@ -28,7 +29,9 @@ static void usage(FILE *f)
 		"  --out DIR        site directory (default %s)\n"
 		"  --runs N         runs shown in each trend (default 30)\n"
 		"  --threshold PCT  regression: slower by more than PCT %% (default 5)\n"
-		"  --alpha A        ... with Mann-Whitney p below A (default 0.05)\n",
+		"  --alpha A        ... with Mann-Whitney p below A (default 0.05)\n"
+		"  -h, --help       this help\n"
+		"\n" VERB_EXIT_HELP,
 		HISTORY_DEFAULT_PATH, DEFAULT_OUT);
 }
 
@@ -38,9 +41,8 @@ static int number(const char *what, const char *s, double lo, double hi,
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || *end || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "contend dashboard: %s '%s' must be a number in "
-			"[%g, %g]\n", what, s, lo, hi);
-		return -1;
+		return verb_error("dashboard", -1, "%s '%s' must be a number "
+				  "in [%g, %g]", what, s, lo, hi);
 	}
 	*out = v;
 	return 0;
@@ -61,8 +63,7 @@ static int parse(int argc, char **argv, struct dashboard_opts *o)
 	double runs = o->runs, pct = 100 * o->threshold;
 	int c;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = verb_getopt("dashboard", argc, argv, "h", lo)) != -1) {
 		int bad = 0;
 		if (c == 'H')
 			o->history = optarg;
@@ -78,18 +79,14 @@ static int parse(int argc, char **argv, struct dashboard_opts *o)
 			usage(stdout);
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "contend dashboard: bad option '%s' (see "
-				"'contend dashboard --help')\n", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 		if (bad)
 			return EXIT_USAGE;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "contend dashboard: unexpected '%s'\n",
-			argv[optind]);
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return verb_error("dashboard", EXIT_USAGE, "unexpected '%s'",
+				  argv[optind]);
 	o->runs = (int)runs;
 	o->threshold = pct / 100;
 	return -1;
@@ -105,10 +102,8 @@ int cmd_dashboard(int argc, char **argv)
 		return rc;
 	struct dashboard_summary s;
 	errbuf e;
-	if (dashboard_build(&o, &s, &e)) {
-		fprintf(stderr, "contend dashboard: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
+	if (dashboard_build(&o, &s, &e))
+		return verb_fail("dashboard", EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,
 	       s.workloads == 1 ? "" : "s", s.runs, s.runs == 1 ? "" : "s",

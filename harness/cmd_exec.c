@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
 #include "harness/execsweep.h"
@@ -41,8 +42,9 @@ static const char usage[] =
 	"  -h, --help      this help\n"
 	"\n"
 	"Exit status: 0 every repetition exited 0; 1 some failed (non-zero exit,\n"
-	"signal, timeout: see the table); 2 bad input; 130 interrupted (the\n"
-	"document keeps what was measured).\n";
+	"signal, timeout: see the table); 2 bad input; 3 a runtime failure\n"
+	"(the document could not be written); 130 interrupted (the document\n"
+	"keeps what was measured).\n";
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
        OPT_SHOW, OPT_OUT, OPT_QUIET };
@@ -131,21 +133,21 @@ int cmd_exec(int argc, char **argv)
 	cli_workers("1,2,4", cl.o.workers, &cl.o.nworkers, NULL);
 	optind = 1;
 	/* '+': stop at the command, so its own options are left alone. */
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	while ((c = verb_getopt("exec", argc, argv, "+h", options)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return EXIT_OK;
 		}
 		if (c == '?' || parse_option(c, &cl, &e)) {
 			if (c != '?')
-				fprintf(stderr, "contend exec: %s\n", e.msg);
+				verb_fail("exec", EXIT_USAGE, &e);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "contend exec: give a command after -- (e.g. "
-			"contend exec --workers 1,2 -- ./prog {workers})\n");
-		return EXIT_USAGE;
+		return verb_error("exec", EXIT_USAGE, "give a command after -- "
+				  "(e.g. contend exec --workers 1,2 -- ./prog "
+				  "{workers})");
 	}
 	cl.o.argv = argv + optind;
 	cl.o.argc = argc - optind;
@@ -155,14 +157,12 @@ int cmd_exec(int argc, char **argv)
 		mkdir("results", 0755);
 	}
 	cl.o.progress = isatty(2) && !cl.o.show_output;
-	if (check_inputs(&cl, preload, sizeof preload, &e)) {
-		fprintf(stderr, "contend exec: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
+	if (check_inputs(&cl, preload, sizeof preload, &e))
+		return verb_fail("exec", EXIT_USAGE, &e);
 	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
 	int rc = exec_sweep_run(&cl.o, doc, &e);
 	if (rc < 0)
-		fprintf(stderr, "contend exec: %s\n", e.msg);
+		verb_fail("exec", EXIT_RUNTIME, &e);
 	if (!cl.quiet) {
 		table_render(doc, stdout);
 		exec_print_hot_locks(doc, stdout);
@@ -172,5 +172,5 @@ int cmd_exec(int argc, char **argv)
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);
-	return rc < 0 ? EXIT_USAGE : rc;
+	return rc < 0 ? EXIT_RUNTIME : rc;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/verb.h"
 #include "common/err.h"
 #include "document/history.h"
 
@@ -26,7 +27,9 @@ static void usage(FILE *f)
 		"  list  one line per stored run, oldest first\n"
 		"\n"
 		"  --db FILE   the history database\n"
-		"  --json      list as JSON\n",
+		"  --json      list as JSON\n"
+		"  -h, --help  this help\n"
+		"\n" VERB_EXIT_HELP,
 		HISTORY_DEFAULT_PATH);
 }
 
@@ -45,12 +48,11 @@ static int add_one(history *h, const char *file)
 	errbuf e;
 	int64_t id;
 	int dup;
-	if (history_load_file(file, &doc, &source, &e) ||
-	    history_add(h, doc, source, file, &id, &dup, &e)) {
-		if (doc)
-			json_decref(doc);
-		fprintf(stderr, "contend history: %s\n", e.msg);
-		return -1;
+	if (history_load_file(file, &doc, &source, &e))
+		return verb_fail("history", EXIT_USAGE, &e);
+	if (history_add(h, doc, source, file, &id, &dup, &e)) {
+		json_decref(doc);
+		return verb_fail("history", EXIT_RUNTIME, &e);
 	}
 	size_t n = json_array_size(json_object_get(doc, "configs"));
 	if (dup)
@@ -68,22 +70,25 @@ static int add_one(history *h, const char *file)
 static int do_add(const char *db, int nfiles, char **files)
 {
 	if (nfiles == 0) {
-		fprintf(stderr, "contend history add: name one or more results "
-			"files\n");
-		return EXIT_USAGE;
+		return verb_error("history", EXIT_USAGE, "add: name one or "
+				  "more results files");
 	}
 	history *h;
 	errbuf e;
 	make_parent(db);
-	if (history_open(db, 1, &h, &e)) {
-		fprintf(stderr, "contend history: %s\n", e.msg);
-		return EXIT_USAGE;
+	/* A named file that is not a usable history is bad input. */
+	if (history_open(db, 1, &h, &e))
+		return verb_fail("history", EXIT_USAGE, &e);
+	/* Every file is tried; the worst failure decides the status (a
+	 * database failure outranks a bad file). */
+	int rc = EXIT_OK;
+	for (int i = 0; i < nfiles; i++) {
+		int r = add_one(h, files[i]);
+		if (r > rc)
+			rc = r;
 	}
-	int failed = 0;
-	for (int i = 0; i < nfiles; i++)
-		failed += add_one(h, files[i]) != 0;
 	history_close(h);
-	return failed ? EXIT_USAGE : EXIT_OK;
+	return rc;
 }
 
 static const char *str(json_t *o, const char *k)
@@ -118,8 +123,7 @@ static int do_list(const char *db, int as_json)
 	json_t *runs;
 	if (history_open(db, 0, &h, &e) || history_list(h, &runs, &e)) {
 		history_close(h);
-		fprintf(stderr, "contend history: %s\n", e.msg);
-		return EXIT_USAGE;
+		return verb_fail("history", EXIT_USAGE, &e);
 	}
 	history_close(h);
 	if (as_json) {
@@ -148,8 +152,7 @@ int cmd_history(int argc, char **argv)
 	char **args = argv + 1; /* getopt sees the verb as its argv[0] */
 	int nargs = argc - 1, as_json = 0, c;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(nargs, args, "h", opts, NULL)) != -1) {
+	while ((c = verb_getopt("history", nargs, args, "h", opts)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'j') {
@@ -158,8 +161,6 @@ int cmd_history(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "contend history: bad option '%s' (see "
-				"'contend history --help')\n", args[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -169,10 +170,9 @@ int cmd_history(int argc, char **argv)
 	if (!strcmp(verb, "list")) {
 		if (rest == 0)
 			return do_list(db, as_json);
-		fprintf(stderr, "contend history list: takes no files\n");
-		return EXIT_USAGE;
+		return verb_error("history", EXIT_USAGE, "list: takes no "
+				  "files");
 	}
-	fprintf(stderr, "contend history: unknown subcommand '%s' (use add or "
-		"list)\n", verb);
-	return EXIT_USAGE;
+	return verb_error("history", EXIT_USAGE, "unknown subcommand '%s' "
+			  "(use add or list)", verb);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness/cli.h"
+#include "harness/verb.h"
 #include "harness/commands.h"
 #include "common/err.h"
 #include "probes/libpools.h"
@@ -25,7 +26,9 @@ static void usage(FILE *f)
 		"  --threads N   set every pool to N threads through the library's\n"
 		"                own API and show the limits and this process's\n"
 		"                thread count before and after\n"
-		"  --json        print the same as one JSON object\n");
+		"  --json        print the same as one JSON object\n"
+		"  -h, --help    this help\n"
+		"\n" VERB_EXIT_HELP);
 }
 
 /* The limits and the process's thread count at one moment. */
@@ -141,20 +144,19 @@ static int parse(int argc, char **argv, struct opts *o, int *done)
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
 			if (cli_int("--threads", argv[++i], 1, 4096, &o->threads,
 				    &e) < 0) {
-				fprintf(stderr, "contend pools: %s\n", e.msg);
-				return EXIT_USAGE;
+				return verb_fail("pools", EXIT_USAGE, &e);
 			}
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			*done = 1;
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "contend pools: %s '%s'\n",
-				strcmp(argv[i], "--threads") ? "unknown option"
-							     : "missing value for",
-				argv[i]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return verb_error("pools", EXIT_USAGE, "%s '%s' (see "
+					  "'contend pools --help')",
+					  strcmp(argv[i], "--threads")
+						  ? "unknown option"
+						  : "missing value for",
+					  argv[i]);
 		}
 	}
 	return EXIT_OK;
@@ -208,8 +210,7 @@ int cmd_pools(int argc, char **argv)
 	struct kernel_advice adv;
 	errbuf e = {{0}};
 	if (gather(&o, &before, &after, &cpu, &adv, &e) < 0) {
-		fprintf(stderr, "contend pools: %s\n", e.msg);
-		return EXIT_USAGE;
+		return verb_fail("pools", EXIT_RUNTIME, &e);
 	}
 	if (o.json) {
 		print_json(&o, &before, &after, cpu, &adv);

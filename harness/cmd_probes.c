@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/commands.h"
+#include "harness/verb.h"
 #include "common/err.h"
 #include "probes/counters.h"
 
@@ -21,7 +22,9 @@ static void usage(FILE *f)
 		"would take, the kernel settings behind it (perf_event_paranoid,\n"
 		"an exposed PMU, privileges), PAPI's components, and the cost of\n"
 		"counting.\n\n"
-		"  --json   print the same as one JSON object\n");
+		"  --json       print the same as one JSON object\n"
+		"  -h, --help   this help\n"
+		"\n" VERB_EXIT_HELP);
 }
 
 static json_t *cost_json(errbuf *e)
@@ -190,17 +193,15 @@ int cmd_probes(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "contend probes: unknown option '%s'\n",
-				argv[i]);
-			usage(stderr);
-			return EXIT_USAGE;
+			return verb_error("probes", EXIT_USAGE, "unknown option "
+					  "'%s' (see 'contend probes --help')",
+					  argv[i]);
 		}
 	}
 	errbuf e = {{0}};
 	json_t *o = gather(&e);
 	if (!o) {
-		fprintf(stderr, "contend probes: %s\n", e.msg);
-		return EXIT_USAGE;
+		return verb_fail("probes", EXIT_RUNTIME, &e);
 	}
 	if (as_json) {
 		json_dumpf(o, stdout, JSON_INDENT(2));

@@ -8,6 +8,8 @@
 
 #include "harness/commands.h"
 #include "harness/execsweep.h"
+#include "harness/verb.h"
+#include "report/escape.h"
 #include "report/export.h"
 #include "report/plots.h"
 #include "document/results.h"
@@ -23,7 +25,8 @@ static const char usage[] =
 	"               csv, or gbench-json (Google Benchmark's JSON, for\n"
 	"               compare.py and dashboards)\n"
 	"  --plots DIR  also render gnuplot plots (PNG and SVG) into DIR\n"
-	"  -h, --help   this help\n";
+	"  -h, --help   this help\n"
+	"\n" VERB_EXIT_HELP;
 
 static int render_plots(json_t *doc, const char *dir, errbuf *e)
 {
@@ -49,7 +52,7 @@ int cmd_report(int argc, char **argv)
 	const char *format = "table", *plots = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = verb_getopt("report", argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'p': plots = optarg; break;
@@ -57,22 +60,19 @@ int cmd_report(int argc, char **argv)
 		default: return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "contend report: give one results document\n");
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return verb_error("report", EXIT_USAGE,
+				  "give one results document");
 	if (strcmp(format, "table") && strcmp(format, "md") &&
 	    strcmp(format, "csv") && strcmp(format, "gbench-json")) {
-		fprintf(stderr, "contend report: --format: unknown '%s' (table, "
-			"md, csv, gbench-json)\n", format);
-		return EXIT_USAGE;
+		return verb_error("report", EXIT_USAGE, "--format: unknown '%s' "
+				  "(table, md, csv, gbench-json)", format);
 	}
 	json_t *doc;
 	errbuf e = {{0}};
-	if (results_load(argv[optind], &doc, &e)) {
-		fprintf(stderr, "contend report: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
+	if (results_load(argv[optind], &doc, &e))
+		return verb_fail("report", EXIT_USAGE, &e);
+	escape_controls(doc); /* its text is outside input, bound for a terminal */
 	summary_document(doc);
 	int rc = 0;
 	if (!strcmp(format, "table")) {
@@ -83,7 +83,7 @@ int cmd_report(int argc, char **argv)
 	if (!rc && plots)
 		rc = render_plots(doc, plots, &e);
 	if (rc)
-		fprintf(stderr, "contend report: %s\n", e.msg);
+		verb_fail("report", EXIT_RUNTIME, &e);
 	json_decref(doc);
-	return rc ? EXIT_USAGE : EXIT_OK;
+	return rc ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/workload.h"
+#include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
 #include "pools/inject.h"
@@ -24,7 +25,7 @@ static const char usage[] =
 	"Runs WORKLOAD under every combination of pools and worker counts,\n"
 	"prints a scaling table and writes a results document.\n"
 	"\n"
-	"  --pool LIST         pools: serial,thread,process (default: all three)\n"
+	"  --pool LIST         pools: %s (default: all)\n"
 	"  --workers LIST      worker counts, e.g. 1,2,4 or 1-8 (default 1,2,4;\n"
 	"                      the serial pool always runs once, with 1)\n"
 	"  --reps N            measured repetitions per configuration (default 5)\n"
@@ -55,8 +56,9 @@ static const char usage[] =
 	"  -h, --help          this help\n"
 	"\n"
 	"Exit status: 0 all configurations ok; 1 some failed (crash, timeout,\n"
-	"checksum mismatch: see the table); 2 bad input; 130 interrupted (the\n"
-	"document keeps what was measured).\n";
+	"checksum mismatch: see the table); 2 bad input; 3 a runtime failure\n"
+	"(the document could not be written); 130 interrupted (the document\n"
+	"keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
        OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT };
@@ -82,7 +84,19 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static const char *const pool_names[] = {"serial", "thread", "process", NULL};
+/* The registry's pool names, NULL-terminated, and the same joined by
+ * commas (the --pool default: every pool). */
+static void pool_names(const char *names[CLI_LIST_MAX + 1], char *all, size_t len)
+{
+	size_t n = 0, k = 0;
+	for (; pools_all[n] && n < CLI_LIST_MAX; n++) {
+		names[n] = pools_all[n]->name;
+		k += (size_t)snprintf(all + k, k < len ? len - k : 0, "%s%s",
+				      n ? "," : "", names[n]);
+	}
+	names[n] = NULL;
+}
+
 static const char *const build_names[] = {"release", "linetrace", NULL};
 static const char *const start_names[] = {"fork", "spawn", NULL};
 static const char *const lock_model_names[] = {"gil", "mutex", "none", NULL};
@@ -93,9 +107,13 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 	size_t n;
 	char one[1][32];
 	switch (c) {
-	case OPT_POOL:
-		return cli_name_list("--pool", optarg, pool_names, o->pools,
+	case OPT_POOL: {
+		const char *names[CLI_LIST_MAX + 1];
+		char all[CLI_LIST_MAX * 32];
+		pool_names(names, all, sizeof all);
+		return cli_name_list("--pool", optarg, names, o->pools,
 				     &o->npools, e);
+	}
 	case OPT_WORKERS:
 		return cli_workers(optarg, o->workers, &o->nworkers, e);
 	case OPT_REPS:
@@ -203,29 +221,30 @@ int cmd_run(int argc, char **argv)
 {
 	struct sweep_opts o = {.reps = 5, .warmup = 1, .start = "fork",
 			       .task_timeout_s = 300, .counters = "auto"};
-	char default_out[512];
+	char default_out[512], all_pools[CLI_LIST_MAX * 32];
+	const char *names[CLI_LIST_MAX + 1];
 	int quiet = 0, c;
 	errbuf e = {{0}};
-	cli_name_list("--pool", "serial,thread,process", NULL, o.pools, &o.npools, NULL);
+	pool_names(names, all_pools, sizeof all_pools);
+	cli_name_list("--pool", all_pools, NULL, o.pools, &o.npools, NULL);
 	cli_workers("1,2,4", o.workers, &o.nworkers, NULL);
 	cli_name_list("--build", "release", NULL, o.builds, &o.nbuilds, NULL);
 	cli_name_list("--lock-model", "gil", NULL, o.lock_models, &o.nlock_models, NULL);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = verb_getopt("run", argc, argv, "h", options)) != -1) {
 		if (c == 'h') {
-			fputs(usage, stdout);
+			printf(usage, all_pools);
 			return EXIT_OK;
 		}
 		if (c == '?' || parse_option(c, &o, &quiet, &e)) {
 			if (c != '?')
-				fprintf(stderr, "contend run: %s\n", e.msg);
+				verb_fail("run", EXIT_USAGE, &e);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "contend run: give exactly one workload (see "
-			"'contend list')\n");
-		return EXIT_USAGE;
+		return verb_error("run", EXIT_USAGE, "give exactly one workload "
+				  "(see 'contend list')");
 	}
 	o.workload = argv[optind];
 	if (!o.out_path) {
@@ -234,14 +253,12 @@ int cmd_run(int argc, char **argv)
 		mkdir("results", 0755);
 	}
 	o.progress = isatty(2);
-	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e)) {
-		fprintf(stderr, "contend run: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
+	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e))
+		return verb_fail("run", EXIT_USAGE, &e);
 	json_t *doc = results_new(context_collect(argc + 1, argv - 1));
 	int rc = sweep_run(&o, doc, &e);
 	if (rc < 0)
-		fprintf(stderr, "contend run: %s\n", e.msg);
+		verb_fail("run", EXIT_RUNTIME, &e);
 	if (!quiet)
 		table_render(doc, stdout);
 	fflush(stdout); /* keep the table before this line in a shared log */
@@ -250,5 +267,5 @@ int cmd_run(int argc, char **argv)
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);
-	return rc < 0 ? EXIT_USAGE : rc;
+	return rc < 0 ? EXIT_RUNTIME : rc;
 }

@@ -320,7 +320,7 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 	r->probe_cfg = (struct probe_config){.counters = counters,
 					     .mem_interval_s = 0.020,
 					     .root_pid = getpid(),
-					     .in_process = strcmp(pname, "process") != 0};
+					     .in_process = r->pool->in_process};
 	r->reps = (long)reps;
 	r->warmup = (long)warmup;
 	r->opts = (struct pool_opts){

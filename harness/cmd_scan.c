@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/verb.h"
 #include "common/err.h"
 #include "probes/hookscan.h"
 
@@ -53,7 +54,9 @@ static const char usage_text[] =
 	"  -h, --help       show this help\n"
 	"\n"
 	"exit status: 0 scanned (no --fail-on kind found), 1 a --fail-on kind\n"
-	"was found, 2 bad options or a PATH that does not exist.\n";
+	"was found, 2 bad options or a PATH that does not exist, 3 a runtime\n"
+	"failure (a path that could not be read, output that could not be\n"
+	"written).\n";
 
 struct scan_opts {
 	int json, all;
@@ -73,8 +76,7 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 	errbuf e;
 	int c;
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = verb_getopt("scan", argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = 1;
@@ -84,8 +86,8 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			break;
 		case 'f':
 			if (hook_kinds_parse(optarg, &o->fail_mask, &e)) {
-				fprintf(stderr, "contend scan: --fail-on: %s\n", e.msg);
-				return -1;
+				return verb_error("scan", -1, "--fail-on: %s",
+						  e.msg);
 			}
 			o->fail_set = 1;
 			break;
@@ -94,18 +96,12 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			*exit_now = 1;
 			return 0;
 		default:
-			if (optopt == 'f')
-				fprintf(stderr, "contend scan: --fail-on needs a "
-						"list of kinds (see --help)\n");
-			else
-				fprintf(stderr, "contend scan: unknown option '%s' "
-						"(see --help)\n", argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "contend scan: no PATH given (see --help)\n");
-		return -1;
+		return verb_error("scan", -1, "no PATH given (see 'contend "
+				  "scan --help')");
 	}
 	return 0;
 }
@@ -184,8 +180,8 @@ static int print_json(const struct hs_report *r)
 	json_t *doc = hs_report_json(r);
 	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) < 0) {
 		json_decref(doc);
-		fprintf(stderr, "contend scan: cannot write the JSON document\n");
-		return -1;
+		return verb_error("scan", -1, "cannot write the JSON "
+				  "document");
 	}
 	printf("\n");
 	json_decref(doc);
@@ -206,9 +202,8 @@ int cmd_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
 		if (lstat(argv[i], &st) && (errno == ENOENT || errno == ENOTDIR)) {
-			fprintf(stderr, "contend scan: %s: no such file or "
-					"directory\n", argv[i]);
-			return EXIT_USAGE;
+			return verb_error("scan", EXIT_USAGE, "%s: no such "
+					  "file or directory", argv[i]);
 		}
 	}
 	struct hs_report r;
@@ -216,13 +211,12 @@ int cmd_scan(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (hs_scan_path(&r, argv[i], &e)) {
 			hs_report_free(&r);
-			fprintf(stderr, "contend scan: %s\n", e.msg);
-			return EXIT_USAGE;
+			return verb_fail("scan", EXIT_RUNTIME, &e);
 		}
 	int rc = o.json ? print_json(&r) : (print_table(&r, o.all), 0);
 	int tripped = o.fail_set && (hs_report_kinds(&r) & o.fail_mask);
 	hs_report_free(&r);
 	if (rc)
-		return EXIT_USAGE;
+		return EXIT_RUNTIME;
 	return tripped ? EXIT_FOUND : EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/commands.h"
+#include "harness/outcheck.h"
 #include "document/context.h"
 #include "common/err.h"
 
@@ -53,11 +54,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("contend %s (%s)\n", contend_version(), contend_git_rev());
-		return EXIT_OK;
+		return outcheck_stdout("--version", EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			/* internal verbs talk to the harness, which checks */
+			return commands[i].help ? outcheck_stdout(commands[i].name, rc)
+						: rc;
+		}
 	fprintf(stderr, "contend: unknown command '%s' (see 'contend --help')\n",
 		argv[1]);
 	return EXIT_USAGE;

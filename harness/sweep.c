@@ -17,6 +17,7 @@
 
 #include "document/results.h"
 #include "harness/runner.h"
+#include "pools/pool.h"
 #include "analysis/summary.h"
 #include "probes/hookscan.h"
 #include "probes/registry.h"
@@ -82,7 +83,7 @@ static json_t *runner_config(const struct sweep_opts *o, const char *pool,
 			      "workers", workers, "task_timeout_s",
 			      o->task_timeout_s, "reps", (json_int_t)o->reps,
 			      "warmup", (json_int_t)o->warmup);
-	if (!strcmp(pool, "process"))
+	if (pool_find(pool)->has_start)
 		json_object_set_new(c, "start", json_string(o->start));
 	if (o->inject)
 		json_object_set_new(c, "inject", json_string(o->inject));
@@ -362,7 +363,7 @@ static size_t plan_size(const struct sweep_opts *o)
 {
 	size_t n = 0;
 	for (size_t p = 0; p < o->npools; p++)
-		n += strcmp(o->pools[p], "serial") ? o->nworkers : 1;
+		n += pool_find(o->pools[p])->single_worker ? 1 : o->nworkers;
 	size_t total = 0;
 	for (size_t b = 0; b < o->nbuilds; b++)
 		total += n * (strcmp(o->builds[b], "release") ? o->nlock_models : 1);
@@ -405,7 +406,7 @@ static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
 	for (size_t sh = 0; sh < nshare && !stop_signal && !rc; sh++)
 	for (size_t in = 0; in < ninner && !stop_signal && !rc; in++)
 	for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
-		int serial = !strcmp(o->pools[p], "serial");
+		int serial = pool_find(o->pools[p])->single_worker;
 		for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
 				   !stop_signal && !rc; w++) {
 			json_t *cfg = runner_config(o, o->pools[p],

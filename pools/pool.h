@@ -87,14 +87,31 @@ struct pool_job {
 	struct task_result *results; /* ntasks entries */
 };
 
+/* What a pool is, as the sweep, the runner and the reports need to know
+ * it: they ask these fields, never the pool's name. */
 struct pool_ops {
 	const char *name;
 	const char *describe;
+	/* The workload runs in the runner's own process: malloc's figures
+	 * are the workload's, and a hung task cannot be stopped. */
+	int in_process;
+	/* Always one worker whatever --workers says: it runs once per
+	 * configuration, and its row is the baseline of the others. */
+	int single_worker;
+	/* Workers start by fork or spawn (--start is a dimension of it). */
+	int has_start;
+	/* Workers see the runner's memory without copying or mapping. */
+	int shares_memory;
 	int (*run)(const struct pool_opts *o, struct pool_job *job,
 		   struct pool_outcome *out);
 };
 
 extern const struct pool_ops pool_serial, pool_thread, pool_process;
+/* Every pool, NULL-terminated, in the order `contend list` shows them and
+ * a sweep runs them (pools/registry.c). Adding a pool is one new
+ * pools/pool_NAME.c and one line there. */
+extern const struct pool_ops *const pools_all[];
+/* The pool named name, or NULL (exec's rows name none of them). */
 const struct pool_ops *pool_find(const char *name);
 const char *pool_status_name(enum pool_status s);
 

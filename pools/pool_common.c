@@ -1,4 +1,4 @@
-/* pool_common.c - what every pool shares: lookup, status names, fault
+/* pool_common.c - what every pool shares: status names, fault
  * injection and the hang watchdog of in-process pools.
  * One definition of each so a fault means the same thing in every pool. */
 #include "pools/pool_common.h"
@@ -8,17 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-const struct pool_ops *pool_find(const char *name)
-{
-	static const struct pool_ops *const all[] = {&pool_serial,
-						     &pool_thread,
-						     &pool_process};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
-	return NULL;
-}
 
 const char *pool_status_name(enum pool_status s)
 {

@@ -437,5 +437,6 @@ static int process_run(const struct pool_opts *o, struct pool_job *job,
 const struct pool_ops pool_process = {
 	.name = "process",
 	.describe = "N worker processes (--start fork|spawn), tasks over pipes",
+	.has_start = 1,
 	.run = process_run,
 };

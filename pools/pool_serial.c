@@ -43,5 +43,8 @@ static int serial_run(const struct pool_opts *o, struct pool_job *job,
 const struct pool_ops pool_serial = {
 	.name = "serial",
 	.describe = "the calling thread runs every task (workers is always 1)",
+	.in_process = 1,
+	.single_worker = 1,
+	.shares_memory = 1,
 	.run = serial_run,
 };

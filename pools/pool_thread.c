@@ -122,5 +122,7 @@ static int thread_run(const struct pool_opts *o, struct pool_job *job,
 const struct pool_ops pool_thread = {
 	.name = "thread",
 	.describe = "N threads of this process take tasks from a shared counter",
+	.in_process = 1,
+	.shares_memory = 1,
 	.run = thread_run,
 };

@@ -16,12 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef CONTEND_NO_LIBZIP
 #include <zip.h>
 
 /* A wheel member bigger than this is noted, not read: no real extension
  * module comes close, and it bounds what a hostile archive can make us
  * allocate. */
 #define MAX_MEMBER_BYTES ((zip_uint64_t)1 << 30)
+#endif
 
 /* ---- kinds and symbol patterns ---------------------------------------- */
 
@@ -1022,6 +1024,7 @@ static int is_zip_magic(const unsigned char *m, size_t n)
 	       ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6));
 }
 
+#ifndef CONTEND_NO_LIBZIP
 /* Read a member fully; 0 ok, 1 noted as skip, -1 out of memory. */
 static int read_member(struct hs_report *r, zip_t *z, zip_uint64_t i,
 		       const char *mname, zip_uint64_t size, unsigned char **out,
@@ -1108,6 +1111,15 @@ static int scan_zip(struct hs_report *r, const char *path, errbuf *e)
 	zip_discard(z);
 	return rc;
 }
+#else
+/* The static build (Makefile STATIC=1): Debian ships no libzip.a. */
+static int scan_zip(struct hs_report *r, const char *path, errbuf *e)
+{
+	return add_skip(r, e, path, "wheel/zip archives need libzip, which "
+			"this static contend is built without; unpack it and "
+			"scan the directory");
+}
+#endif
 
 /* Files and directories already seen in this scan, by device and inode:
  * a library reached through its soname link is scanned once. An open

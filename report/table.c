@@ -12,6 +12,7 @@
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
+#include "pools/pool.h"
 
 void table_fmt_seconds(double s, char *buf, size_t len)
 {
@@ -179,11 +180,12 @@ static int devshm_wanted(json_t *c)
 	       devshm_growth(c) >= 1024.0 * 1024;
 }
 
-/* exec has no "before the pool": its baseline is the program's first
- * sample, and its workers are whatever the program made of {workers}. */
+/* exec's rows name no pool of the registry: exec has no "before the
+ * pool", its baseline is the program's first sample, and its workers are
+ * whatever the program made of {workers}. */
 static int per_worker_wanted(json_t *c)
 {
-	return strcmp(doc_str(c, "pool", ""), "exec") != 0;
+	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
 static const struct column columns[] = {
@@ -384,6 +386,13 @@ static void fit_line(FILE *out, const char *pool, json_t *f)
 		doc_num(f, "r2", NAN), doc_str(f, "summary", ""));
 }
 
+/* A one-worker pool has no curve to fit: no reason is worth printing. */
+static int single_worker(json_t *c)
+{
+	const struct pool_ops *p = pool_find(doc_str(c, "pool", ""));
+	return p && p->single_worker;
+}
+
 /* The scalability-law fit of each pool's series in this table. */
 static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 {
@@ -399,7 +408,7 @@ static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 				continue;
 			if (json_is_true(json_object_get(f, "fitted")))
 				fit_line(out, doc_str(rows[i], "pool", ""), f);
-			else if (*doc_str(f, "reason", "") && strcmp(doc_str(rows[i], "pool", ""), "serial"))
+			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
 				fprintf(out, "  USL %s: %s.\n", doc_str(rows[i], "pool", ""),
 					doc_str(f, "reason", ""));
 		}
@@ -852,6 +861,10 @@ void table_render(json_t *doc, FILE *out)
 	if (!strcmp(st, "interrupted"))
 		fputs("\n  Interrupted: the table shows what was measured before "
 		      "the stop.\n", out);
+	else if (!strcmp(st, "running"))
+		fputs("\n  Incomplete: the run never finished (status 'running': "
+		      "its harness was killed, or it is still going); the table "
+		      "shows the configurations written so far.\n", out);
 	free(done);
 	free(rows);
 }

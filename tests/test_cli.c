@@ -83,6 +83,51 @@ static void test_list_and_help(void **state)
 	assert_int_equal(r->status, 2);
 }
 
+/* One convention for every verb (harness/verb.h): an unknown option is
+ * one line "contend VERB: ..." and exit 2; every --help lists -h, --help
+ * and the exit statuses. */
+static void test_verb_convention(void **state)
+{
+	(void)state;
+	const char *verbs[] = {"list", "run", "exec", "report", "probes",
+			       "pools", "scan", "compare", "dashboard"};
+	char prefix[64];
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		snprintf(prefix, sizeof prefix, "contend %s: ", verbs[i]);
+		tu_contend(r, verbs[i], "--no-such-option", NULL);
+		if (r->status != 2 || strncmp(r->out, prefix, strlen(prefix)) ||
+		    tu_lines(r->out) != 1)
+			fail_msg("%s: status %d, '%s'", verbs[i], r->status,
+				 r->out);
+		tu_contend(r, verbs[i], "--help", NULL);
+		assert_int_equal(r->status, 0);
+		if (!strstr(r->out, "-h, --help") ||
+		    !strcasestr(r->out, "exit status"))
+			fail_msg("%s --help lacks -h, --help or exit status",
+				 verbs[i]);
+	}
+	tu_contend(r, "history", "list", "--no-such-option", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "contend history: unknown option"));
+	tu_contend(r, "history", "--help", NULL);
+	assert_non_null(strstr(r->out, "-h, --help"));
+	tu_contend(r, "report", "x.json", "--format", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "contend report: option '--format' "
+					"needs a value"));
+	/* A named database that does not exist is bad input (2). */
+	tu_contend(r, "history", "list", "--db", "/proc/nonexistent/h.db",
+		   NULL);
+	assert_int_equal(r->status, 2);
+	tu_contend(r, "list", "--json", NULL);
+	assert_int_equal(r->status, 0);
+	json_t *j = json_loads(r->out, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_array_size(json_object_get(j, "workloads")) > 0);
+	assert_true(json_array_size(json_object_get(j, "pools")) > 0);
+	json_decref(j);
+}
+
 /* Every bad input: exit 2, exactly one line, nothing written. */
 static void test_bad_input(void **state)
 {
@@ -380,6 +425,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_and_help),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_verb_convention),
 		cmocka_unit_test(test_run_and_report),
 		cmocka_unit_test(test_checksums_agree_causal_forest),
 		cmocka_unit_test(test_faults),

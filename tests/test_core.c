@@ -180,6 +180,27 @@ static void test_slot_overdue(void **state)
 	assert_false(pool_slot_overdue(UINT64_MAX, 1, t));
 }
 
+/* Every pool is found by its own name, names are unique, and exactly the
+ * pools that run in this process share its memory without a start method
+ * (the traits the sweep and the reports rely on). */
+static void test_pool_registry(void **state)
+{
+	(void)state;
+	size_t n = 0, single = 0;
+	for (; pools_all[n]; n++) {
+		const struct pool_ops *p = pools_all[n];
+		assert_ptr_equal(pool_find(p->name), p);
+		for (size_t j = 0; j < n; j++)
+			assert_string_not_equal(pools_all[j]->name, p->name);
+		assert_false(p->in_process && p->has_start);
+		single += p->single_worker != 0;
+	}
+	assert_true(n >= 2);
+	assert_int_equal(single, 1); /* the one baseline speedups are taken against */
+	assert_null(pool_find("exec"));
+	assert_null(pool_find(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_median_ci),
 		cmocka_unit_test(test_results_roundtrip),
 		cmocka_unit_test(test_slot_overdue),
+		cmocka_unit_test(test_pool_registry),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
