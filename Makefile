@@ -131,11 +131,12 @@ $(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BIN)/contend
 # The LD_PRELOAD lock profiler is a shared library of its own, never part of
 # libcontend.a. CFLAGS_BASE, not CFLAGS: a sanitizer build of the suite must
 # not push a sanitizer runtime into every program that gets profiled.
-PRELOAD_SRC := $(wildcard probes/preload/*.c)
+# It carries its own copy of the library-pool census (probes/libpools.c).
+PRELOAD_SRC := $(wildcard probes/preload/*.c) probes/libpools.c common/err.c
 PRELOAD_SO  := $(BIN)/libcontend-lockprof.so
 LOCKPROF_TARGET := $(B)/tests/lockprof_target
 all: $(PRELOAD_SO)
-$(PRELOAD_SO): $(PRELOAD_SRC)
+$(PRELOAD_SO): $(PRELOAD_SRC) $(wildcard probes/preload/*.h) probes/libpools.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -fPIC -shared -fvisibility=hidden -o $@ $(PRELOAD_SRC) \
 		$(shell pkg-config --libs jansson) -ldl -pthread

@@ -35,7 +35,6 @@ struct runner {
 	struct probe_config probe_cfg;
 	void *probe_state[8];
 	struct gil *gil;		     /* linetrace builds: the hooks' lock */
-	struct lockstat_summary worker_locks; /* process pools: from workers */
 	char *config_text;		     /* handed to spawned workers */
 	long inner;			     /* library threads asked for, 0: default */
 };
@@ -181,39 +180,12 @@ static int install_lock_model(json_t *cfg, struct gil **out, errbuf *e)
 	return trace_hooks_install(*out, e);
 }
 
-/* The lock figures of this process: the interpreter lock of a linetrace
- * build, else every instrumented lock of the workload merged. */
-static void own_locks(struct lockstat_summary *s)
-{
-	struct gil *g = is_linetrace() ? trace_hooks_installed() : NULL;
-	memset(s, 0, sizeof *s);
-	if (g) {
-		gil_stats(g, s);
-		return;
-	}
-	struct lockstat_summary all[LOCKSTAT_MAX_CLASSES];
-	size_t n = lockstat_snapshot_all(all, LOCKSTAT_MAX_CLASSES);
-	for (size_t i = 0; i < n && i < LOCKSTAT_MAX_CLASSES; i++)
-		lockstat_merge(s, &all[i]);
-	snprintf(s->name, sizeof s->name, "%s", n == 1 ? all[0].name : "workload locks");
-}
-
-static size_t report_worker_locks(void *buf, size_t max)
-{
-	if (sizeof(struct lockstat_summary) > max)
-		return 0;
-	own_locks(buf);
-	return sizeof(struct lockstat_summary);
-}
-
-static void collect_worker_locks(const void *buf, size_t len, void *arg)
+/* Process-pool workers report what the probes measured of them; the
+ * running repetition's probes take it. */
+static void collect_worker_report(const void *buf, size_t len, void *arg)
 {
 	struct runner *r = arg;
-	struct lockstat_summary s;
-	if (len != sizeof s)
-		return;
-	memcpy(&s, buf, sizeof s);
-	lockstat_merge(&r->worker_locks, &s);
+	probes_collect(r->probe_state, buf, len);
 }
 
 int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e)
@@ -225,26 +197,8 @@ int runner_worker_setup(const char *config, struct pool_opts *o, errbuf *e)
 	int rc = install_lock_model(cfg, &g, e);
 	apply_inner(inner_of(cfg));
 	json_decref(cfg);
-	o->worker_report = report_worker_locks;
+	o->worker_report = probes_worker_report;
 	return rc;
-}
-
-/* The lock figures of one repetition: this process's threads, plus what
- * every worker process reported. Shares are of the workers' wall time. */
-static void lock_figures(struct runner *r, json_t *rep, double wall)
-{
-	struct lockstat_summary s;
-	own_locks(&s);
-	lockstat_merge(&s, &r->worker_locks);
-	if (!r->gil && !s.acquisitions)
-		return; /* the workload took no instrumented lock */
-	json_t *j = lockstat_summary_json(&s, wall * r->opts.workers);
-	if (j) {
-		if (r->gil)
-			json_object_set_new(j, "model",
-					    json_string(lock_model_name(gil_model(r->gil))));
-		json_object_set_new(rep, "lock", j);
-	}
 }
 
 /* Probes start before the pool exists and stop after it is joined and
@@ -283,8 +237,6 @@ static int one_rep(struct runner *r, long i)
 			       .results = r->results};
 	struct pool_outcome out;
 	r->rep_index = i;
-	memset(&r->worker_locks, 0, sizeof r->worker_locks);
-	lockstat_reset();
 	probes_start(r);
 	double c0 = cpu_seconds();
 	r->rep_t0 = pool_now_ns();
@@ -292,7 +244,6 @@ static int one_rep(struct runner *r, long i)
 	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
 	double cpu = cpu_seconds() - c0;
 	json_t *m = rep_message(r, i, wall, cpu, &out);
-	lock_figures(r, m, wall);
 	probes_stop(r, m);
 	send_line(m);
 	json_decref(m);
@@ -320,7 +271,8 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 	r->probe_cfg = (struct probe_config){.counters = counters,
 					     .mem_interval_s = 0.020,
 					     .root_pid = getpid(),
-					     .in_process = r->pool->in_process};
+					     .in_process = r->pool->in_process,
+					     .workers = (int)workers};
 	r->reps = (long)reps;
 	r->warmup = (long)warmup;
 	r->opts = (struct pool_opts){
@@ -329,8 +281,8 @@ static int configure(struct runner *r, json_t *cfg, errbuf *e)
 						: POOL_START_SPAWN,
 		.task_timeout_s = timeout, .self_exe = self_exe,
 		.inject_task = -1, .on_hang = on_hang, .on_hang_arg = r,
-		.worker_report = report_worker_locks,
-		.collect = collect_worker_locks, .collect_arg = r,
+		.worker_report = probes_worker_report,
+		.collect = collect_worker_report, .collect_arg = r,
 		.worker_config = r->config_text,
 		.worker_init = worker_inner, .worker_init_arg = &r->inner};
 	r->inner = inner_of(cfg);

@@ -132,11 +132,25 @@ static void print_evidence(const struct hs_binary *b)
 	printf("\n");
 }
 
+/* The functions that take the lock per call, so a user knows where. */
+static void print_lock_funcs(const struct hs_binary *b)
+{
+	const struct hs_lock_funcs *f = &b->lock_funcs;
+	if (!f->count)
+		return;
+	printf("    lock per call:");
+	for (size_t i = 0; i < f->shown && i < 4; i++)
+		printf("%s %s", i ? "," : "", f->names[i]);
+	if (f->count > 4)
+		printf(", ... (%zu functions)", f->count);
+	printf("\n");
+}
+
 static int path_width(const struct hs_report *r, int all)
 {
 	size_t w = 6;
 	for (size_t i = 0; i < r->nbins; i++)
-		if (all || r->bins[i].kinds) {
+		if (all || r->bins[i].kinds || r->bins[i].verdict != HV_NONE) {
 			size_t n = strlen(r->bins[i].path);
 			w = n > w ? n : w;
 		}
@@ -149,7 +163,7 @@ static void print_table(const struct hs_report *r, int all)
 	size_t rows = 0;
 	for (size_t i = 0; i < r->nbins; i++) {
 		const struct hs_binary *b = &r->bins[i];
-		if (!all && !b->kinds)
+		if (!all && !b->kinds && b->verdict == HV_NONE)
 			continue;
 		if (!rows++)
 			printf("%-*s  %-22s %9s  %s\n", w, "binary", "kinds",
@@ -163,13 +177,16 @@ static void print_table(const struct hs_report *r, int all)
 		printf("%-*s  %-22s %9s  %s\n", w, b->path, kinds, gil,
 		       hs_verdict_message(b));
 		print_evidence(b);
+		print_lock_funcs(b);
 		if (b->note[0])
 			printf("    note: %s\n", b->note);
 	}
 	for (size_t i = 0; i < r->nskips; i++)
 		printf("skipped: %s: %s\n", r->skips[i].path, r->skips[i].reason);
-	printf("%zu binaries scanned, %zu with instrumentation, %zu skipped",
-	       r->nbins, hs_report_instrumented(r), r->nskips);
+	printf("%zu binaries scanned, %zu with instrumentation, %zu stripped, "
+	       "%zu skipped",
+	       r->nbins, hs_report_instrumented(r), hs_report_stripped(r),
+	       r->nskips);
 	if (r->ignored)
 		printf(" (%zu non-ELF files ignored)", r->ignored);
 	printf("\n");

@@ -24,6 +24,7 @@
 #include "report/table.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
+#include "probes/registry.h"
 #include "probes/rusage.h"
 
 #define TOP_LOCKS 5	   /* locks kept per repetition */
@@ -463,12 +464,14 @@ static json_t *top_entry(json_t *cls)
 			"wait_s", json_object_get(s, "wait_s")));
 	}
 	json_t *site = json_object_get(cls, "site");
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "kind",
+	json_t *top = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "kind",
 			 json_object_get(cls, "kind"), "site", site ? site : json_null(),
 			 "wait_s", json_object_get(cls, "wait_s"), "contended",
 			 json_object_get(cls, "contended"), "acquisitions",
 			 json_object_get(cls, "acquisitions"), "processes",
 			 json_object_get(cls, "processes"), "sites", sites);
+	lockprof_identity_fields(top, cls);
+	return top;
 }
 
 /* The lock figures of a repetition, in the shape `run` writes ("wait_s",
@@ -568,9 +571,11 @@ static void add_lock_figures(json_t *rep, const char *dir, int workers)
 	if (lockprof_merge_dir(dir, &sum, &e))
 		json_object_set_new(rep, "lock", json_pack("{s:b, s:s}", "available",
 							   0, "reason", e.msg));
-	else if (ok || json_integer_value(json_object_get(sum, "processes")) > 0)
+	else if (ok || json_integer_value(json_object_get(sum, "processes")) > 0) {
 		json_object_set_new(rep, "lock", lock_json(sum,
 			json_number_value(json_object_get(rep, "wall_s")), workers));
+		json_object_set_new(rep, "census", lockprof_census_field(sum));
+	}
 	json_decref(sum);
 }
 
@@ -691,12 +696,12 @@ static int save(const struct exec_opts *o, json_t *doc, const char *status,
 	json_t *c;
 	size_t i;
 	errbuf pe;
-	json_array_foreach(json_object_get(doc, "configs"), i, c) {
-		if (has_rep_field(c, "rusage"))
-			probe_rusage.summarise(c, &pe);
-		if (has_rep_field(c, "memory"))
-			probe_memory.summarise(c, &pe);
-	}
+	/* The same probes as `run`, from the registry: each summarises the
+	 * figures its name holds in the reps. */
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		for (size_t k = 0; probes_all[k]; k++)
+			if (probes_all[k]->summarise && has_rep_field(c, probes_all[k]->name))
+				probes_all[k]->summarise(c, &pe);
 	summary_document(doc);
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "document/results.h"
+#include "harness/run_plan.h"
 #include "harness/runner.h"
-#include "pools/pool.h"
 #include "analysis/summary.h"
 #include "probes/hookscan.h"
 #include "probes/registry.h"
@@ -58,7 +58,6 @@ static int exe_for_build(const char *build, char *buf, size_t len)
 	return access(buf, X_OK);
 }
 
-/* The config object the runner gets (and most of what the document keeps). */
 /* The workload parameters a runner gets: the user's, plus the sharing
  * mode when that dimension is swept (it is a parameter of the workload). */
 static void runner_params(const struct sweep_opts *o, const char *share,
@@ -71,33 +70,25 @@ static void runner_params(const struct sweep_opts *o, const char *share,
 		snprintf(buf, len, "%s", p);
 }
 
-static json_t *runner_config(const struct sweep_opts *o, const char *pool,
-			     int workers, const char *lock_model,
-			     const char *inner, const char *share)
+/* The config object the runner gets: the entry's dimensions and how to
+ * measure them. */
+static json_t *runner_config(const struct sweep_opts *o, const struct plan *p,
+			     const struct plan_entry *en)
 {
 	char params[4096];
-	runner_params(o, share, params, sizeof params);
-	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:I}",
-			      "workload", o->workload, "params",
-			      params, "pool", pool,
-			      "workers", workers, "task_timeout_s",
-			      o->task_timeout_s, "reps", (json_int_t)o->reps,
+	runner_params(o, plan_get(p, en, "share"), params, sizeof params);
+	json_t *c = json_pack("{s:s, s:s, s:f, s:I, s:I}",
+			      "workload", o->workload, "params", params,
+			      "task_timeout_s", o->task_timeout_s,
+			      "reps", (json_int_t)o->reps,
 			      "warmup", (json_int_t)o->warmup);
-	if (pool_find(pool)->has_start)
-		json_object_set_new(c, "start", json_string(o->start));
+	plan_config(p, en, c);
 	if (o->inject)
 		json_object_set_new(c, "inject", json_string(o->inject));
 	json_object_set_new(c, "counters", json_string(o->counters));
-	if (inner)
-		json_object_set_new(c, "inner_threads", json_string(inner));
-	if (share)
-		json_object_set_new(c, "share", json_string(share));
-	if (lock_model) {
-		json_object_set_new(c, "lock_model", json_string(lock_model));
-		if (o->switch_interval_s > 0)
-			json_object_set_new(c, "switch_interval_s",
-					    json_real(o->switch_interval_s));
-	}
+	if (plan_get(p, en, "lock_model") && o->switch_interval_s > 0)
+		json_object_set_new(c, "switch_interval_s",
+				    json_real(o->switch_interval_s));
 	return c;
 }
 
@@ -338,16 +329,13 @@ static int run_config(const char *exe, json_t *cfg, json_t *config,
 	return 0;
 }
 
-static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
-			  const char *build)
+/* The document's config of a plan entry, before its runner reports. */
+static json_t *new_config(const struct sweep_opts *o, const struct plan *p,
+			  const struct plan_entry *en)
 {
-	json_t *c = json_deep_copy(cfg);
-	json_object_del(c, "task_timeout_s");
-	json_object_del(c, "reps");
-	json_object_del(c, "inject");
-	json_object_del(c, "counters");
-	json_object_del(c, "switch_interval_s");
-	json_object_set_new(c, "build", json_string(build));
+	json_t *c = json_pack("{s:s}", "workload", o->workload);
+	plan_config(p, en, c);
+	json_object_set_new(c, "warmup", json_integer((json_int_t)o->warmup));
 	json_object_set_new(c, "reps", json_array());
 	json_object_set_new(c, "failed_warmups", json_array());
 	json_object_set_new(c, "status", json_string("ok"));
@@ -357,17 +345,6 @@ static json_t *new_config(const struct sweep_opts *o, json_t *cfg,
 		json_object_del(json_object_get(c, "params"), "share");
 	summary_set_id(c);
 	return c;
-}
-
-static size_t plan_size(const struct sweep_opts *o)
-{
-	size_t n = 0;
-	for (size_t p = 0; p < o->npools; p++)
-		n += pool_find(o->pools[p])->single_worker ? 1 : o->nworkers;
-	size_t total = 0;
-	for (size_t b = 0; b < o->nbuilds; b++)
-		total += n * (strcmp(o->builds[b], "release") ? o->nlock_models : 1);
-	return total * (o->ninner ? o->ninner : 1) * (o->nshare ? o->nshare : 1);
 }
 
 static int save(const struct sweep_opts *o, json_t *doc, const char *status,
@@ -396,36 +373,46 @@ static json_t *binary_hooks(const char *exe)
 	return kinds;
 }
 
-static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
-		     const char *build, const char *lock_model,
-		     struct progress *pg, errbuf *e)
+static int run_entry(const struct sweep_opts *o, json_t *doc, const char *exe,
+		     json_t *hooks, const struct plan *p,
+		     const struct plan_entry *en, struct progress *pg, errbuf *e)
 {
+	json_t *cfg = runner_config(o, p, en);
+	json_t *config = new_config(o, p, en);
+	json_object_set(config, "hooks", hooks);
+	pg->label = json_string_value(json_object_get(config, "id"));
+	pg->done = 0;
+	progress_draw(pg);
+	int rc = run_config(exe, cfg, config, pg, e);
+	json_decref(cfg);
+	json_array_append_new(json_object_get(doc, "configs"), config);
+	pg->index++;
+	return rc ? rc : save(o, doc, "running", e);
+}
+
+/* Every entry of the plan, in its execution order. The build's binary
+ * (and what instrumentation it carries) is looked up when the build
+ * changes from one entry to the next. */
+static int run_plan(const struct sweep_opts *o, json_t *doc,
+		    const struct plan *p, struct progress *pg, errbuf *e)
+{
+	char exe[4200], exe_build[32] = "";
+	json_t *hooks = NULL;
 	int rc = 0;
-	json_t *hooks = binary_hooks(exe);
-	size_t ninner = o->ninner ? o->ninner : 1, nshare = o->nshare ? o->nshare : 1;
-	for (size_t sh = 0; sh < nshare && !stop_signal && !rc; sh++)
-	for (size_t in = 0; in < ninner && !stop_signal && !rc; in++)
-	for (size_t p = 0; p < o->npools && !stop_signal && !rc; p++) {
-		int serial = pool_find(o->pools[p])->single_worker;
-		for (size_t w = 0; w < (serial ? 1 : o->nworkers) &&
-				   !stop_signal && !rc; w++) {
-			json_t *cfg = runner_config(o, o->pools[p],
-						    serial ? 1 : o->workers[w],
-						    lock_model,
-						    o->ninner ? o->inner[in] : NULL,
-						    o->nshare ? o->share[sh] : NULL);
-			json_t *config = new_config(o, cfg, build);
-			json_object_set(config, "hooks", hooks);
-			pg->label = json_string_value(json_object_get(config, "id"));
-			pg->done = 0;
-			progress_draw(pg);
-			rc = run_config(exe, cfg, config, pg, e);
-			json_decref(cfg);
-			json_array_append_new(json_object_get(doc, "configs"), config);
-			pg->index++;
-			if (!rc)
-				rc = save(o, doc, "running", e);
+	for (size_t i = 0; i < p->n && !stop_signal && !rc; i++) {
+		const struct plan_entry *en = plan_at(p, i);
+		const char *build = plan_get(p, en, "build");
+		if (strcmp(build, exe_build)) {
+			if (exe_for_build(build, exe, sizeof exe)) {
+				rc = errf(e, "build '%s' is not available (no "
+					  "executable %s; run 'make')", build, exe);
+				break;
+			}
+			snprintf(exe_build, sizeof exe_build, "%s", build);
+			json_decref(hooks);
+			hooks = binary_hooks(exe);
 		}
+		rc = run_entry(o, doc, exe, hooks, p, en, pg, e);
 	}
 	json_decref(hooks);
 	return rc;
@@ -434,25 +421,17 @@ static int run_build(const struct sweep_opts *o, json_t *doc, const char *exe,
 int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
 {
 	struct sigaction old_int, old_term;
-	struct progress pg = {.on = o->progress, .total = plan_size(o),
+	struct plan plan;
+	if (run_plan_build(o, &plan, e)) {
+		plan_free(&plan);
+		return -1;
+	}
+	struct progress pg = {.on = o->progress, .total = plan.n,
 			      .reps = o->reps, .warmup = o->warmup};
-	int rc = 0;
 	stop_signal = 0;
 	install_handlers(&old_int, &old_term);
-	for (size_t b = 0; b < o->nbuilds && !stop_signal && !rc; b++) {
-		char exe[4200];
-		if (exe_for_build(o->builds[b], exe, sizeof exe)) {
-			rc = errf(e, "build '%s' is not available (no "
-				  "executable %s; run 'make')", o->builds[b], exe);
-			break;
-		}
-		/* The lock model only exists where hooks take it: linetrace. */
-		int traced = strcmp(o->builds[b], "release") != 0;
-		size_t nlm = traced ? o->nlock_models : 1;
-		for (size_t l = 0; l < nlm && !stop_signal && !rc; l++)
-			rc = run_build(o, doc, exe, o->builds[b],
-				       traced ? o->lock_models[l] : NULL, &pg, e);
-	}
+	int rc = run_plan(o, doc, &plan, &pg, e);
+	plan_free(&plan);
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
 	sigaction(SIGINT, &old_int, NULL);

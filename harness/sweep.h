@@ -1,5 +1,6 @@
-/* sweep.h - the plan of a run (every configuration of the chosen
- * dimensions) and its execution, one runner process per configuration.
+/* sweep.h - the execution of a run's plan (run_plan.c: every
+ * configuration of the chosen dimensions), one runner process per
+ * configuration.
  * The document is rewritten atomically after each configuration. */
 #ifndef CONTEND_SWEEP_H
 #define CONTEND_SWEEP_H

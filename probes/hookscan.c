@@ -2,6 +2,7 @@
  * and Capstone counts the interpreter-lock calls that tell a harmful Cython
  * nogil-trace build from a harmless one (symbols alone cannot). */
 #include "probes/hookscan.h"
+#include "probes/hookshape.h"
 
 #include <capstone/capstone.h>
 #include <dirent.h>
@@ -46,7 +47,11 @@ int hook_kinds_parse(const char *list, unsigned *mask, errbuf *e)
 		size_t n = strcspn(p, ",");
 		int found = 0;
 		if (n == 3 && !strncmp(p, "any", 3)) {
-			m |= HK_ALL;
+			m |= HK_ALL | HS_FAIL_UNKNOWN;
+			found = 1;
+		}
+		if (n == 7 && !strncmp(p, "unknown", 7)) {
+			m |= HS_FAIL_UNKNOWN;
 			found = 1;
 		}
 		for (int k = 0; k < HK_NKINDS && !found; k++)
@@ -58,7 +63,7 @@ int hook_kinds_parse(const char *list, unsigned *mask, errbuf *e)
 		if (!found)
 			return errf(e,
 				    "unknown kind '%.*s' (kinds: cython, instrument, "
-				    "gprof, coverage, sanitizer, any)",
+				    "gprof, coverage, sanitizer, unknown, any)",
 				    (int)n, p);
 		if (!p[n])
 			break;
@@ -136,15 +141,37 @@ static int classify(const char *name, int defined)
 	return -1;
 }
 
-/* 0: not an interpreter-lock function; 1: Ensure; 2: Release. */
-static int gil_which(const char *name)
+/* Functions after whose call a path goes nowhere: following the bytes
+ * behind them would run into the next function. */
+static const char *const noreturn_names[] = {
+	"__stack_chk_fail", "abort",	      "exit",	      "_exit",
+	"__assert_fail",    "Py_FatalError",  "_Py_FatalErrorFunc",
+	"__cxa_throw",	    "_Unwind_Resume", "__pyx_fatalerror",
+	"longjmp",	    "__longjmp_chk",  "pthread_exit",
+};
+
+/* What a call of `name` means to the shape walk (hookshape.h). */
+static enum hs_role role_of_name(const char *name)
 {
 	size_t blen = base_len(name);
 	if (name_is(name, blen, "PyGILState_Ensure"))
-		return 1;
+		return HR_ENSURE;
 	if (name_is(name, blen, "PyGILState_Release"))
-		return 2;
-	return 0;
+		return HR_RELEASE;
+	if (name_is(name, blen, "PyThreadState_Get") ||
+	    name_is(name, blen, "_PyThreadState_UncheckedGet") ||
+	    name_is(name, blen, "PyThreadState_GetUnchecked") ||
+	    name_is(name, blen, "PyGILState_GetThisThreadState"))
+		return HR_TSTATE;
+	for (size_t i = 0; i < sizeof noreturn_names / sizeof *noreturn_names; i++)
+		if (name_is(name, blen, noreturn_names[i]))
+			return HR_NORETURN;
+	return classify(name, 1) == HK_CYTHON ? HR_HOOK : HR_NONE;
+}
+
+static int is_gil_role(int role)
+{
+	return role == HR_ENSURE || role == HR_RELEASE;
 }
 
 /* ---- small growable arrays --------------------------------------------- */
@@ -164,7 +191,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* Address -> which GIL function (1/2), sorted for bsearch. */
+/* Address -> role (enum hs_role), sorted for bsearch. */
 struct addr_tag {
 	uint64_t addr;
 	int tag;
@@ -278,7 +305,8 @@ unsigned hs_report_kinds(const struct hs_report *r)
 {
 	unsigned m = 0;
 	for (size_t i = 0; i < r->nbins; i++)
-		m |= r->bins[i].kinds;
+		m |= r->bins[i].kinds |
+		     (r->bins[i].verdict == HV_UNKNOWN ? HS_FAIL_UNKNOWN : 0);
 	return m;
 }
 
@@ -290,33 +318,40 @@ size_t hs_report_instrumented(const struct hs_report *r)
 	return n;
 }
 
+size_t hs_report_stripped(const struct hs_report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nbins; i++)
+		n += r->bins[i].stripped != 0;
+	return n;
+}
+
+size_t hs_report_count(const struct hs_report *r, enum hs_verdict v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nbins; i++)
+		n += r->bins[i].verdict == v;
+	return n;
+}
+
 const char *hs_verdict_name(enum hs_verdict v)
 {
 	switch (v) {
-	case HV_SERIALISES:
-		return "serialises";
-	case HV_INSTRUMENTED:
-		return "instrumented";
-	case HV_CLEAN:
-		return "clean";
+	case HV_HARMFUL:
+		return "harmful";
+	case HV_UNKNOWN:
+		return "unknown";
+	case HV_HARMLESS:
+		return "harmless";
+	case HV_NONE:
+		return "none";
 	}
 	return "?";
 }
 
 const char *hs_verdict_message(const struct hs_binary *b)
 {
-	if (b->verdict == HV_SERIALISES)
-		return "takes the interpreter lock in nogil code: parallel "
-		       "calls will serialise";
-	if (b->kinds & HK_BIT(HK_CYTHON))
-		return b->gil_counted
-			       ? "Cython trace hooks, no interpreter-lock calls: "
-				 "nogil code is not serialised"
-			       : "Cython trace hooks; interpreter-lock calls not "
-				 "counted (see note)";
-	if (b->kinds)
-		return "instrumentation compiled in: not a release build";
-	return "no instrumentation found";
+	return b->message[0] ? b->message : hs_verdict_name(b->verdict);
 }
 
 /* ---- reading one ELF --------------------------------------------------- */
@@ -341,6 +376,12 @@ struct exec_range {
 	const uint8_t *bytes;
 };
 
+/* A function symbol of .symtab/.dynsym, to name the code at an address. */
+struct func_sym {
+	uint64_t addr, size;
+	const char *name; /* points into libelf */
+};
+
 /* Everything learnt about one ELF while it is open. */
 struct elfscan {
 	Elf *elf;
@@ -350,21 +391,24 @@ struct elfscan {
 	int is_libc;
 	struct found *found;
 	size_t nfound, capfound;
-	int has_symtab, has_gil_sym;
-	struct addrset gil_funcs; /* defined PyGILState_* addresses */
+	int has_symtab, has_gil_sym, has_tstate_sym;
+	struct addrset func_roles; /* defined functions of interest -> role */
 	struct addrset got_slots; /* GOT/data slots relocated to them */
 	struct addrset rel_sites; /* ET_REL: (section << 40 | offset) */
 	struct exec_range *plts;  /* .plt, .plt.sec, .plt.got, .iplt */
 	size_t nplts, capplts;
+	struct func_sym *funcs;	  /* sorted by addr once read */
+	size_t nfuncs, capfuncs;
 };
 
 static void elfscan_free(struct elfscan *s)
 {
 	free(s->found);
-	free(s->gil_funcs.v);
+	free(s->func_roles.v);
 	free(s->got_slots.v);
 	free(s->rel_sites.v);
 	free(s->plts);
+	free(s->funcs);
 }
 
 /* ET_REL sites are keyed by section and offset in one integer. */
@@ -406,6 +450,23 @@ static void read_dynamic(struct elfscan *s, Elf_Scn *scn, const GElf_Shdr *sh,
 	}
 }
 
+/* A defined function: its role for the walk, and its name for the report.
+ * In an object file its address is keyed like the code (rel_key). */
+static int remember_func(struct elfscan *s, const GElf_Sym *sym,
+			 const char *name, int role)
+{
+	uint64_t a = s->is_rel ? rel_key(sym->st_shndx, sym->st_value)
+			       : sym->st_value;
+	if (!s->is_rel && !a)
+		return 0;
+	if (role && addrset_add(&s->func_roles, a, role))
+		return -1;
+	if (grow((void **)&s->funcs, &s->capfuncs, s->nfuncs + 1, sizeof *s->funcs))
+		return -1;
+	s->funcs[s->nfuncs++] = (struct func_sym){a, sym->st_size, name};
+	return 0;
+}
+
 static int read_symbols(struct elfscan *s, Elf_Scn *scn, const GElf_Shdr *sh,
 			errbuf *e)
 {
@@ -427,13 +488,12 @@ static int read_symbols(struct elfscan *s, Elf_Scn *scn, const GElf_Shdr *sh,
 		if (!name || !*name)
 			continue;
 		int defined = sym.st_shndx != SHN_UNDEF;
-		int which = gil_which(name);
-		if (which) {
-			s->has_gil_sym = 1;
-			if (defined && !s->is_rel && sym.st_value &&
-			    addrset_add(&s->gil_funcs, sym.st_value, which))
-				return errf(e, "out of memory");
-		}
+		int role = role_of_name(name);
+		s->has_gil_sym |= is_gil_role(role);
+		s->has_tstate_sym |= role == HR_TSTATE;
+		if (defined && type == STT_FUNC && sym.st_shndx < SHN_LORESERVE &&
+		    remember_func(s, &sym, name, role))
+			return errf(e, "out of memory");
 		int kind = classify(name, defined);
 		if (kind < 0)
 			continue;
@@ -485,12 +545,12 @@ static int read_relocs(struct elfscan *s, Elf_Scn *scn, const GElf_Shdr *sh,
 		}
 		const char *name =
 			reloc_sym_name(s, sh->sh_link, GELF_R_SYM(info));
-		int which = name ? gil_which(name) : 0;
-		if (!which)
+		int role = name ? (int)role_of_name(name) : HR_NONE;
+		if (role == HR_NONE)
 			continue;
 		int rc = s->is_rel ? addrset_add(&s->rel_sites,
-						 rel_key(sh->sh_info, off), which)
-				   : addrset_add(&s->got_slots, off, which);
+						 rel_key(sh->sh_info, off), role)
+				   : addrset_add(&s->got_slots, off, role);
 		if (rc)
 			return errf(e, "out of memory");
 	}
@@ -554,7 +614,7 @@ static int read_sections(struct elfscan *s, struct hs_binary *b, errbuf *e)
 	return 0;
 }
 
-/* ---- counting interpreter-lock call sites ------------------------------ */
+/* ---- following the code: lock call sites and their shapes -------------- */
 
 /* aarch64 reaches the GOT with adrp + ldr; remember, per register, the
  * page an adrp loaded and the slot an ldr read, until the next branch or
@@ -566,16 +626,43 @@ struct a64_regs {
 	unsigned gen;
 };
 
+struct u64vec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
 struct counter {
 	struct elfscan *s;
 	csh cs;
 	cs_arch arch;
 	struct a64_regs *a64;
-	uint64_t *plt_targets; /* calls into a PLT, resolved afterwards */
-	size_t nplt, capplt;
-	long count[3]; /* [1] Ensure, [2] Release */
+	struct addrset plt_roles; /* PLT stub -> role + 1, sorted as met */
+	long count[HR_NROLES];
+	struct u64vec ensure_next; /* just after each call of Ensure */
+	struct u64vec tstate_next; /* just after each thread-state read */
+	struct u64vec starts;	   /* stripped: call and lea targets */
+	struct hs_span *spans;	   /* the code swept, for the walks */
+	size_t nspans, capspans;
 	int oom;
 };
+
+static void vec_push(struct counter *c, struct u64vec *v, uint64_t x)
+{
+	if (grow((void **)&v->v, &v->cap, v->n + 1, sizeof *v->v))
+		c->oom = 1;
+	else
+		v->v[v->n++] = x;
+}
+
+static void counter_free(struct counter *c)
+{
+	free(c->plt_roles.v);
+	free(c->ensure_next.v);
+	free(c->tstate_next.v);
+	free(c->starts.v);
+	free(c->spans);
+	free(c->a64);
+}
 
 static int in_plt(const struct elfscan *s, uint64_t a)
 {
@@ -585,27 +672,12 @@ static int in_plt(const struct elfscan *s, uint64_t a)
 	return 0;
 }
 
-static void call_to(struct counter *c, uint64_t target)
+static int in_code(const struct counter *c, uint64_t a)
 {
-	int w = addrset_find(&c->s->gil_funcs, target);
-	if (w) {
-		c->count[w]++;
-		return;
-	}
-	if (in_plt(c->s, target)) {
-		if (grow((void **)&c->plt_targets, &c->capplt, c->nplt + 1,
-			 sizeof *c->plt_targets))
-			c->oom = 1;
-		else
-			c->plt_targets[c->nplt++] = target;
-	}
-}
-
-static void call_through(struct counter *c, uint64_t slot)
-{
-	int w = addrset_find(&c->s->got_slots, slot);
-	if (w)
-		c->count[w]++;
+	for (size_t i = 0; i < c->nspans; i++)
+		if (a >= c->spans[i].addr && a - c->spans[i].addr < c->spans[i].size)
+			return 1;
+	return 0;
 }
 
 /* adrp/ldr tracking; returns the GOT slot a br/blr jumps through, or 0. */
@@ -649,19 +721,141 @@ static uint64_t a64_step(struct a64_regs *g, const cs_insn *in)
 	return 0;
 }
 
+/* The GOT slot a PLT stub at `target` jumps through, or 0. */
+static uint64_t plt_slot(struct counter *c, uint64_t target)
+{
+	int i = in_plt(c->s, target) - 1;
+	if (i < 0)
+		return 0;
+	const struct exec_range *p = &c->s->plts[i];
+	const uint8_t *code = p->bytes + (target - p->addr);
+	size_t size = p->size - (target - p->addr);
+	uint64_t addr = target, slot = 0;
+	cs_insn *in = cs_malloc(c->cs);
+	if (!in)
+		return 0;
+	struct a64_regs *g = c->a64 ? calloc(1, sizeof *g) : NULL;
+	for (int k = 0; k < 6 && !slot && (g || !c->a64) &&
+			cs_disasm_iter(c->cs, &code, &size, &addr, in);
+	     k++) {
+		if (c->arch == CS_ARCH_ARM64) {
+			slot = a64_step(g, in);
+			if (in->id == ARM64_INS_BR || in->id == ARM64_INS_BLR)
+				break;
+			continue;
+		}
+		const cs_x86 *x = &in->detail->x86;
+		if (in->id == X86_INS_JMP && x->op_count == 1 &&
+		    x->operands[0].type == X86_OP_MEM &&
+		    x->operands[0].mem.base == X86_REG_RIP)
+			slot = in->address + in->size +
+			       (uint64_t)x->operands[0].mem.disp;
+		else if (in->id == X86_INS_JMP || in->id == X86_INS_CALL)
+			break;
+	}
+	free(g);
+	cs_free(in, 1);
+	return slot;
+}
+
+/* Keep a sorted set sorted while adding to it (PLT stubs are few). */
+static int addrset_insert(struct addrset *s, uint64_t addr, int tag)
+{
+	if (grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+		return -1;
+	size_t i = addrset_lower(s, addr);
+	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof *s->v);
+	s->v[i] = (struct addr_tag){addr, tag};
+	s->n++;
+	return 0;
+}
+
+/* The role of a direct call's target: a defined function, or a PLT stub
+ * (each stub decoded once, however often it is called). */
+static enum hs_role target_role(struct counter *c, uint64_t target)
+{
+	int r = addrset_find(&c->s->func_roles, target);
+	if (r || !in_plt(c->s, target))
+		return (enum hs_role)r;
+	int t = addrset_find(&c->plt_roles, target);
+	if (t)
+		return (enum hs_role)(t - 1);
+	r = addrset_find(&c->s->got_slots, plt_slot(c, target));
+	if (addrset_insert(&c->plt_roles, target, r + 1))
+		c->oom = 1;
+	return (enum hs_role)r;
+}
+
+/* The role of what a call or jump instruction reaches: through a
+ * relocation (object files), a direct target, or a GOT slot (-fno-plt).
+ * Also the resolver the shape walks use. */
+static enum hs_role insn_role(void *ctx, const cs_insn *in)
+{
+	struct counter *c = ctx;
+	if (c->s->is_rel) {
+		int r = addrset_find_in(&c->s->rel_sites, in->address, in->size);
+		if (r)
+			return (enum hs_role)r;
+	}
+	if (c->arch == CS_ARCH_X86) {
+		const cs_x86 *x = &in->detail->x86;
+		if (x->op_count != 1)
+			return HR_NONE;
+		const cs_x86_op *op = &x->operands[0];
+		if (op->type == X86_OP_IMM)
+			return target_role(c, (uint64_t)op->imm);
+		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
+		    op->mem.index == X86_REG_INVALID)
+			return (enum hs_role)addrset_find(
+				&c->s->got_slots,
+				in->address + in->size + (uint64_t)op->mem.disp);
+		return HR_NONE;
+	}
+	const cs_arm64 *a = &in->detail->arm64;
+	if ((in->id == ARM64_INS_BL || in->id == ARM64_INS_B) &&
+	    a->op_count == 1 && a->operands[0].type == ARM64_OP_IMM)
+		return target_role(c, (uint64_t)a->operands[0].imm);
+	return HR_NONE;
+}
+
+/* A call (or tail jump) of a function of interest, met in the sweep. */
+static void note_call(struct counter *c, const cs_insn *in, enum hs_role role,
+		      int is_call)
+{
+	c->count[role]++;
+	uint64_t next = in->address + in->size;
+	if (is_call && role == HR_ENSURE)
+		vec_push(c, &c->ensure_next, next);
+	else if (is_call && role == HR_TSTATE)
+		vec_push(c, &c->tstate_next, next);
+}
+
+/* Without .symtab, function entries are what code calls or takes the
+ * address of (a cdef method's vtable slot is filled with lea). */
+static void note_start(struct counter *c, uint64_t a)
+{
+	if (!c->s->has_symtab && in_code(c, a))
+		vec_push(c, &c->starts, a);
+}
+
 static void on_x86(struct counter *c, const cs_insn *in)
 {
+	const cs_x86 *x = &in->detail->x86;
+	if (in->id == X86_INS_LEA && x->op_count == 2 &&
+	    x->operands[1].type == X86_OP_MEM &&
+	    x->operands[1].mem.base == X86_REG_RIP) {
+		note_start(c, in->address + in->size +
+				      (uint64_t)x->operands[1].mem.disp);
+		return;
+	}
 	if (in->id != X86_INS_CALL && in->id != X86_INS_JMP)
 		return;
-	const cs_x86 *x = &in->detail->x86;
-	if (x->op_count != 1)
-		return;
-	const cs_x86_op *op = &x->operands[0];
-	if (op->type == X86_OP_IMM)
-		call_to(c, (uint64_t)op->imm);
-	else if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
-		 op->mem.index == X86_REG_INVALID)
-		call_through(c, in->address + in->size + (uint64_t)op->mem.disp);
+	enum hs_role role = insn_role(c, in);
+	if (role != HR_NONE)
+		note_call(c, in, role, in->id == X86_INS_CALL);
+	else if (in->id == X86_INS_CALL && x->op_count == 1 &&
+		 x->operands[0].type == X86_OP_IMM)
+		note_start(c, (uint64_t)x->operands[0].imm);
 }
 
 static void on_a64(struct counter *c, const cs_insn *in)
@@ -669,13 +863,19 @@ static void on_a64(struct counter *c, const cs_insn *in)
 	const cs_arm64 *a = &in->detail->arm64;
 	if ((in->id == ARM64_INS_BL || in->id == ARM64_INS_B) &&
 	    a->op_count == 1 && a->operands[0].type == ARM64_OP_IMM) {
-		call_to(c, (uint64_t)a->operands[0].imm);
+		enum hs_role role = insn_role(c, in);
+		if (role != HR_NONE)
+			note_call(c, in, role, in->id == ARM64_INS_BL);
+		else if (in->id == ARM64_INS_BL)
+			note_start(c, (uint64_t)a->operands[0].imm);
 		c->a64->gen++;
 		return;
 	}
 	uint64_t slot = a64_step(c->a64, in);
-	if (slot)
-		call_through(c, slot);
+	enum hs_role role = slot ? (enum hs_role)addrset_find(&c->s->got_slots, slot)
+				 : HR_NONE;
+	if (role != HR_NONE)
+		note_call(c, in, role, in->id == ARM64_INS_BLR);
 }
 
 static int is_branch(const struct counter *c, const cs_insn *in)
@@ -686,10 +886,18 @@ static int is_branch(const struct counter *c, const cs_insn *in)
 	       in->id == ARM64_INS_BLR || in->id == ARM64_INS_BR;
 }
 
+static int is_call(const struct counter *c, const cs_insn *in)
+{
+	return c->arch == CS_ARCH_X86 ? in->id == X86_INS_CALL
+				      : in->id == ARM64_INS_BL || in->id == ARM64_INS_BLR;
+}
+
 /* Linear sweep of one executable section. Undecodable bytes (data in
- * .text) are stepped over, not fatal. */
-static int sweep(struct counter *c, size_t scnidx, uint64_t base,
-		 const uint8_t *code, size_t size)
+ * .text) are stepped over, not fatal. An object file's sections are
+ * placed at rel_key(section, 0), so an address is also its relocation
+ * key and branches stay inside their section. */
+static int sweep(struct counter *c, uint64_t base, const uint8_t *code,
+		 size_t size)
 {
 	cs_insn *in = cs_malloc(c->cs);
 	if (!in)
@@ -704,12 +912,10 @@ static int sweep(struct counter *c, size_t scnidx, uint64_t base,
 			continue;
 		}
 		if (c->s->is_rel) {
-			int w = is_branch(c, in)
-					? addrset_find_in(&c->s->rel_sites,
-							  rel_key(scnidx, in->address),
-							  in->size)
-					: 0;
-			c->count[w]++;
+			enum hs_role role = is_branch(c, in) ? insn_role(c, in)
+							     : HR_NONE;
+			if (role != HR_NONE)
+				note_call(c, in, role, is_call(c, in));
 		} else if (c->arch == CS_ARCH_X86) {
 			on_x86(c, in);
 		} else {
@@ -718,63 +924,6 @@ static int sweep(struct counter *c, size_t scnidx, uint64_t base,
 	}
 	cs_free(in, 1);
 	return 0;
-}
-
-/* The GOT slot a PLT stub at `target` jumps through, or 0. */
-static uint64_t plt_slot(struct counter *c, uint64_t target)
-{
-	int i = in_plt(c->s, target) - 1;
-	if (i < 0)
-		return 0;
-	const struct exec_range *p = &c->s->plts[i];
-	const uint8_t *code = p->bytes + (target - p->addr);
-	size_t size = p->size - (target - p->addr);
-	uint64_t addr = target, slot = 0;
-	cs_insn *in = cs_malloc(c->cs);
-	if (!in)
-		return 0;
-	if (c->a64)
-		c->a64->gen++;
-	for (int k = 0;
-	     k < 6 && !slot && cs_disasm_iter(c->cs, &code, &size, &addr, in);
-	     k++) {
-		if (c->arch == CS_ARCH_ARM64) {
-			slot = a64_step(c->a64, in);
-			if (in->id == ARM64_INS_BR || in->id == ARM64_INS_BLR)
-				break;
-			continue;
-		}
-		const cs_x86 *x = &in->detail->x86;
-		if (in->id == X86_INS_JMP && x->op_count == 1 &&
-		    x->operands[0].type == X86_OP_MEM &&
-		    x->operands[0].mem.base == X86_REG_RIP)
-			slot = in->address + in->size +
-			       (uint64_t)x->operands[0].mem.disp;
-		else if (in->id == X86_INS_JMP || in->id == X86_INS_CALL)
-			break;
-	}
-	cs_free(in, 1);
-	return slot;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Each distinct PLT target is decoded once, however often it is called. */
-static void resolve_plt_calls(struct counter *c)
-{
-	if (!c->nplt)
-		return;
-	qsort(c->plt_targets, c->nplt, sizeof *c->plt_targets, cmp_u64);
-	for (size_t i = 0, j; i < c->nplt; i = j) {
-		for (j = i; j < c->nplt && c->plt_targets[j] == c->plt_targets[i]; j++)
-			;
-		int w = addrset_find(&c->s->got_slots, plt_slot(c, c->plt_targets[i]));
-		c->count[w] += (long)(j - i);
-	}
 }
 
 static int open_capstone(struct counter *c, const struct elfscan *s)
@@ -796,7 +945,8 @@ static int open_capstone(struct counter *c, const struct elfscan *s)
 	return 0;
 }
 
-static int sweep_all(struct counter *c, struct hs_binary *b)
+/* The executable sections other than the PLT, as spans. */
+static int collect_spans(struct counter *c, struct hs_binary *b)
 {
 	struct elfscan *s = c->s;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(s->elf, scn));) {
@@ -811,22 +961,175 @@ static int sweep_all(struct counter *c, struct hs_binary *b)
 				 scn_name(s, &sh), elf_why("no data"));
 			return -1;
 		}
-		if (sweep(c, elf_ndxscn(scn), s->is_rel ? 0 : sh.sh_addr,
-			  d->d_buf, d->d_size) || c->oom) {
+		if (!d->d_size)
+			continue;
+		if (grow((void **)&c->spans, &c->capspans, c->nspans + 1,
+			 sizeof *c->spans))
+			return -1;
+		uint64_t base = s->is_rel ? rel_key(elf_ndxscn(scn), 0) : sh.sh_addr;
+		c->spans[c->nspans++] = (struct hs_span){base, d->d_size, d->d_buf};
+	}
+	return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hs_span *)a)->addr;
+	uint64_t y = ((const struct hs_span *)b)->addr;
+	return x < y ? -1 : x > y;
+}
+
+static int sweep_all(struct counter *c, struct hs_binary *b)
+{
+	if (collect_spans(c, b)) {
+		if (!b->note[0])
+			snprintf(b->note, sizeof b->note,
+				 "call sites not counted: out of memory");
+		return -1;
+	}
+	if (c->nspans)
+		qsort(c->spans, c->nspans, sizeof *c->spans, cmp_span);
+	for (size_t i = 0; i < c->nspans; i++)
+		if (sweep(c, c->spans[i].addr, c->spans[i].bytes, c->spans[i].size) ||
+		    c->oom) {
 			snprintf(b->note, sizeof b->note,
 				 "call sites not counted: out of memory");
 			return -1;
 		}
-	}
-	resolve_plt_calls(c);
 	return 0;
 }
 
-/* Count call sites of PyGILState_Ensure/Release in the binary's own code,
- * skipping the disassembly when neither symbol is referenced at all. */
+/* ---- naming the functions that take the lock per call ------------------ */
+
+static int cmp_func(const void *a, const void *b)
+{
+	uint64_t x = ((const struct func_sym *)a)->addr;
+	uint64_t y = ((const struct func_sym *)b)->addr;
+	return x < y ? -1 : x > y;
+}
+
+/* The function symbol holding `a`, or NULL. */
+static const struct func_sym *func_at(const struct elfscan *s, uint64_t a)
+{
+	const struct func_sym *best = NULL;
+	for (size_t i = 0; i < s->nfuncs && s->funcs[i].addr <= a; i++)
+		if (a - s->funcs[i].addr < (s->funcs[i].size ? s->funcs[i].size : 1))
+			best = &s->funcs[i];
+	return best;
+}
+
+/* The nearest discovered entry at or below `a` (stripped), or 0. */
+static uint64_t start_below(const struct u64vec *v, uint64_t a)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->v[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? v->v[lo - 1] : 0;
+}
+
+static void add_func_name(struct hs_lock_funcs *f, const char *name, size_t len)
+{
+	for (size_t i = 0; i < f->shown; i++)
+		if (strlen(f->names[i]) == len && !strncmp(f->names[i], name, len))
+			return;
+	f->count++;
+	if (f->shown < HS_MAX_FUNCS) {
+		snprintf(f->names[f->shown], sizeof f->names[0], "%.*s", (int)len,
+			 name);
+		f->shown++;
+	}
+}
+
+/* Entry of the function holding a harmful site, and its name: the
+ * symbol without a clone suffix (crit.cold and crit are one function),
+ * or the address when stripped. 0 when none is known. */
+static uint64_t func_of(struct counter *c, uint64_t site, char *name, size_t len)
+{
+	const struct func_sym *f = func_at(c->s, site);
+	if (f) {
+		size_t n = base_len(f->name);
+		snprintf(name, len, "%.*s", (int)n, f->name);
+		/* the hot part's entry, when this is its .cold part */
+		for (size_t i = 0; i < c->s->nfuncs; i++)
+			if (base_len(c->s->funcs[i].name) == n &&
+			    !strncmp(c->s->funcs[i].name, f->name, n) &&
+			    !c->s->funcs[i].name[n])
+				return c->s->funcs[i].addr;
+		return f->addr;
+	}
+	uint64_t a = start_below(&c->starts, site);
+	if (a)
+		snprintf(name, len, "0x%llx", (unsigned long long)a);
+	return a;
+}
+
+/* The functions holding harmful lock regions; those whose entry takes
+ * the lock before anything else are named first, as per-call for sure. */
+static void name_lock_funcs(struct counter *c, const struct hs_code *code,
+			    const struct u64vec *harm, struct hs_binary *b)
+{
+	struct hs_lock_funcs entry = {0}, other = {0};
+	for (size_t i = 0; i < harm->n; i++) {
+		char name[96];
+		uint64_t fn = func_of(c, harm->v[i], name, sizeof name);
+		if (!fn)
+			continue;
+		if (hs_walk_entry(code, fn))
+			add_func_name(&entry, name, strlen(name));
+		else
+			add_func_name(&other, name, strlen(name));
+	}
+	b->lock_funcs = entry;
+	for (size_t i = 0; i < other.shown; i++)
+		add_func_name(&b->lock_funcs, other.names[i], strlen(other.names[i]));
+	b->lock_funcs.count += other.count - other.shown;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Walk every lock region and every thread-state read (hookshape.h). */
+static void judge_shapes(struct counter *c, struct hs_binary *b)
+{
+	struct hs_code code = {c->cs, c->arch == CS_ARCH_X86, c->spans,
+			       c->nspans, insn_role, c};
+	struct u64vec harm = {0};
+	for (size_t i = 0; i < c->ensure_next.n; i++) {
+		enum hs_walk w = hs_walk_region(&code, c->ensure_next.v[i]);
+		if (w == HW_HARMFUL) {
+			b->regions_harmful++;
+			vec_push(c, &harm, c->ensure_next.v[i]);
+		} else if (w == HW_BENIGN) {
+			b->regions_benign++;
+		} else {
+			b->regions_unresolved++;
+		}
+	}
+	for (size_t i = 0; i < c->tstate_next.n; i++)
+		b->trace_tests += hs_walk_trace_test(&code, c->tstate_next.v[i]);
+	if (c->starts.n)
+		qsort(c->starts.v, c->starts.n, sizeof *c->starts.v, cmp_u64);
+	if (c->s->nfuncs)
+		qsort(c->s->funcs, c->s->nfuncs, sizeof *c->s->funcs, cmp_func);
+	if (harm.n)
+		name_lock_funcs(c, &code, &harm, b);
+	free(harm.v);
+}
+
+/* Count call sites of PyGILState_Ensure/Release in the binary's own code
+ * and judge what they lead to, skipping the disassembly when the binary
+ * references neither the lock nor the thread state. */
 static void count_gil_calls(struct elfscan *s, struct hs_binary *b)
 {
-	if (!s->has_gil_sym) {
+	if (!s->has_gil_sym && !s->has_tstate_sym) {
 		b->gil_counted = 1;
 		return;
 	}
@@ -846,16 +1149,16 @@ static void count_gil_calls(struct elfscan *s, struct hs_binary *b)
 		snprintf(b->note, sizeof b->note, "call sites not counted: out of memory");
 		return;
 	}
-	addrset_sort(&s->gil_funcs);
+	addrset_sort(&s->func_roles);
 	addrset_sort(&s->got_slots);
 	addrset_sort(&s->rel_sites);
 	if (sweep_all(&c, b) == 0) {
 		b->gil_counted = 1;
-		b->gil_ensure = c.count[1];
-		b->gil_release = c.count[2];
+		b->gil_ensure = c.count[HR_ENSURE];
+		b->gil_release = c.count[HR_RELEASE];
+		judge_shapes(&c, b);
 	}
-	free(c.plt_targets);
-	free(c.a64);
+	counter_free(&c);
 	cs_close(&c.cs);
 }
 
@@ -927,13 +1230,67 @@ static int keep_symbols(struct elfscan *s, struct hs_binary *b, errbuf *e)
 	return 0;
 }
 
-static void judge(struct hs_binary *b)
+static void verdict_words(struct hs_binary *b)
 {
-	if ((b->kinds & HK_BIT(HK_CYTHON)) && b->gil_counted &&
-	    b->gil_ensure + b->gil_release > 0)
-		b->verdict = HV_SERIALISES;
+	char *m = b->message;
+	size_t n = sizeof b->message;
+	long sites = b->gil_ensure + b->gil_release;
+	switch (b->verdict) {
+	case HV_HARMFUL:
+		if (b->lock_funcs.count)
+			snprintf(m, n, "harmful: trace hooks take the interpreter "
+				       "lock on every call of %zu function%s: "
+				       "parallel calls serialise",
+				 b->lock_funcs.count, b->lock_funcs.count == 1 ? "" : "s");
+		else
+			snprintf(m, n, "harmful: trace hooks take the interpreter "
+				       "lock in %ld place%s: parallel calls serialise",
+				 b->regions_harmful, b->regions_harmful == 1 ? "" : "s");
+		return;
+	case HV_UNKNOWN:
+		if (b->gil_counted)
+			snprintf(m, n, "unknown (stripped; %ld interpreter-lock "
+				       "call sites)", sites);
+		else
+			snprintf(m, n, "unknown (interpreter-lock calls not "
+				       "followed; see note)");
+		return;
+	case HV_HARMLESS:
+		if (!(b->kinds & HK_BIT(HK_CYTHON)))
+			snprintf(m, n, "instrumentation compiled in: not a release build");
+		else if (b->shape_found)
+			snprintf(m, n, "harmless: trace checks found by disassembly "
+				       "(stripped), none takes the interpreter lock");
+		else
+			snprintf(m, n, "harmless: Cython trace hooks that do not take "
+				       "the interpreter lock (free without a tracer)");
+		return;
+	case HV_NONE:
+		snprintf(m, n, "no instrumentation found");
+		return;
+	}
+}
+
+/* Harmful when a lock region holds a tracing test; unknown when the
+ * lock calls could not be followed, or when a stripped binary shows
+ * neither hook names nor a tracing test to vouch for them. */
+static void judge(struct hs_binary *b, int has_gil_sym)
+{
+	long sites = b->gil_ensure + b->gil_release;
+	if (b->stripped && (b->regions_harmful || b->trace_tests) &&
+	    !(b->kinds & HK_BIT(HK_CYTHON))) {
+		b->kinds |= HK_BIT(HK_CYTHON);
+		b->shape_found = 1;
+	}
+	if (b->regions_harmful)
+		b->verdict = HV_HARMFUL;
+	else if (has_gil_sym && !b->gil_counted)
+		b->verdict = HV_UNKNOWN;
+	else if (b->stripped && sites > 0 && !(b->kinds & HK_BIT(HK_CYTHON)))
+		b->verdict = HV_UNKNOWN;
 	else
-		b->verdict = b->kinds ? HV_INSTRUMENTED : HV_CLEAN;
+		b->verdict = b->kinds ? HV_HARMLESS : HV_NONE;
+	verdict_words(b);
 }
 
 /* Scan an open Elf into a new report entry, or a skip when it cannot be
@@ -967,11 +1324,17 @@ static int scan_elf(struct hs_report *r, const char *name, Elf *elf, errbuf *e)
 		elfscan_free(&s);
 		return rc;
 	}
-	judge(&b);
-	if (b.stripped && s.has_gil_sym && !b.note[0])
+	judge(&b, s.has_gil_sym);
+	if (b.verdict == HV_UNKNOWN && b.gil_counted && !b.note[0])
 		snprintf(b.note, sizeof b.note,
-			 "stripped (no .symtab): local hooks such as Cython's "
-			 "cannot be seen by symbol");
+			 "stripped (no .symtab) and no tracing test recognised: "
+			 "local hooks such as Cython's cannot be seen by symbol");
+	else if (b.regions_unresolved && !b.note[0])
+		snprintf(b.note, sizeof b.note,
+			 "%ld of %ld interpreter-lock regions not followed to "
+			 "their release",
+			 b.regions_unresolved,
+			 b.regions_unresolved + b.regions_benign + b.regions_harmful);
 	r->bins[r->nbins++] = b;
 	elfscan_free(&s);
 	return 0;
@@ -1315,14 +1678,25 @@ static json_t *binary_json(const struct hs_binary *b)
 					  (json_int_t)b->gil_release, "total",
 					  (json_int_t)(b->gil_ensure + b->gil_release))
 			      : json_null();
+	json_t *funcs = json_array();
+	for (size_t i = 0; i < b->lock_funcs.shown && funcs; i++)
+		json_array_append_new(funcs, json_string(b->lock_funcs.names[i]));
+	json_t *regions = json_pack(
+		"{s:I, s:I, s:I, s:I}", "harmful", (json_int_t)b->regions_harmful,
+		"legitimate", (json_int_t)b->regions_benign, "not_followed",
+		(json_int_t)b->regions_unresolved, "trace_tests",
+		(json_int_t)b->trace_tests);
 	json_t *o = json_pack(
-		"{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:b, s:b, s:o}",
+		"{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:I, s:b, s:b, s:o, s:o, s:o, "
+		"s:I, s:b}",
 		"path", b->path, "arch", b->arch, "type", b->type, "kinds",
 		kinds_json(b->kinds), "verdict", hs_verdict_name(b->verdict),
 		"message", hs_verdict_message(b), "symbols", syms,
 		"symbols_total", (json_int_t)b->symbols_total, "symbols_truncated",
 		b->symbols_total > b->nsyms, "stripped", b->stripped,
-		"gil_call_sites", gil);
+		"gil_call_sites", gil, "lock_regions", regions,
+		"lock_per_call_functions", funcs, "lock_per_call_total",
+		(json_int_t)b->lock_funcs.count, "found_by_structure", b->shape_found);
 	if (o && b->note[0])
 		json_object_set_new(o, "note", json_string(b->note));
 	return o;
@@ -1337,12 +1711,44 @@ json_t *hs_report_json(const struct hs_report *r)
 		json_array_append_new(skips,
 				      json_pack("{s:s, s:s}", "path", r->skips[i].path,
 						"reason", r->skips[i].reason));
-	return json_pack("{s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:o}}",
-			 "command", "scan", "schema", 1, "binaries", bins,
+	return json_pack("{s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:o}}",
+			 "command", "scan", "schema", 2, "binaries", bins,
 			 "skipped", skips, "summary", "scanned",
 			 (json_int_t)r->nbins, "with_instrumentation",
-			 (json_int_t)hs_report_instrumented(r), "skipped",
+			 (json_int_t)hs_report_instrumented(r), "stripped",
+			 (json_int_t)hs_report_stripped(r), "harmful",
+			 (json_int_t)hs_report_count(r, HV_HARMFUL), "unknown",
+			 (json_int_t)hs_report_count(r, HV_UNKNOWN), "skipped",
 			 (json_int_t)r->nskips, "ignored_non_elf",
 			 (json_int_t)r->ignored, "kinds",
 			 kinds_json(hs_report_kinds(r)));
+}
+
+/* ---- one verdict for other parts of contend --------------------------- */
+
+int hookscan_verdict_of(const char *path, enum hs_verdict *verdict,
+			struct hs_lock_funcs *functions, errbuf *e)
+{
+	struct hs_report r;
+	hs_report_init(&r);
+	if (hs_scan_path(&r, path, e)) {
+		hs_report_free(&r);
+		return -1;
+	}
+	if (!r.nbins) {
+		int rc = r.nskips ? errf(e, "%s: %s", r.skips[0].path, r.skips[0].reason)
+				  : errf(e, "%s: no ELF binary in it", path);
+		hs_report_free(&r);
+		return rc;
+	}
+	const struct hs_binary *worst = &r.bins[0];
+	for (size_t i = 1; i < r.nbins; i++)
+		if (r.bins[i].verdict < worst->verdict)
+			worst = &r.bins[i];
+	*verdict = worst->verdict;
+	if (functions)
+		*functions = worst->lock_funcs;
+	hs_report_free(&r);
+	return 0;
 }

@@ -21,6 +21,7 @@ struct probe_config {
 	pid_t root_pid;		  /* process whose tree is measured */
 	int in_process;		  /* the workload runs in this process (serial,
 				   * thread pools): malloc's own figures apply */
+	int workers;		  /* of the configuration: shares of wall x workers */
 };
 
 struct probe_ops {
@@ -29,8 +30,14 @@ struct probe_ops {
 	/* Stop measuring; add figures to rep under `name`. */
 	int (*stop)(void *state, json_t *rep, errbuf *e);
 	void (*release)(void *state);
-	/* Summarise config["reps"][*][name] into config[name]. */
+	/* Summarise config["reps"][*][name] into config[name]. NULL: none. */
 	int (*summarise)(json_t *config, errbuf *e);
+	/* Worker processes: after its last task a worker writes what it
+	 * measured of itself into buf (at most max bytes; returns the length,
+	 * 0 nothing), and the runner hands it to collect() with the state of
+	 * the running repetition. NULL: the probe sees every worker itself. */
+	size_t (*worker_report)(void *buf, size_t max);
+	void (*collect)(void *state, const void *buf, size_t len);
 };
 
 #endif

@@ -14,4 +14,10 @@ extern const struct probe_ops *const probes_all[];
  * counter probe off, for instance). */
 int probe_enabled(const struct probe_ops *p, const struct probe_config *c);
 
+/* Every probe's worker report, each framed with its probe's index, into
+ * buf (for pool_opts.worker_report); the runner gives each frame back to
+ * its probe with probes_collect(states, ...), states indexed as probes_all. */
+size_t probes_worker_report(void *buf, size_t max);
+void probes_collect(void *const *states, const void *buf, size_t len);
+
 #endif

@@ -257,7 +257,7 @@ static void test_kinds_parse(void **state)
 	assert_int_equal(hook_kinds_parse("cython,gprof", &m, &e), 0);
 	assert_int_equal(m, HK_BIT(HK_CYTHON) | HK_BIT(HK_GPROF));
 	assert_int_equal(hook_kinds_parse("any", &m, &e), 0);
-	assert_int_equal(m, HK_ALL);
+	assert_int_equal(m, HK_ALL | HS_FAIL_UNKNOWN);
 	assert_int_equal(hook_kinds_parse("sanitizer", &m, &e), 0);
 	assert_int_equal(m, HK_BIT(HK_SANITIZER));
 	assert_int_equal(hook_kinds_parse("cython,bogus", &m, &e), -1);
@@ -274,20 +274,20 @@ static void test_clean_binaries(void **state)
 	struct hs_report r;
 	struct hs_binary *b = scan_one(&r, at(fx, "plain.so", p));
 	assert_int_equal(b->kinds, 0);
-	assert_int_equal(b->verdict, HV_CLEAN);
+	assert_int_equal(b->verdict, HV_NONE);
 	assert_int_equal(b->symbols_total, 0);
 	assert_true(b->gil_counted);
 	assert_int_equal(b->gil_ensure + b->gil_release, 0);
 	assert_string_equal(b->arch, "x86-64");
 	hs_report_free(&r);
-	expect_kinds(fx, "plain_exe", 0, HV_CLEAN);
+	expect_kinds(fx, "plain_exe", 0, HV_NONE);
 }
 
 static void test_weak_gmon_start_is_not_gprof(void **state)
 {
 	const struct fixture *fx = *state;
-	expect_kinds(fx, "gmon.so", 0, HV_CLEAN);
-	expect_kinds(fx, "gmon.o", 0, HV_CLEAN);
+	expect_kinds(fx, "gmon.so", 0, HV_NONE);
+	expect_kinds(fx, "gmon.o", 0, HV_NONE);
 	/* ... while gcrt1's definition in a -pg executable is. */
 	char p[4096];
 	struct hs_report r;
@@ -301,9 +301,9 @@ static void test_weak_gmon_start_is_not_gprof(void **state)
 static void test_compiler_instrumentation(void **state)
 {
 	const struct fixture *fx = *state;
-	expect_kinds(fx, "instrument.so", HK_BIT(HK_INSTRUMENT), HV_INSTRUMENTED);
-	expect_kinds(fx, "pg.so", HK_BIT(HK_GPROF), HV_INSTRUMENTED);
-	expect_kinds(fx, "cov.so", HK_BIT(HK_COVERAGE), HV_INSTRUMENTED);
+	expect_kinds(fx, "instrument.so", HK_BIT(HK_INSTRUMENT), HV_HARMLESS);
+	expect_kinds(fx, "pg.so", HK_BIT(HK_GPROF), HV_HARMLESS);
+	expect_kinds(fx, "cov.so", HK_BIT(HK_COVERAGE), HV_HARMLESS);
 	char p[4096];
 	struct hs_report r;
 	struct hs_binary *b = scan_one(&r, at(fx, "instrument.so", p));
@@ -331,7 +331,7 @@ static void expect_harm(const struct fixture *fx, const char *file)
 	char p[4096];
 	struct hs_report r;
 	struct hs_binary *b = scan_one(&r, at(fx, file, p));
-	if (b->verdict != HV_SERIALISES || b->gil_ensure != 1 ||
+	if (b->verdict != HV_HARMFUL || b->gil_ensure != 1 ||
 	    b->gil_release != 1)
 		fail_msg("%s: verdict %s, ensure %ld release %ld (%s)", file,
 			 hs_verdict_name(b->verdict), b->gil_ensure,
@@ -357,7 +357,7 @@ static void test_fake_cython_harmless(void **state)
 	struct hs_report r;
 	struct hs_binary *b = scan_one(&r, at(fx, "harmless.so", p));
 	assert_int_equal(b->kinds, HK_BIT(HK_CYTHON));
-	assert_int_equal(b->verdict, HV_INSTRUMENTED);
+	assert_int_equal(b->verdict, HV_HARMLESS);
 	assert_true(b->gil_counted);
 	assert_int_equal(b->gil_ensure + b->gil_release, 0);
 	hs_report_free(&r);
@@ -381,7 +381,7 @@ static void test_real_cython(void **state)
 	struct hs_report r;
 	struct hs_binary *b = scan_one(&r, at(fx, "cy_harm.so", p));
 	assert_int_equal(b->kinds, HK_BIT(HK_CYTHON));
-	assert_int_equal(b->verdict, HV_SERIALISES);
+	assert_int_equal(b->verdict, HV_HARMFUL);
 	assert_true(b->gil_ensure > 0);
 	assert_true(b->gil_release >= b->gil_ensure);
 	assert_true(has_sym(b, "__Pyx_call_return_trace_func"));
@@ -392,11 +392,11 @@ static void test_real_cython(void **state)
 
 	b = scan_one(&r, at(fx, "cy_harmless.so", p));
 	assert_int_equal(b->kinds, HK_BIT(HK_CYTHON));
-	assert_int_equal(b->verdict, HV_INSTRUMENTED);
+	assert_int_equal(b->verdict, HV_HARMLESS);
 	assert_int_equal(b->gil_ensure + b->gil_release, 0);
 	hs_report_free(&r);
 
-	expect_kinds(fx, "cy_plain.so", 0, HV_CLEAN);
+	expect_kinds(fx, "cy_plain.so", 0, HV_NONE);
 }
 
 /* A wheel built with libzip: the instrumented member is found under
@@ -547,7 +547,7 @@ static void test_unreadable(void **state)
 	}
 	assert_int_equal(c->status, 0); /* noted, not an error */
 	assert_non_null(strstr(c->out, "plain.so: Permission denied"));
-	assert_non_null(strstr(c->out, "0 binaries scanned, 0 with instrumentation, 2 skipped"));
+	assert_non_null(strstr(c->out, "0 binaries scanned, 0 with instrumentation, 0 stripped, 2 skipped"));
 	free(c);
 }
 
@@ -563,7 +563,7 @@ static void test_cli_exit_codes(void **state)
 	assert_int_equal(c->status, 0);
 	assert_non_null(strstr(c->out, "instrument.so"));
 	assert_null(strstr(c->out, "plain.so")); /* clean: only with --all */
-	assert_non_null(strstr(c->out, "2 binaries scanned, 1 with instrumentation, 0 skipped"));
+	assert_non_null(strstr(c->out, "2 binaries scanned, 1 with instrumentation, 0 stripped, 0 skipped"));
 
 	assert_int_equal(tu_contend(c, "scan", "--all", a, b, NULL), 0);
 	assert_non_null(strstr(c->out, "plain.so"));
@@ -622,7 +622,7 @@ static void test_cli_json(void **state)
 	assert_int_equal(json_array_size(bins), 1);
 	json_t *b = json_array_get(bins, 0);
 	assert_string_equal(json_string_value(json_object_get(b, "verdict")),
-			    "serialises");
+			    "harmful");
 	assert_string_equal(json_string_value(json_array_get(
 				    json_object_get(b, "kinds"), 0)), "cython");
 	json_t *gil = json_object_get(b, "gil_call_sites");
@@ -639,6 +639,29 @@ static void test_cli_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(sum, "skipped")), 1);
 	json_decref(doc);
 	free(c);
+}
+
+/* The one-call API the diagnosis uses. */
+static void test_verdict_of(void **state)
+{
+	const struct fixture *fx = *state;
+	char p[4096];
+	enum hs_verdict v = HV_NONE;
+	struct hs_lock_funcs f;
+	errbuf e;
+	assert_int_equal(hookscan_verdict_of(at(fx, "harm.so", p), &v, &f, &e), 0);
+	assert_int_equal(v, HV_HARMFUL);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.shown, 1);
+	assert_string_equal(f.names[0], "crit");
+	assert_int_equal(hookscan_verdict_of(at(fx, "harmless.so", p), &v, NULL, &e), 0);
+	assert_int_equal(v, HV_HARMLESS);
+	assert_int_equal(hookscan_verdict_of(at(fx, "plain.so", p), &v, &f, &e), 0);
+	assert_int_equal(v, HV_NONE);
+	assert_int_equal(f.count, 0);
+	assert_int_equal(hookscan_verdict_of(at(fx, "garbage.so", p), &v, &f, &e), -1);
+	assert_non_null(strstr(e.msg, "corrupt ELF"));
+	assert_int_equal(hookscan_verdict_of("/nonexistent/x.so", &v, &f, &e), -1);
 }
 
 int main(void)
@@ -659,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_cli_exit_codes),
 		cmocka_unit_test(test_cli_json),
+		cmocka_unit_test(test_verdict_of),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

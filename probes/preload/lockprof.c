@@ -29,13 +29,28 @@
  * The directory is read once, at start. A process reports at exit(), at
  * return from main and at _exit(); one killed by a signal reports nothing.
  *
+ *   CONTEND_LOCKPROF_STACK_DEPTH  frames of the call stack taken on every
+ *                            contended wait (0-16, default 12; 0: none).
+ *
+ * Call stacks. Every contended wait (never an uncontended acquisition)
+ * takes a short stack with libunwind's unw_backtrace, dlopen'ed
+ * RTLD_LOCAL so its _Unwind_* and backtrace symbols never replace the
+ * program's; its per-thread cache makes a 12-frame stack ~0.1 us. Without
+ * libunwind, glibc's backtrace (~2 us). Stacks are aggregated per lock by
+ * their frames up to the first one outside the runtime (python*, libpython,
+ * libc, libpthread, ld.so, this library), the "module": the code that
+ * keeps taking the lock. The runtime's address ranges are fixed at start.
+ *
  * Report (schema "contend-lockprof/1"): process {pid, ppid, argv0, exe,
- * forked}, wall_ns, totals, and locks [{address, kind, acquisitions,
- * contended, wait_ns, max_wait_ns, timeouts, sites [{pc, where, object,
- * symbol, offset, count, wait_ns, frames}]}], most waited-on first. For a
- * cond, contended counts all waits and acquisitions the signalled ones.
- * Locks are keyed by address: a lock destroyed and re-created at the same
- * address keeps counting in the same entry.
+ * forked}, wall_ns, unwinder, totals, census (census.c), and locks
+ * [{address, kind, name, identity, named_by, acquisitions, contended,
+ * wait_ns, max_wait_ns, timeouts, sites [{pc, where, object, symbol,
+ * offset, count, wait_ns, frames}], stacks [{count, wait_ns, frames,
+ * module}]}], most waited-on first. For a cond, contended counts all waits
+ * and acquisitions the signalled ones. name/identity say what the lock is
+ * when it is recognised (lock_name() below), else null. Locks are keyed by
+ * address: a lock destroyed and re-created at the same address keeps
+ * counting in the same entry.
  *
  * Report files are named lockprof-<pid>-<random>.json, written under a
  * ".tmp" name opened O_CREAT|O_EXCL|O_NOFOLLOW mode 0600 and renamed into
@@ -49,6 +64,8 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <jansson.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -64,6 +81,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "probes/preload/census.h"
 
 #define LP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LP_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -89,10 +108,26 @@ struct lp_site {
 	void *frames[LP_MAX_FRAMES]; /* the caller's callers, first seen */
 };
 
+#define LP_STACKS 8	   /* distinct stacks kept per lock; the rest: "other" */
+#define LP_STACK_FRAMES 16
+
+/* One distinct call stack of contended waits on a lock. */
+struct lp_stack {
+	_Atomic uint64_t hash; /* of frames[0..outside]; 0 = free */
+	_Atomic uint64_t count;
+	_Atomic uint64_t wait_ns;
+	_Atomic int nframes; /* set (release) once frames[] is filled */
+	int outside;	     /* first frame outside the runtime; -1: none */
+	void *frames[LP_STACK_FRAMES]; /* frames[0] is the call site */
+};
+
 struct lp_chunk {
 	struct lp_site site[LP_SITES];
 	_Atomic uint64_t other_count;
 	_Atomic uint64_t other_wait_ns;
+	struct lp_stack stack[LP_STACKS];
+	_Atomic uint64_t other_stack_count;
+	_Atomic uint64_t other_stack_wait_ns;
 };
 
 /* One cache line per lock so counters of different locks never share. */
@@ -125,9 +160,10 @@ static struct {
 	uint64_t start_ns;
 	char argv0[256];
 	int frames; /* CONTEND_LOCKPROF_FRAMES */
+	int stack_depth; /* CONTEND_LOCKPROF_STACK_DEPTH */
 	int max_locks;
 	_Atomic int reported;
-} lp_proc = {.frames = 4, .max_locks = 256};
+} lp_proc = {.frames = 4, .stack_depth = 12, .max_locks = 256};
 
 /* ---- the real functions ------------------------------------------------ */
 
@@ -268,15 +304,162 @@ static struct lp_chunk *lp_chunk_of(struct lp_slot *s)
 	return &lp_chunks[mine - 1];
 }
 
+/* ---- the unwinder and the runtime's address ranges ------------------- */
+
+/* unw_backtrace from libunwind.so.8 when it loads, else glibc's. Set once
+ * at start, single-threaded. */
+static int (*lp_unw_backtrace)(void **, int);
+static const char *lp_unwinder = "none";
+
+#define LP_STR2(x) #x
+#define LP_STR(x) LP_STR2(x)
+
+static void lp_unwind_init(void)
+{
+	lp_unwinder = "backtrace";
+	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return;
+	int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
+		(int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, LP_STR(unw_set_caching_policy));
+	unw_addr_space_t *local = dlsym(h, LP_STR(unw_local_addr_space));
+	*(void **)&lp_unw_backtrace = dlsym(h, "unw_backtrace");
+	if (!lp_unw_backtrace)
+		return;
+	/* Per thread: the global cache takes a lock on every step. */
+	if (policy && local)
+		policy(*local, UNW_CACHE_PER_THREAD);
+	lp_unwinder = "libunwind";
+}
+
+static int lp_backtrace(void **buf, int n)
+{
+	return lp_unw_backtrace ? lp_unw_backtrace(buf, n) : backtrace(buf, n);
+}
+
+/* Executable ranges of the runtime: the objects whose frames are never
+ * the answer to "whose code takes this lock". */
+#define LP_RANGES 32
+static struct {
+	uintptr_t lo, hi;
+} lp_rt[LP_RANGES];
+static int lp_nrt;
+static char lp_exe[PATH_MAX];
+
+static int lp_runtime_name(const char *path)
+{
+	static const char *const prefixes[] = {"libpython", "libc.so", "libc-", "libpthread",
+					       "libdl.", "ld-linux", "ld64.so", "ld.so",
+					       "libcontend-lockprof", NULL};
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (const char *const *p = prefixes; *p; p++)
+		if (!strncmp(base, *p, strlen(*p)))
+			return 1;
+	return 0;
+}
+
+static int lp_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	const char *name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : NULL;
+	const char *base = strrchr(name ? name : lp_exe, '/');
+	base = base ? base + 1 : (name ? name : lp_exe);
+	/* The main program is the runtime only when it is an interpreter. */
+	int rt = name ? lp_runtime_name(name) : !strncmp(base, "python", 6);
+	for (int i = 0; rt && i < info->dlpi_phnum && lp_nrt < LP_RANGES; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		lp_rt[lp_nrt].lo = info->dlpi_addr + ph->p_vaddr;
+		lp_rt[lp_nrt].hi = lp_rt[lp_nrt].lo + ph->p_memsz;
+		lp_nrt++;
+	}
+	return 0;
+}
+
+static int lp_in_runtime(uintptr_t pc)
+{
+	for (int i = 0; i < lp_nrt; i++)
+		if (pc - 1 >= lp_rt[i].lo && pc - 1 < lp_rt[i].hi)
+			return 1;
+	return 0;
+}
+
+/* ---- stacks ------------------------------------------------------------ */
+
+/* The caller's stack, starting at the call site pc: frames above it are the
+ * profiler's own. Returns the number of frames in out (0 when pc is not
+ * found, e.g. an unwinder that cannot read this stack). */
+static int lp_stack_from(uintptr_t pc, void **out, int want)
+{
+	void *buf[LP_STACK_FRAMES + 8];
+	int n = lp_backtrace(buf, want + 8), at = -1, k = 0;
+	for (int i = 0; i < n && at < 0; i++)
+		if ((uintptr_t)buf[i] == pc)
+			at = i;
+	for (int i = at; at >= 0 && i < n && k < want; i++)
+		out[k++] = buf[i];
+	return k;
+}
+
+static uint64_t lp_hash_frames(void *const *f, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (uint64_t)(uintptr_t)f[i]) * 0x100000001b3ull;
+	return h | 1;
+}
+
+/* Count one contended wait under its stack. Two stacks that agree up to
+ * the first frame outside the runtime are one entry: what differs deeper
+ * (the module's own callers) is not what the lock is waited on for. */
+static void lp_stack_add(struct lp_chunk *c, uintptr_t pc, uint64_t wait)
+{
+	void *f[LP_STACK_FRAMES];
+	int n = lp_stack_from(pc, f, lp_proc.stack_depth), outside = -1;
+	if (n == 0) {
+		f[0] = (void *)pc;
+		n = 1;
+	}
+	for (int i = 0; i < n && outside < 0; i++)
+		if (!lp_in_runtime((uintptr_t)f[i]))
+			outside = i;
+	uint64_t h = lp_hash_frames(f, outside >= 0 ? outside + 1 : n);
+	for (int i = 0; i < LP_STACKS; i++) {
+		struct lp_stack *st = &c->stack[i];
+		uint64_t cur = atomic_load_explicit(&st->hash, memory_order_acquire);
+		if (cur == 0) {
+			uint64_t expect = 0;
+			if (atomic_compare_exchange_strong(&st->hash, &expect, h)) {
+				memcpy(st->frames, f, (size_t)n * sizeof f[0]);
+				st->outside = outside;
+				atomic_store_explicit(&st->nframes, n, memory_order_release);
+				cur = h;
+			} else {
+				cur = expect;
+			}
+		}
+		if (cur == h) {
+			lp_add(&st->count, 1);
+			lp_add(&st->wait_ns, wait);
+			return;
+		}
+	}
+	lp_add(&c->other_stack_count, 1);
+	lp_add(&c->other_stack_wait_ns, wait);
+}
+
 /* Keep the callers of the call site, once per site: the site key is only
- * the immediate return address (free to get), and a short backtrace (a few
- * microseconds) is paid only the first time a site is seen contended. */
+ * the immediate return address (free to get), and a short backtrace is
+ * paid only the first time a site is seen contended. */
 static void lp_capture_frames(struct lp_site *site, uintptr_t pc)
 {
 	void *buf[LP_MAX_FRAMES + 6];
 	int want = lp_proc.frames, n = 0, k = 0;
 	if (want > 0)
-		n = backtrace(buf, want + 6);
+		n = lp_backtrace(buf, want + 6);
 	int at = -1;
 	for (int i = 0; i < n && at < 0; i++)
 		if ((uintptr_t)buf[i] == pc)
@@ -293,6 +476,8 @@ static void lp_site_add(struct lp_slot *s, uintptr_t pc, uint64_t wait)
 		lp_add(&lp_sites_lost, 1);
 		return;
 	}
+	if (lp_proc.stack_depth > 0)
+		lp_stack_add(c, pc, wait);
 	for (int i = 0; i < LP_SITES; i++) {
 		struct lp_site *site = &c->site[i];
 		uintptr_t p = atomic_load_explicit(&site->pc, memory_order_acquire);
@@ -637,8 +822,6 @@ struct lp_where {
 	uintptr_t offset;   /* from the symbol, or from the module base */
 };
 
-static char lp_exe[PATH_MAX];
-
 /* Symbolise a return address. pc-1 is looked up, not pc: a call that ends
  * a function returns to the first byte of the next one. */
 static struct lp_where lp_where(uintptr_t pc)
@@ -743,19 +926,197 @@ static json_t *lp_sites_json(struct lp_slot *s, json_t *lock)
 	return arr;
 }
 
+static json_t *lp_module_json(uintptr_t pc)
+{
+	struct lp_where w = lp_where(pc);
+	return json_pack("{s:s, s:s?, s:I, s:o}", "object", w.object, "symbol", w.symbol,
+			 "offset", (json_int_t)w.offset, "where", lp_where_str(pc));
+}
+
+static json_t *lp_stack_json(struct lp_stack *st)
+{
+	int n = atomic_load_explicit(&st->nframes, memory_order_acquire);
+	json_t *frames = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(frames, lp_where_str((uintptr_t)st->frames[i]));
+	json_t *module = n > 0 && st->outside >= 0 && st->outside < n
+				 ? lp_module_json((uintptr_t)st->frames[st->outside])
+				 : json_null();
+	return json_pack("{s:I, s:I, s:o, s:o}", "count", (json_int_t)lp_ld(&st->count),
+			 "wait_ns", (json_int_t)lp_ld(&st->wait_ns), "frames", frames,
+			 "module", module);
+}
+
+static struct lp_chunk *lp_chunk_get(struct lp_slot *s)
+{
+	uint32_t c = atomic_load(&s->chunk);
+	return c && c <= LP_CHUNKS ? &lp_chunks[c - 1] : NULL;
+}
+
+static json_t *lp_stacks_json(struct lp_chunk *ch, json_t *lock)
+{
+	json_t *arr = json_array();
+	json_t *tmp[LP_STACKS];
+	int n = 0;
+	for (int i = 0; ch && i < LP_STACKS; i++)
+		if (atomic_load_explicit(&ch->stack[i].nframes, memory_order_acquire) > 0)
+			tmp[n++] = lp_stack_json(&ch->stack[i]);
+	qsort(tmp, (size_t)n, sizeof tmp[0], lp_site_cmp);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, tmp[i]);
+	if (ch && lp_ld(&ch->other_stack_count))
+		json_object_set_new(lock, "other_stacks",
+				    json_pack("{s:I, s:I}", "count",
+					      (json_int_t)lp_ld(&ch->other_stack_count), "wait_ns",
+					      (json_int_t)lp_ld(&ch->other_stack_wait_ns)));
+	return arr;
+}
+
+/* ---- naming the lock ------------------------------------------------- */
+
+struct lp_name {
+	const char *name;     /* for people: "CPython interpreter lock (GIL)" */
+	const char *identity; /* for programs: "interpreter-lock", ... */
+	char named_by[160];   /* the evidence, in words */
+};
+
+/* CPython's runtime state object: in 3.11 it holds the GIL's mutexes and
+ * condition variables (ceval.gil), in 3.12 the main interpreter's. It is
+ * exported by python3.x and libpython, stripped or not. */
+static int lp_pyruntime(uintptr_t *lo, uintptr_t *hi)
+{
+	void *p = dlsym(RTLD_DEFAULT, "_PyRuntime");
+	Dl_info di;
+	const ElfW(Sym) *sym = NULL;
+	if (!p || !dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
+		return 0;
+	*lo = (uintptr_t)p;
+	*hi = *lo + sym->st_size;
+	return 1;
+}
+
+static const char *lp_base(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+static int lp_is_python_object(const char *path)
+{
+	const char *b = lp_base(path);
+	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
+}
+
+/* The functions through which CPython takes (or hands over) its GIL. */
+static const char *lp_gil_function(const char *sym)
+{
+	static const char *const fns[] = {"take_gil", "drop_gil", "PyEval_RestoreThread",
+					  "PyEval_AcquireThread", "PyEval_AcquireLock",
+					  "PyGILState_Ensure", "PyEval_SaveThread",
+					  "PyEval_ReleaseThread", NULL};
+	for (const char *const *f = fns; sym && *f; f++)
+		if (!strcmp(sym, *f))
+			return *f;
+	return NULL;
+}
+
+/* A wait called from the interpreter, through one of its GIL functions
+ * within the first frames: the GIL, even where the lock lies outside
+ * _PyRuntime (a sub-interpreter's own GIL). */
+static int lp_gil_chain(void *const *frames, int n, struct lp_name *out)
+{
+	if (n < 1 || !lp_is_python_object(lp_where((uintptr_t)frames[0]).object))
+		return 0;
+	for (int i = 0; i < n && i < 4; i++) {
+		const char *fn = lp_gil_function(lp_where((uintptr_t)frames[i]).symbol);
+		if (fn) {
+			snprintf(out->named_by, sizeof out->named_by, "call chain through %s", fn);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Libraries whose locks are worth a name, by the object that takes them. */
+static int lp_library_lock(uintptr_t site, struct lp_name *out)
+{
+	struct lp_where w = lp_where(site);
+	const char *b = lp_base(w.object), *sym = w.symbol ? w.symbol : "";
+	if (!strncmp(b, "libopenblas", 11)) {
+		out->identity = "openblas";
+		out->name = !strncmp(sym, "exec_blas", 9) ? "OpenBLAS thread server queue lock"
+			    : !strncmp(sym, "blas_memory", 11) ? "OpenBLAS memory allocator lock"
+							       : "OpenBLAS thread pool lock";
+	} else if (!strncmp(b, "libgomp", 7)) {
+		out->identity = "openmp";
+		out->name = "OpenMP runtime (libgomp) lock";
+	} else if (!strncmp(b, "libjemalloc", 11) ||
+		   (!strncmp(b, "libc.so", 7) &&
+		    (strstr(sym, "malloc") || strstr(sym, "free") || strstr(sym, "arena")))) {
+		out->identity = "malloc-arena";
+		out->name = !strncmp(b, "libc.so", 7) ? "glibc malloc arena lock"
+						      : "jemalloc arena lock";
+	} else {
+		return 0;
+	}
+	snprintf(out->named_by, sizeof out->named_by, "taken in %s%s%s", b,
+		 *sym ? " by " : "", sym);
+	return 1;
+}
+
+static void lp_lock_name(uintptr_t addr, struct lp_chunk *ch, struct lp_name *out)
+{
+	static int have_rt = -1;
+	static uintptr_t rt_lo, rt_hi;
+	memset(out, 0, sizeof *out);
+	if (have_rt < 0)
+		have_rt = lp_pyruntime(&rt_lo, &rt_hi);
+	int gil = have_rt && addr >= rt_lo && addr < rt_hi;
+	if (gil)
+		snprintf(out->named_by, sizeof out->named_by, "address inside _PyRuntime");
+	for (int i = 0; !gil && ch && i < LP_STACKS; i++) {
+		int n = atomic_load_explicit(&ch->stack[i].nframes, memory_order_acquire);
+		gil = lp_gil_chain(ch->stack[i].frames, n, out);
+	}
+	for (int i = 0; !gil && ch && i < LP_SITES; i++) {
+		struct lp_site *st = &ch->site[i];
+		uintptr_t pc = atomic_load(&st->pc);
+		void *f[LP_MAX_FRAMES + 1] = {(void *)pc};
+		int n = pc ? 1 + atomic_load_explicit(&st->nframes, memory_order_acquire) : 0;
+		if (n > 1)
+			memcpy(f + 1, st->frames, (size_t)(n - 1) * sizeof f[0]);
+		gil = lp_gil_chain(f, n, out);
+	}
+	if (gil) {
+		out->name = "CPython interpreter lock (GIL)";
+		out->identity = "interpreter-lock";
+		return;
+	}
+	uintptr_t site = ch ? atomic_load(&ch->site[0].pc) : 0;
+	if (!site || !lp_library_lock(site, out))
+		out->named_by[0] = 0;
+}
+
 static json_t *lp_lock_json(struct lp_slot *s)
 {
 	uintptr_t key = atomic_load(&s->key);
-	json_t *lock = json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I}",
+	struct lp_chunk *ch = lp_chunk_get(s);
+	struct lp_name nm;
+	lp_lock_name(key & ~(uintptr_t)3, ch, &nm);
+	json_t *lock = json_pack("{s:o, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}",
 				 "address", lp_hex(key & ~(uintptr_t)3),
-				 "kind", lp_kind_name[key & 3],
+				 "kind", lp_kind_name[key & 3], "name", nm.name,
+				 "identity", nm.identity,
+				 "named_by", nm.named_by[0] ? nm.named_by : NULL,
 				 "acquisitions", (json_int_t)lp_ld(&s->acquisitions),
 				 "contended", (json_int_t)lp_ld(&s->contended),
 				 "wait_ns", (json_int_t)lp_ld(&s->wait_ns),
 				 "max_wait_ns", (json_int_t)lp_ld(&s->max_wait_ns),
 				 "timeouts", (json_int_t)lp_ld(&s->timeouts));
-	if (lock)
+	if (lock) {
 		json_object_set_new(lock, "sites", lp_sites_json(s, lock));
+		json_object_set_new(lock, "stacks", lp_stacks_json(ch, lock));
+	}
 	return lock;
 }
 
@@ -809,6 +1170,13 @@ static json_t *lp_totals_json(const struct lp_totals *t, size_t listed)
 			 "sites_lost", (json_int_t)lp_ld(&lp_sites_lost));
 }
 
+static json_t *lp_creator_json(uintptr_t pc, uint64_t count)
+{
+	struct lp_where w = lp_where(pc);
+	return json_pack("{s:s, s:o, s:I}", "object", w.object, "where", lp_where_str(pc),
+			 "count", (json_int_t)count);
+}
+
 /* The whole report; NULL if memory ran out. Called with lp_busy set. */
 static json_t *lp_report(void)
 {
@@ -828,10 +1196,13 @@ static json_t *lp_report(void)
 	for (size_t i = 0; i < listed; i++)
 		json_array_append_new(locks, lp_lock_json(used[i]));
 	free(used);
-	json_t *doc = json_pack("{s:s, s:o, s:I, s:o, s:o}", "schema", "contend-lockprof/1",
-				"process", lp_process_json(),
+	json_t *doc = json_pack("{s:s, s:o, s:I, s:s, s:i, s:o, s:o, s:o}", "schema",
+				"contend-lockprof/1", "process", lp_process_json(),
 				"wall_ns", (json_int_t)(lp_now() - lp_proc.start_ns),
-				"totals", lp_totals_json(&t, listed), "locks", locks);
+				"unwinder", lp_proc.stack_depth > 0 ? lp_unwinder : "none",
+				"stack_depth", lp_proc.stack_depth,
+				"totals", lp_totals_json(&t, listed),
+				"census", lp_census_json(lp_creator_json), "locks", locks);
 	lp_elf_close_all();
 	return doc;
 }
@@ -987,6 +1358,7 @@ static void lp_atfork_child(void)
 	atomic_store(&lp_chunks_used, 0);
 	atomic_store(&lp_untracked, 0);
 	atomic_store(&lp_sites_lost, 0);
+	lp_census_atfork_child();
 	lp_proc.pid = getpid();
 	lp_proc.forked = 1;
 	lp_proc.start_ns = lp_now();
@@ -1009,12 +1381,19 @@ __attribute__((constructor)) static void lp_init(int argc, char **argv, char **e
 	lp_exit_hook = lp_env_int("CONTEND_LOCKPROF_EXIT_HOOK", 1, 0, 1);
 	*(void **)&lp_real_exit = dlsym(RTLD_NEXT, "_exit");
 	lp_proc.frames = lp_env_int("CONTEND_LOCKPROF_FRAMES", 4, 0, LP_MAX_FRAMES);
+	/* No report, no stacks: their cost buys nothing. */
+	lp_proc.stack_depth = lp_dir[0] || lp_to_stderr
+		? lp_env_int("CONTEND_LOCKPROF_STACK_DEPTH", 12, 0, LP_STACK_FRAMES) : 0;
 	lp_proc.max_locks = lp_env_int("CONTEND_LOCKPROF_MAX_LOCKS", 256, 1, LP_TABLE_SIZE);
-	/* backtrace() loads libgcc_s on first use: do it now, single-threaded,
-	 * not in the middle of a contended lock. */
+	/* backtrace() loads libgcc_s on first use, and libunwind is opened
+	 * here: now, single-threaded, not in the middle of a contended lock. */
 	void *warm[2];
 	lp_busy = 1;
 	backtrace(warm, 2);
+	if (lp_proc.stack_depth > 0 || lp_proc.frames > 0)
+		lp_unwind_init();
+	lp_backtrace(warm, 2);
+	dl_iterate_phdr(lp_range_cb, NULL);
 	lp_busy = 0;
 	pthread_atfork(NULL, NULL, lp_atfork_child);
 }

@@ -1,0 +1,139 @@
+/* plan.c - a sweep's configurations, enumerated once (see plan.h). */
+#include "harness/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char PLAN_NONE[] = "";
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t d = 0; d < p->ndims; d++)
+		for (size_t i = 0; i < p->dim[d].n; i++)
+			free(p->dim[d].values[i]);
+	free(p->entries);
+	free(p->order);
+	plan_init(p);
+}
+
+int plan_add_dim(struct plan *p, const char *name, enum plan_json as,
+		 const char *group, plan_rule_fn rule, void *rule_arg,
+		 errbuf *e)
+{
+	if (p->ndims >= PLAN_DIMS_MAX)
+		return errf(e, "more than %d dimensions", PLAN_DIMS_MAX);
+	for (size_t d = 0; d < p->ndims; d++)
+		if (!strcmp(p->dim[d].name, name) &&
+		    (p->dim[d].group == group ||
+		     (group && p->dim[d].group && !strcmp(p->dim[d].group, group))))
+			return errf(e, "%s is given twice", name);
+	p->dim[p->ndims] = (struct plan_dim){.name = name, .as = as,
+					     .group = group, .rule = rule,
+					     .rule_arg = rule_arg};
+	return (int)p->ndims++;
+}
+
+int plan_add_value(struct plan *p, int dim, const char *value, errbuf *e)
+{
+	struct plan_dim *d = &p->dim[dim];
+	if (d->n >= PLAN_VALUES_MAX)
+		return errf(e, "%s: more than %d values", d->name, PLAN_VALUES_MAX);
+	if (!(d->values[d->n] = strdup(value)))
+		return errf(e, "out of memory");
+	d->n++;
+	return 0;
+}
+
+/* Append every completion of `partial` from dimension d on; with `out`
+ * NULL only count them. */
+static size_t expand(struct plan *p, size_t d, struct plan_entry *partial,
+		     struct plan_entry *out, size_t at)
+{
+	if (d == p->ndims) {
+		if (out) {
+			out[at] = *partial;
+			out[at].index = at;
+		}
+		return 1;
+	}
+	const struct plan_dim *dim = &p->dim[d];
+	const char *only = dim->rule ? dim->rule(p, partial, dim->rule_arg) : NULL;
+	size_t n = 0;
+	if (!dim->n || only == PLAN_NONE) {
+		partial->value[d] = NULL;
+		return expand(p, d + 1, partial, out, at);
+	}
+	if (only) {
+		partial->value[d] = only;
+		return expand(p, d + 1, partial, out, at);
+	}
+	for (size_t i = 0; i < dim->n; i++) {
+		partial->value[d] = dim->values[i];
+		n += expand(p, d + 1, partial, out, at + n);
+	}
+	return n;
+}
+
+int plan_build(struct plan *p, errbuf *e)
+{
+	struct plan_entry partial = {0};
+	size_t n = expand(p, 0, &partial, NULL, 0);
+	free(p->entries);
+	free(p->order);
+	p->entries = calloc(n ? n : 1, sizeof *p->entries);
+	p->order = calloc(n ? n : 1, sizeof *p->order);
+	if (!p->entries || !p->order)
+		return errf(e, "out of memory for a plan of %zu configurations", n);
+	memset(&partial, 0, sizeof partial);
+	p->n = expand(p, 0, &partial, p->entries, 0);
+	for (size_t i = 0; i < p->n; i++)
+		p->order[i] = i;
+	return 0;
+}
+
+const struct plan_entry *plan_at(const struct plan *p, size_t i)
+{
+	return i < p->n ? &p->entries[p->order[i]] : NULL;
+}
+
+const struct plan_entry *plan_entry(const struct plan *p, size_t i)
+{
+	return i < p->n ? &p->entries[i] : NULL;
+}
+
+const char *plan_get(const struct plan *p, const struct plan_entry *e,
+		     const char *name)
+{
+	for (size_t d = 0; d < p->ndims; d++)
+		if (!p->dim[d].group && !strcmp(p->dim[d].name, name))
+			return e->value[d];
+	return NULL;
+}
+
+void plan_config(const struct plan *p, const struct plan_entry *e,
+		 json_t *config)
+{
+	for (size_t d = 0; d < p->ndims; d++) {
+		const struct plan_dim *dim = &p->dim[d];
+		const char *v = e->value[d];
+		if (!v)
+			continue;
+		json_t *to = config;
+		if (dim->group) {
+			to = json_object_get(config, dim->group);
+			if (!json_is_object(to)) {
+				to = json_object();
+				json_object_set_new(config, dim->group, to);
+			}
+		}
+		json_object_set_new(to, dim->name,
+				    dim->as == PLAN_INTEGER
+					    ? json_integer(strtoll(v, NULL, 10))
+					    : json_string(v));
+	}
+}
