@@ -18,7 +18,7 @@
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
 #include "report/plots.h"
-#include "analysis/usl.h"
+#include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
 
@@ -203,7 +203,7 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 
 static void fits_list(struct page *p, json_t *doc)
 {
-	json_t *fits = usl_fit_document(doc), *f;
+	json_t *fits = summary_fits(doc), *f;
 	size_t i;
 	if (json_array_size(fits))
 		fputs("<ul class=\"fits\">\n", p->f);
@@ -216,7 +216,6 @@ static void fits_list(struct page *p, json_t *doc)
 	}
 	if (json_array_size(fits))
 		fputs("</ul>\n", p->f);
-	json_decref(fits);
 }
 
 /* ---- plots ---- */
