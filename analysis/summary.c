@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench/workload.h"
+#include "document/doc.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
 
@@ -47,22 +48,6 @@ void summary_set_id(json_t *config)
 			 (long long)json_integer_value(
 				 json_object_get(config, "workers")));
 	json_object_set_new(config, "id", json_string(id));
-}
-
-char *summary_series_key(json_t *config)
-{
-	json_t *k = json_object();
-	for (const char *const *d = summary_dimensions; *d; d++) {
-		json_t *v = json_object_get(config, *d);
-		if (v)
-			json_object_set(k, *d, v);
-	}
-	json_t *params = json_object_get(config, "params");
-	if (params)
-		json_object_set(k, "params", params);
-	char *s = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(k);
-	return s;
 }
 
 static void set_real(json_t *o, const char *key, double v)
@@ -178,13 +163,14 @@ static json_int_t workers_of(json_t *c)
 
 /* Speedup against the 1-worker config of the same series; slower flag
  * against the next smaller worker count of the series. */
-static void config_relations(json_t *configs, size_t i, char **keys)
+static void config_relations(json_t *configs, size_t i)
 {
 	json_t *c = json_array_get(configs, i), *base = NULL, *prev = NULL;
 	json_int_t w = workers_of(c);
 	for (size_t j = 0; j < json_array_size(configs); j++) {
 		json_t *o = json_array_get(configs, j);
-		if (j == i || strcmp(keys[i], keys[j]) || !isfinite(num(o, "median_wall_s")))
+		if (j == i || !doc_same_series(c, o, DOC_KEY_ALL) ||
+		    !isfinite(num(o, "median_wall_s")))
 			continue;
 		json_int_t ow = workers_of(o);
 		if (ow == 1)
@@ -240,20 +226,22 @@ void summary_document(json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs"), *c;
 	size_t n = json_array_size(configs), i;
-	char **keys = calloc(n + 1, sizeof *keys);
-	if (!keys)
-		return;
-	json_array_foreach(configs, i, c) {
+	json_array_foreach(configs, i, c)
 		config_stats(c);
-		keys[i] = summary_series_key(c);
-	}
 	for (i = 0; i < n; i++)
-		config_relations(configs, i, keys);
+		config_relations(configs, i);
 	checksum_agreement(configs);
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
 	json_t *fits = usl_fit_document(doc);
 	if (fits)
 		json_object_set_new(doc, "fits", fits);
+}
+
+json_t *summary_fits(json_t *doc)
+{
+	json_t *fits = doc_fits(doc);
+	if (fits || !json_is_object(doc))
+		return fits;
+	fits = usl_fit_document(doc);
+	json_object_set_new(doc, "fits", fits);
+	return fits;
 }

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-/* The dimensions that, with the workload parameters, define a series:
- * configurations that differ only in `workers`. */
+/* The dimensions a configuration's id is made of (its series is
+ * doc_series_key). */
 extern const char *const summary_dimensions[];
 
 /* {"key": "value", ...} of every parameter of the workload, defaults
@@ -18,11 +18,14 @@ json_t *summary_params_object(const char *workload, const char *params);
 /* Set config["id"] from its dimensions: workload/build/pool[/...]/wN. */
 void summary_set_id(json_t *config);
 
-/* The series key of a config (caller frees). */
-char *summary_series_key(json_t *config);
-
 /* Per-config statistics, then speedup, efficiency, slower flags and
  * checksum agreement across the document. */
 void summary_document(json_t *doc);
+
+/* The USL fits summary_document stored in doc (borrowed). A document made
+ * without them (an older contend, by hand, an import) gets them computed
+ * and stored here, once; renderers and compare read them through this,
+ * never fitting again. NULL when doc is not an object. */
+json_t *summary_fits(json_t *doc);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "document/doc.h"
+
 double usl_predict(double sigma, double kappa, double n)
 {
 	return n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0));
@@ -209,72 +211,6 @@ void usl_describe(const struct usl_fit *f, double max_n, char *buf,
 
 /* ---- series of a results document ---- */
 
-static const char *const extra_dims[] = {"start", "inner_threads",
-					 "lock_model", "share", NULL};
-static const char *const not_dims[] = {"id", "workload", "build", "pool",
-				       "status", "detail", "checksum",
-				       "baseline", NULL};
-
-static int in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++)
-		if (!strcmp(*list, s))
-			return 1;
-	return 0;
-}
-
-static void append_dim(char *buf, size_t len, const char *key, json_t *v)
-{
-	size_t used = strlen(buf);
-	if (json_is_string(v))
-		snprintf(buf + used, len - used, " %s=%s", key,
-			 json_string_value(v));
-	else if (json_is_integer(v))
-		snprintf(buf + used, len - used, " %s=%lld", key,
-			 (long long)json_integer_value(v));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Unknown string fields count as dimensions too, in name order so the key
- * does not depend on the order fields were written in. */
-static void append_unknown_dims(json_t *config, char *buf, size_t len)
-{
-	const char *names[64];
-	size_t count = 0;
-	const char *key;
-	json_t *v;
-	json_object_foreach(config, key, v) {
-		if (json_is_string(v) && !in_list(not_dims, key) &&
-		    !in_list(extra_dims, key) && count < 64)
-			names[count++] = key;
-	}
-	qsort(names, count, sizeof names[0], cmp_str);
-	for (size_t i = 0; i < count; i++)
-		append_dim(buf, len, names[i],
-			   json_object_get(config, names[i]));
-}
-
-int usl_series_key(json_t *config, char *buf, size_t len)
-{
-	const char *w = json_string_value(json_object_get(config, "workload"));
-	const char *b = json_string_value(json_object_get(config, "build"));
-	const char *p = json_string_value(json_object_get(config, "pool"));
-	if (len)
-		buf[0] = 0;
-	if (!w || !b || !p)
-		return -1;
-	snprintf(buf, len, "%s/%s/%s", w, b, p);
-	for (size_t i = 0; extra_dims[i]; i++)
-		append_dim(buf, len, extra_dims[i],
-			   json_object_get(config, extra_dims[i]));
-	append_unknown_dims(config, buf, len);
-	return 0;
-}
-
 static json_t *num_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -287,12 +223,9 @@ static json_t *series_head(json_t *config, const char *key)
 	json_t *o = json_pack("{s:s}", "series", key);
 	const char *k;
 	json_t *v;
-	json_object_foreach(config, k, v) {
-		if (!strcmp(k, "workload") || !strcmp(k, "build") ||
-		    !strcmp(k, "pool") || in_list(extra_dims, k) ||
-		    (json_is_string(v) && !in_list(not_dims, k)))
+	json_object_foreach(config, k, v)
+		if (doc_is_dim(k, v))
 			json_object_set(o, k, v);
-	}
 	return o;
 }
 
@@ -323,7 +256,7 @@ static void collect(json_t *configs, const char *key, struct series_pts *s)
 	s->m = 0;
 	json_array_foreach(configs, i, c) {
 		double n, wall;
-		if (usl_series_key(c, k, sizeof k) || strcmp(k, key) ||
+		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) ||
 		    !usable(c, &n, &wall) || s->m == 256)
 			continue;
 		int dup = 0;
@@ -405,7 +338,7 @@ json_t *usl_fit_document(json_t *doc)
 	size_t i;
 	char key[512];
 	json_array_foreach(configs, i, c) {
-		if (usl_series_key(c, key, sizeof key) ||
+		if (doc_series_key(c, DOC_KEY_ALL, key, sizeof key) ||
 		    json_object_get(seen, key))
 			continue;
 		json_object_set_new(seen, key, json_true());

@@ -35,13 +35,10 @@ int usl_fit(const double *n, const double *x, size_t count,
 void usl_describe(const struct usl_fit *f, double max_n, char *buf,
 		  size_t len);
 
-/* The series a configuration belongs to: every dimension except workers,
- * e.g. "causal-forest/release/process start=fork". Returns 0, or -1 when
- * workload/build/pool are missing. */
-int usl_series_key(json_t *config, char *buf, size_t len);
-
-/* Fits for every series of a results document: an array with one object
- * per series (fitted or not, with the reason). The caller owns it. */
+/* Fits for every series (doc_series_key) of a results document: an array
+ * with one object per series (fitted or not, with the reason). The caller
+ * owns it. summary_document stores it in the document; readers take it
+ * from there (summary_fits), not from here. */
 json_t *usl_fit_document(json_t *doc);
 
 #endif

@@ -219,6 +219,7 @@ static void blas_dot_teardown(void *ctx)
 const struct workload_ops workload_blas_dot = {
 	.name = "blas-dot",
 	.describe = "OpenBLAS dgemm/ddot per task: the library's pool inside ours",
+	.uses_blas = 1,
 	.value_name = "gflops",
 	.params = blas_dot_params,
 	.setup = blas_dot_setup,

@@ -33,6 +33,7 @@ struct workload_ops {
 	const char *describe; /* one line for `contend list` */
 	const char *value_name; /* what task_result.value means, or NULL */
 	const struct param_spec *params; /* ends with a {NULL} entry */
+	int uses_blas; /* its time is the BLAS's: reports show BLAS warnings */
 
 	/* Build the inputs once, deterministically from the params (seed).
 	 * Called in every process that runs tasks (spawned workers too). */

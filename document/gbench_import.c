@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "document/doc.h"
 #include "document/results.h"
 #include "analysis/stats.h"
-#include "analysis/usl.h"
 
 static double unit_seconds(const char *unit)
 {
@@ -125,9 +125,9 @@ static json_t *gb_baseline(json_t *configs, json_t *c)
 	json_t *b;
 	size_t i;
 	char k1[512], k2[512];
-	usl_series_key(c, k1, sizeof k1);
+	doc_series_key(c, DOC_KEY_ALL, k1, sizeof k1);
 	json_array_foreach(configs, i, b) {
-		usl_series_key(b, k2, sizeof k2);
+		doc_series_key(b, DOC_KEY_ALL, k2, sizeof k2);
 		if (!strcmp(k1, k2) && workers_of(b) == 1 &&
 		    json_is_number(json_object_get(b, "median_wall_s")))
 			return b;

@@ -14,8 +14,8 @@
 #include "document/hash.h"
 #include "document/history_backend.h"
 #include "document/jsonfile.h"
+#include "document/doc.h"
 #include "document/results.h"
-#include "analysis/usl.h"
 
 struct history {
 	const struct history_backend *ops;
@@ -147,7 +147,7 @@ char *history_params_text(json_t *c)
 
 void history_series_key(json_t *c, char *buf, size_t len)
 {
-	usl_series_key(c, buf, len);
+	doc_series_key(c, DOC_KEY_ALL, buf, len);
 }
 
 void history_distinct_field(json_t *doc, const char *field, char *buf,

@@ -17,7 +17,8 @@
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
 #include "document/results.h"
-#include "analysis/usl.h"
+#include "document/doc.h"
+#include "analysis/summary.h"
 
 struct opts {
 	double threshold; /* fraction */
@@ -374,7 +375,7 @@ static json_int_t best_workers(json_t *doc, const char *series, double *wall)
 	char key[512];
 	json_array_foreach(json_object_get(doc, "configs"), i, c) {
 		json_t *m = json_object_get(c, "median_wall_s");
-		if (usl_series_key(c, key, sizeof key) || strcmp(key, series) ||
+		if (doc_series_key(c, DOC_KEY_ALL, key, sizeof key) || strcmp(key, series) ||
 		    strcmp(status_of(c), "ok") || !json_is_number(m))
 			continue;
 		if (!best || json_number_value(m) < *wall) {
@@ -392,7 +393,7 @@ static double wall_at(json_t *doc, const char *series, json_int_t workers)
 	char key[512];
 	json_array_foreach(json_object_get(doc, "configs"), i, c) {
 		json_t *m = json_object_get(c, "median_wall_s");
-		if (!usl_series_key(c, key, sizeof key) && !strcmp(key, series) &&
+		if (!doc_series_key(c, DOC_KEY_ALL, key, sizeof key) && !strcmp(key, series) &&
 		    json_integer_value(json_object_get(c, "workers")) == workers &&
 		    !strcmp(status_of(c), "ok") && json_is_number(m))
 			return json_number_value(m);
@@ -454,7 +455,7 @@ static int series_params_agree(json_t *base, json_t *newer, const char *series)
 	size_t i;
 	for (int d = 0; d < 2; d++)
 		json_array_foreach(json_object_get(docs[d], "configs"), i, c) {
-			if (usl_series_key(c, key, sizeof key) ||
+			if (doc_series_key(c, DOC_KEY_ALL, key, sizeof key) ||
 			    strcmp(key, series))
 				continue;
 			if (!first)
@@ -468,7 +469,7 @@ static int series_params_agree(json_t *base, json_t *newer, const char *series)
 static void compare_scaling(json_t *base, json_t *newer, const struct opts *o,
 			    struct tally *t)
 {
-	json_t *fb = usl_fit_document(base), *fn = usl_fit_document(newer), *f;
+	json_t *fb = summary_fits(base), *fn = summary_fits(newer), *f;
 	size_t i;
 	int header = 0;
 	json_array_foreach(fn, i, f) {
@@ -487,8 +488,6 @@ static void compare_scaling(json_t *base, json_t *newer, const struct opts *o,
 		       p && b ? "; " : "", b ? why[1] : "");
 		t->scaling++;
 	}
-	json_decref(fb);
-	json_decref(fn);
 }
 
 /* ---- summary ---- */

@@ -17,7 +17,7 @@
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
 #include "report/plots.h"
-#include "analysis/usl.h"
+#include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
 
@@ -196,7 +196,7 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 
 static void fits_list(struct page *p, json_t *doc)
 {
-	json_t *fits = usl_fit_document(doc), *f;
+	json_t *fits = summary_fits(doc), *f;
 	size_t i;
 	if (json_array_size(fits))
 		fputs("<ul class=\"fits\">\n", p->f);
@@ -209,7 +209,6 @@ static void fits_list(struct page *p, json_t *doc)
 	}
 	if (json_array_size(fits))
 		fputs("</ul>\n", p->f);
-	json_decref(fits);
 }
 
 /* ---- plots ---- */

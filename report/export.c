@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/usl.h"
+#include "document/doc.h"
+#include "analysis/summary.h"
 
 const char *const export_formats[] = {"md", "csv", "gbench-json", NULL};
 
@@ -293,10 +294,7 @@ static void md_context(FILE *out, json_t *doc)
 
 static void md_fits(FILE *out, json_t *doc)
 {
-	json_t *fits = json_object_get(doc, "fits");
-	int owned = !json_is_array(fits);
-	if (owned)
-		fits = usl_fit_document(doc);
+	json_t *fits = summary_fits(doc);
 	json_t *f;
 	size_t i;
 	if (json_array_size(fits))
@@ -310,8 +308,6 @@ static void md_fits(FILE *out, json_t *doc)
 				     ?: "");
 		fputc('\n', out);
 	}
-	if (owned)
-		json_decref(fits);
 }
 
 static int export_md(json_t *doc, FILE *out, errbuf *e)
@@ -545,7 +541,7 @@ static void gb_config(json_t *list, json_t *c, json_t *families,
 		      json_t *instances)
 {
 	char key[512];
-	if (usl_series_key(c, key, sizeof key))
+	if (doc_series_key(c, DOC_KEY_ALL, key, sizeof key))
 		snprintf(key, sizeof key, "?");
 	json_t *fam = json_object_get(families, key);
 	if (!fam) {

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "document/doc.h"
+#include "analysis/summary.h"
 #include "analysis/usl.h"
 
 struct plot_ctx {
@@ -25,6 +27,7 @@ struct plot_ctx {
 	char tpldir[PATH_MAX];
 	char ***files;
 	size_t *nfiles;
+	json_t *fits; /* the document's, stored when it was made */
 	errbuf *e;
 };
 
@@ -287,13 +290,13 @@ static size_t series_points(json_t *configs, const char *key, struct point *pt,
 	double t1 = 0;
 	char k[512];
 	json_array_foreach(configs, i, c)
-		if (!usl_series_key(c, k, sizeof k) && !strcmp(k, key) &&
+		if (!doc_series_key(c, DOC_KEY_ALL, k, sizeof k) && !strcmp(k, key) &&
 		    is_ok(c) && num(c, "workers", 0) == 1)
 			t1 = num(c, "median_wall_s", 0);
 	if (t1 <= 0)
 		return 0;
 	json_array_foreach(configs, i, c) {
-		if (usl_series_key(c, k, sizeof k) || strcmp(k, key) || !is_ok(c) ||
+		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) || !is_ok(c) ||
 		    n == cap)
 			continue;
 		double m = num(c, "median_wall_s", 0);
@@ -336,7 +339,7 @@ static void distinct_series(json_t *configs, json_t *keys)
 	size_t i;
 	char k[512];
 	json_array_foreach(configs, i, c)
-		if (!usl_series_key(c, k, sizeof k) && !json_object_get(seen, k)) {
+		if (!doc_series_key(c, DOC_KEY_ALL, k, sizeof k) && !json_object_get(seen, k)) {
 			json_object_set_new(seen, k, json_true());
 			json_array_append_new(keys, json_string(k));
 		}
@@ -366,8 +369,7 @@ static int write_speedup_data(const struct plot_ctx *p, const char *base,
 			fclose(f);
 		return -1;
 	}
-	json_t *keys = json_array(), *k, *doc = json_pack("{s:O}", "configs", configs);
-	json_t *fits = usl_fit_document(doc);
+	json_t *keys = json_array(), *k;
 	size_t i;
 	struct point pt[256];
 	double xmax = max_workers(configs);
@@ -383,7 +385,7 @@ static int write_speedup_data(const struct plot_ctx *p, const char *base,
 		for (size_t j = 0; j < n; j++)
 			fprintf(f, "%g %g %g %g\n", pt[j].n, pt[j].s, pt[j].lo, pt[j].hi);
 		fputs("\n\n", f);
-		json_t *fit = fit_of(fits, json_string_value(k));
+		json_t *fit = fit_of(p->fits, json_string_value(k));
 		++*nser; /* the USL curve takes its series' colour */
 		if (fit) {
 			write_usl_block(u, fit, label, xmax, *nser);
@@ -393,8 +395,6 @@ static int write_speedup_data(const struct plot_ctx *p, const char *base,
 	fclose(f);
 	fclose(u);
 	json_decref(keys);
-	json_decref(fits);
-	json_decref(doc);
 	return 0;
 }
 
@@ -478,7 +478,7 @@ static void build_free_key(json_t *c, char *buf, size_t len)
 	json_t *x = json_deep_copy(c);
 	json_object_set_new(x, "build", json_string("*"));
 	json_object_del(x, "lock_model");
-	usl_series_key(x, buf, len);
+	doc_series_key(x, DOC_KEY_ALL, buf, len);
 	json_decref(x);
 }
 
@@ -690,6 +690,7 @@ static int begin(struct plot_ctx *p, const char *outdir, char ***files,
 	p->outdir = outdir;
 	p->files = files;
 	p->nfiles = nfiles;
+	p->fits = NULL;
 	p->e = e;
 	return find_templates(p->tpldir, sizeof p->tpldir, e) ||
 	       mkdir_p(outdir, e) ? -1 : 0;
@@ -730,6 +731,7 @@ int plots_render(json_t *doc, const char *outdir, char ***files,
 		return errf(e, "not a results document: no 'configs' array");
 	if (begin(&p, outdir, files, nfiles, e))
 		return -1;
+	p.fits = summary_fits(doc);
 	json_t *seen = json_object();
 	size_t i;
 	int rc = 0;

@@ -9,35 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "document/results.h"
 #include "analysis/stats.h"
-#include "analysis/summary.h"
-#include "analysis/usl.h"
+#include "bench/workload.h"
+#include "document/doc.h"
 #include "pools/pool.h"
-
-static double num(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-/* Number at a dotted path such as "lock.share" or "memory.peak_rss_bytes". */
-static double path_num(json_t *o, const char *path)
-{
-	char buf[128];
-	snprintf(buf, sizeof buf, "%s", path);
-	char *save = NULL;
-	for (char *t = strtok_r(buf, ".", &save); t && o;
-	     t = strtok_r(NULL, ".", &save))
-		o = json_object_get(o, t);
-	return json_is_number(o) ? json_number_value(o) : NAN;
-}
 
 void table_fmt_seconds(double s, char *buf, size_t len)
 {
@@ -69,8 +44,8 @@ typedef void (*cell_fn)(json_t *c, char *buf, size_t len);
 
 static void c_pool(json_t *c, char *b, size_t n)
 {
-	const char *start = str(c, "start");
-	snprintf(b, n, "%s%s%s", str(c, "pool"), *start ? "/" : "", start);
+	const char *start = doc_str(c, "start", "");
+	snprintf(b, n, "%s%s%s", doc_str(c, "pool", ""), *start ? "/" : "", start);
 }
 static void c_workers(json_t *c, char *b, size_t n)
 {
@@ -78,43 +53,43 @@ static void c_workers(json_t *c, char *b, size_t n)
 }
 static void c_median(json_t *c, char *b, size_t n)
 {
-	table_fmt_seconds(num(c, "median_wall_s"), b, n);
+	table_fmt_seconds(doc_num(c, "median_wall_s", NAN), b, n);
 }
 static void c_ci(json_t *c, char *b, size_t n)
 {
 	char lo[32], hi[32];
-	if (!isfinite(num(c, "ci_low_s"))) {
+	if (!isfinite(doc_num(c, "ci_low_s", NAN))) {
 		snprintf(b, n, "-");
 		return;
 	}
-	table_fmt_seconds(num(c, "ci_low_s"), lo, sizeof lo);
-	table_fmt_seconds(num(c, "ci_high_s"), hi, sizeof hi);
+	table_fmt_seconds(doc_num(c, "ci_low_s", NAN), lo, sizeof lo);
+	table_fmt_seconds(doc_num(c, "ci_high_s", NAN), hi, sizeof hi);
 	snprintf(b, n, "%s .. %s", lo, hi);
 }
 static void c_speedup(json_t *c, char *b, size_t n)
 {
-	double s = num(c, "speedup");
+	double s = doc_num(c, "speedup", NAN);
 	snprintf(b, n, isfinite(s) ? "%.2fx" : "-", s);
 }
 static void c_eff(json_t *c, char *b, size_t n)
 {
-	double s = num(c, "efficiency");
+	double s = doc_num(c, "efficiency", NAN);
 	snprintf(b, n, isfinite(s) ? "%.0f%%" : "-", s * 100);
 }
 static void c_cores(json_t *c, char *b, size_t n)
 {
-	double s = num(c, "cpu_util");
+	double s = doc_num(c, "cpu_util", NAN);
 	snprintf(b, n, isfinite(s) ? "%.2f" : "-", s);
 }
 static void c_lock(json_t *c, char *b, size_t n)
 {
-	double s = path_num(c, "lock.share");
+	double s = doc_figure(c, "lock.share", NAN);
 	snprintf(b, n, isfinite(s) ? "%.0f%%" : "n/a", s * 100);
 }
 static void c_ctxsw(json_t *c, char *b, size_t n)
 {
-	double v = path_num(c, "rusage.voluntary_csw");
-	double iv = path_num(c, "rusage.involuntary_csw");
+	double v = doc_figure(c, "rusage.voluntary_csw", NAN);
+	double iv = doc_figure(c, "rusage.involuntary_csw", NAN);
 	if (isfinite(v) && isfinite(iv))
 		snprintf(b, n, "%.0f/%.0f", v, iv);
 	else
@@ -122,16 +97,16 @@ static void c_ctxsw(json_t *c, char *b, size_t n)
 }
 static void c_rss(json_t *c, char *b, size_t n)
 {
-	table_fmt_bytes(path_num(c, "memory.peak_rss_bytes"), b, n);
+	table_fmt_bytes(doc_figure(c, "memory.peak_rss_bytes", NAN), b, n);
 }
 /* What each worker added: the pool's peak over the RSS the runner had
  * before the pool started (its inputs included), shared out. Memory that
  * multiplies with every worker shows up here, not in the total. */
 static void c_per_worker(json_t *c, char *b, size_t n)
 {
-	double peak = path_num(c, "memory.peak_rss_bytes");
-	double base = path_num(c, "memory.baseline_rss_bytes");
-	double w = num(c, "workers");
+	double peak = doc_figure(c, "memory.peak_rss_bytes", NAN);
+	double base = doc_figure(c, "memory.baseline_rss_bytes", NAN);
+	double w = doc_num(c, "workers", NAN);
 	if (!isfinite(peak) || !isfinite(base) || !(w >= 1))
 		snprintf(b, n, "n/a");
 	else
@@ -139,7 +114,7 @@ static void c_per_worker(json_t *c, char *b, size_t n)
 }
 static void c_threads(json_t *c, char *b, size_t n)
 {
-	double v = path_num(c, "memory.peak_threads");
+	double v = doc_figure(c, "memory.peak_threads", NAN);
 	snprintf(b, n, isfinite(v) ? "%.0f" : "n/a", v);
 }
 /* /dev/shm is one figure for the whole system: what a repetition added
@@ -153,7 +128,7 @@ static double devshm_growth(json_t *c)
 	json_array_foreach(json_object_get(c, "reps"), i, r) {
 		json_t *m = json_object_get(r, "memory");
 		json_t *s = json_object_get(json_object_get(m, "series"), "devshm_bytes");
-		double peak = num(m, "peak_devshm_bytes");
+		double peak = doc_num(m, "peak_devshm_bytes", NAN);
 		if (isfinite(peak) && json_is_number(json_array_get(s, 0)) && k < 512)
 			v[k++] = peak - json_number_value(json_array_get(s, 0));
 	}
@@ -166,7 +141,7 @@ static void c_devshm(json_t *c, char *b, size_t n)
 	char t[32];
 	double g = devshm_growth(c);
 	if (!isfinite(g)) {
-		table_fmt_bytes(path_num(c, "memory.peak_devshm_bytes"), b, n);
+		table_fmt_bytes(doc_figure(c, "memory.peak_devshm_bytes", NAN), b, n);
 		return;
 	}
 	table_fmt_bytes(g, t, sizeof t);
@@ -174,7 +149,7 @@ static void c_devshm(json_t *c, char *b, size_t n)
 }
 static void c_status(json_t *c, char *b, size_t n)
 {
-	const char *st = str(c, "status");
+	const char *st = doc_str(c, "status", "");
 	json_t *slower = json_object_get(c, "slower");
 	if (strcmp(st, "ok"))
 		snprintf(b, n, "%s", st);
@@ -210,7 +185,7 @@ static int devshm_wanted(json_t *c)
  * whatever the program made of {workers}. */
 static int per_worker_wanted(json_t *c)
 {
-	return pool_find(str(c, "pool")) != NULL;
+	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
 static const struct column columns[] = {
@@ -236,7 +211,7 @@ static int column_present(const struct column *col, json_t **rows, size_t n)
 	if (!col->needs)
 		return 1;
 	for (size_t i = 0; i < n; i++)
-		if (isfinite(path_num(rows[i], col->needs)) &&
+		if (isfinite(doc_figure(rows[i], col->needs, NAN)) &&
 		    (!col->wanted || col->wanted(rows[i])))
 			return 1;
 	return 0;
@@ -283,12 +258,12 @@ static void note_slower(FILE *out, json_t *c, int cores)
 	json_int_t w = json_integer_value(json_object_get(c, "workers"));
 	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
 		"(the confidence intervals do not overlap)",
-		str(c, "pool"), (long long)w, num(s, "ratio"),
+		doc_str(c, "pool", ""), (long long)w, doc_num(s, "ratio", NAN),
 		(long long)json_integer_value(json_object_get(s, "than_workers")));
-	double lock = path_num(c, "lock.share");
+	double lock = doc_figure(c, "lock.share", NAN);
 	if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
-			*str(c, "lock_model") ? "the interpreter lock" : "locks");
+			*doc_str(c, "lock_model", "") ? "the interpreter lock" : "locks");
 	else if (w > cores)
 		fprintf(out, ": more workers than the %d cores", cores);
 	fputs(".\n", out);
@@ -297,10 +272,10 @@ static void note_slower(FILE *out, json_t *c, int cores)
 static void note_failure(FILE *out, json_t *c)
 {
 	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	fprintf(out, "  ! %s pool, %lld worker%s: %s", str(c, "pool"),
-		(long long)w, w == 1 ? "" : "s", str(c, "status"));
-	if (*str(c, "detail"))
-		fprintf(out, ": %s", str(c, "detail"));
+	fprintf(out, "  ! %s pool, %lld worker%s: %s", doc_str(c, "pool", ""),
+		(long long)w, w == 1 ? "" : "s", doc_str(c, "status", ""));
+	if (*doc_str(c, "detail", ""))
+		fprintf(out, ": %s", doc_str(c, "detail", ""));
 	fputs(" (the sweep went on).\n", out);
 }
 
@@ -308,20 +283,20 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 {
 	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(str(rows[i], "status"), "ok") &&
-		    isfinite(num(rows[i], "median_wall_s")) &&
-		    (!best || num(rows[i], "median_wall_s") < num(best, "median_wall_s")))
+		if (!strcmp(doc_str(rows[i], "status", ""), "ok") &&
+		    isfinite(doc_num(rows[i], "median_wall_s", NAN)) &&
+		    (!best || doc_num(rows[i], "median_wall_s", NAN) < doc_num(best, "median_wall_s", NAN)))
 			best = rows[i];
 	if (!best)
 		return;
 	char t[32];
-	table_fmt_seconds(num(best, "median_wall_s"), t, sizeof t);
+	table_fmt_seconds(doc_num(best, "median_wall_s", NAN), t, sizeof t);
 	json_int_t w = json_integer_value(json_object_get(best, "workers"));
-	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", str(best, "pool"),
+	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", doc_str(best, "pool", ""),
 		(long long)w, w == 1 ? "" : "s", t);
-	if (isfinite(num(best, "speedup")) && w > 1)
+	if (isfinite(doc_num(best, "speedup", NAN)) && w > 1)
 		fprintf(out, " (%.2fx its 1-worker run, %.0f %% efficiency)",
-			num(best, "speedup"), num(best, "efficiency") * 100);
+			doc_num(best, "speedup", NAN), doc_num(best, "efficiency", NAN) * 100);
 	fputs(".\n", out);
 }
 
@@ -332,11 +307,11 @@ static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
 	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
-		double s = num(rows[i], "speedup");
-		if (strcmp(str(rows[i], "pool"), pool) || strcmp(str(rows[i], "status"), "ok") ||
-		    !isfinite(s) || w < lo || w > hi)
+		double s = doc_num(rows[i], "speedup", NAN);
+		if (strcmp(doc_str(rows[i], "pool", ""), pool) ||
+		    !doc_is_ok(rows[i]) || !isfinite(s) || w < lo || w > hi)
 			continue;
-		if (!best || s > num(best, "speedup"))
+		if (!best || s > doc_num(best, "speedup", NAN))
 			best = rows[i];
 	}
 	return best;
@@ -346,10 +321,10 @@ static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
  * b's (the test the slower flag uses), or, without intervals, by 5 %. */
 static int measurably_faster(json_t *a, json_t *b)
 {
-	double hi = num(a, "ci_high_s"), lo = num(b, "ci_low_s");
+	double hi = doc_num(a, "ci_high_s", NAN), lo = doc_num(b, "ci_low_s", NAN);
 	if (isfinite(hi) && isfinite(lo))
 		return hi < lo;
-	return num(a, "speedup") > num(b, "speedup") * 1.05;
+	return doc_num(a, "speedup", NAN) > doc_num(b, "speedup", NAN) * 1.05;
 }
 
 /* No worker count gained: either one worker already kept the cores busy
@@ -358,7 +333,7 @@ static int measurably_faster(json_t *a, json_t *b)
 static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
 			 int cores)
 {
-	double busy = one ? num(one, "cpu_util") : NAN;
+	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
 	if (isfinite(busy) && busy >= 0.75 * cores)
 		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
 			"(%.2fx at best): one worker already kept %.1f of the "
@@ -379,24 +354,24 @@ static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
 static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *pool = str(rows[i], "pool");
+		const char *pool = doc_str(rows[i], "pool", "");
 		int first = 1;
 		for (size_t j = 0; j < i; j++)
-			first &= strcmp(str(rows[j], "pool"), pool) != 0;
+			first &= strcmp(doc_str(rows[j], "pool", ""), pool) != 0;
 		json_t *in = fastest_row(rows, n, pool, 1, cores);
 		json_t *beyond = fastest_row(rows, n, pool, cores + 1, INT64_MAX);
 		json_t *best = fastest_row(rows, n, pool, 2, INT64_MAX);
 		if (!first || !best)
 			continue;
-		if (num(best, "speedup") < 1.1)
-			next_no_gain(out, pool, num(best, "speedup"),
+		if (doc_num(best, "speedup", NAN) < 1.1)
+			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
 				     fastest_row(rows, n, pool, 1, 1), cores);
 		else if (in && beyond && !measurably_faster(beyond, in))
 			fprintf(out, "  Next: %s pool: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "
 				"%.2fx within them); keep --workers at %d or fewer "
-				"here.\n", pool, cores, num(beyond, "speedup"),
-				num(in, "speedup"), cores);
+				"here.\n", pool, cores, doc_num(beyond, "speedup", NAN),
+				doc_num(in, "speedup", NAN), cores);
 	}
 }
 
@@ -408,34 +383,34 @@ static void fit_line(FILE *out, const char *pool, json_t *f)
 	json_int_t pts = json_integer_value(json_object_get(f, "points"));
 	fprintf(out, "  USL %s (%lld worker counts%s, R^2=%.2f): %s.\n", pool,
 		(long long)pts, pts <= 3 ? ", too few to test the model" : "",
-		num(f, "r2"), str(f, "summary"));
+		doc_num(f, "r2", NAN), doc_str(f, "summary", ""));
 }
 
 /* A one-worker pool has no curve to fit: no reason is worth printing. */
 static int single_worker(json_t *c)
 {
-	const struct pool_ops *p = pool_find(str(c, "pool"));
+	const struct pool_ops *p = pool_find(doc_str(c, "pool", ""));
 	return p && p->single_worker;
 }
 
 /* The scalability-law fit of each pool's series in this table. */
 static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 {
-	json_t *fits = json_object_get(doc, "fits"), *f;
+	json_t *fits = doc_fits(doc), *f;
 	size_t k;
 	char key[512], prev[512] = "";
 	for (size_t i = 0; i < n; i++) {
-		if (usl_series_key(rows[i], key, sizeof key) || !strcmp(key, prev))
+		if (doc_series_key(rows[i], DOC_KEY_ALL, key, sizeof key) || !strcmp(key, prev))
 			continue;
 		snprintf(prev, sizeof prev, "%s", key);
 		json_array_foreach(fits, k, f) {
-			if (strcmp(str(f, "series"), key))
+			if (strcmp(doc_str(f, "series", ""), key))
 				continue;
 			if (json_is_true(json_object_get(f, "fitted")))
-				fit_line(out, str(rows[i], "pool"), f);
-			else if (*str(f, "reason") && !single_worker(rows[i]))
-				fprintf(out, "  USL %s: %s.\n", str(rows[i], "pool"),
-					str(f, "reason"));
+				fit_line(out, doc_str(rows[i], "pool", ""), f);
+			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
+				fprintf(out, "  USL %s: %s.\n", doc_str(rows[i], "pool", ""),
+					doc_str(f, "reason", ""));
 		}
 	}
 }
@@ -448,7 +423,7 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
 {
 	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
 	for (size_t i = 0; i < n; i++) {
-		const char *inner = str(rows[i], "inner_threads");
+		const char *inner = doc_str(rows[i], "inner_threads", "");
 		json_t *lt = json_object_get(rows[i], "library_threads");
 		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
 			 : !strcmp(inner, "default")
@@ -459,7 +434,7 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
 			continue;
 		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
 			"library threads = %lld threads on %d cores.\n",
-			str(rows[i], "pool"), (long long)w, w == 1 ? "" : "s", t,
+			doc_str(rows[i], "pool", ""), (long long)w, w == 1 ? "" : "s", t,
 			(long long)(w * t), cores);
 	}
 }
@@ -514,13 +489,13 @@ static json_t *median_series(json_t *c)
 	json_t *r, *best = NULL;
 	json_array_foreach(json_object_get(c, "reps"), i, r)
 		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = num(r, "wall_s");
+			walls[n++] = doc_num(r, "wall_s", NAN);
 	med = stats_median(walls, n);
 	json_array_foreach(json_object_get(c, "reps"), i, r) {
 		json_t *s = json_object_get(json_object_get(r, "memory"), "series");
-		if (s && fabs(num(r, "wall_s") - med) < off) {
+		if (s && fabs(doc_num(r, "wall_s", NAN) - med) < off) {
 			best = s;
-			off = fabs(num(r, "wall_s") - med);
+			off = fabs(doc_num(r, "wall_s", NAN) - med);
 		}
 	}
 	return best;
@@ -689,7 +664,7 @@ static void note_growth(FILE *out, json_t *c)
 		size_t k = use[j];
 		size_t n = series_points(s, keys[k][0], t, v);
 		struct climbs over;
-		double per = held_per_task(t, v, n, num(c, "ntasks"), (double)w,
+		double per = held_per_task(t, v, n, doc_num(c, "ntasks", NAN), (double)w,
 					   &over);
 		char a[32], b[32], teeth[48] = "";
 		if (!isfinite(per))
@@ -703,7 +678,7 @@ static void note_growth(FILE *out, json_t *c)
 				 "between)", over.n);
 		fprintf(out, "  ! %s pool, %lld worker%s: memory grew with tasks, "
 			"not workers: %s rose %s%s while %.0f tasks finished, %s "
-			"per finished task still held.\n", str(c, "pool"),
+			"per finished task still held.\n", doc_str(c, "pool", ""),
 			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
 			over.tasks, a);
 	}
@@ -713,15 +688,15 @@ static void note_growth(FILE *out, json_t *c)
 static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(str(rows[i], "status"), "ok"))
+		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_failure(out, rows[i]);
 		else if (json_is_false(json_object_get(rows[i], "checksum_ok")))
 			fprintf(out, "  ! %s: CHECKSUM MISMATCH: this configuration "
 				"computed a different result; its time means "
-				"nothing.\n", str(rows[i], "id"));
+				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
-		if (!strcmp(str(rows[i], "status"), "ok"))
+		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_growth(out, rows[i]);
 	}
 	note_best(out, rows, n);
@@ -732,13 +707,13 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 
 static void print_header(FILE *out, json_t *c, int reps, double level)
 {
-	fprintf(out, "\n%s  build=%s", str(c, "workload"), str(c, "build"));
+	fprintf(out, "\n%s  build=%s", doc_str(c, "workload", ""), doc_str(c, "build", ""));
 	static const char *const dims[][2] = {
 		{"lock_model", "lock-model"}, {"inner_threads", "inner-threads"},
 		{"share", "share"}, {"backend", "backend"}};
 	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
-		if (*str(c, dims[d][0]))
-			fprintf(out, "  %s=%s", dims[d][1], str(c, dims[d][0]));
+		if (*doc_str(c, dims[d][0], ""))
+			fprintf(out, "  %s=%s", dims[d][1], doc_str(c, dims[d][0], ""));
 	json_t *hooks = json_object_get(c, "hooks"), *h;
 	size_t k;
 	if (json_is_array(hooks)) {
@@ -767,11 +742,7 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
  * worker count (and params), in run order. */
 static int same_group(json_t *a, json_t *b)
 {
-	for (const char *const *d = summary_dimensions; *d; d++)
-		if (strcmp(*d, "pool") && strcmp(*d, "start") &&
-		    strcmp(str(a, *d), str(b, *d)))
-			return 0;
-	return results_same_params(a, b);
+	return doc_same_series(a, b, DOC_KEY_NO_POOL);
 }
 
 /* The configuration of series `like` (every dimension and the params
@@ -782,17 +753,13 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 	json_t *c;
 	size_t i;
 	json_array_foreach(configs, i, c) {
-		if (strcmp(str(c, "build"), build) ||
+		if (strcmp(doc_str(c, "build", ""), build) ||
 		    json_integer_value(json_object_get(c, "workers")) != workers ||
-		    !results_same_params(c, like) ||
-		    strcmp(str(c, "status"), "ok"))
+		    strcmp(doc_str(c, "status", ""), "ok"))
 			continue;
-		int same = 1;
-		for (const char *const *d = summary_dimensions; *d && same; d++)
-			if (strcmp(*d, "build") && strcmp(*d, "lock_model"))
-				same = !strcmp(str(c, *d), str(like, *d));
-		if (same && (!strcmp(build, "release") ||
-			     !strcmp(str(c, "lock_model"), str(like, "lock_model"))))
+		if (doc_same_series(c, like, DOC_KEY_NO_BUILD) &&
+		    (!strcmp(build, "release") ||
+			     !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", ""))))
 			return c;
 	}
 	return NULL;
@@ -800,7 +767,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 
 static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many)
 {
-	double r = num(many, "median_wall_s") / num(one, "median_wall_s");
+	double r = doc_num(many, "median_wall_s", NAN) / doc_num(one, "median_wall_s", NAN);
 	json_int_t w = json_integer_value(json_object_get(many, "workers"));
 	if (r > 1)
 		fprintf(out, "%s: %lld workers are %.2fx slower than 1", label,
@@ -808,7 +775,7 @@ static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many
 	else
 		fprintf(out, "%s: %lld workers are %.2fx faster than 1", label,
 			(long long)w, 1 / r);
-	double lock = path_num(many, "lock.share");
+	double lock = doc_figure(many, "lock.share", NAN);
 	if (isfinite(lock))
 		fprintf(out, "; %.0f %% of worker time waited on the interpreter lock",
 			lock * 100);
@@ -822,14 +789,14 @@ static void note_builds(FILE *out, json_t *doc)
 	size_t i;
 	int header = 0;
 	json_array_foreach(configs, i, c) {
-		if (!strcmp(str(c, "build"), "release") || strcmp(str(c, "status"), "ok") ||
+		if (!strcmp(doc_str(c, "build", ""), "release") || strcmp(doc_str(c, "status", ""), "ok") ||
 		    json_integer_value(json_object_get(c, "workers")) != 1)
 			continue;
 		json_t *rel1 = find_row(configs, c, "release", 1), *ltw = NULL;
 		json_t *o;
 		size_t j;
 		json_array_foreach(configs, j, o)
-			if (find_row(configs, c, str(c, "build"),
+			if (find_row(configs, c, doc_str(c, "build", ""),
 				     json_integer_value(json_object_get(o, "workers"))) == o &&
 			    (!ltw || json_integer_value(json_object_get(o, "workers")) >
 					     json_integer_value(json_object_get(ltw, "workers"))))
@@ -841,14 +808,20 @@ static void note_builds(FILE *out, json_t *doc)
 		if (!header++)
 			fputs("\nBuilds side by side:\n", out);
 		char label[128];
-		snprintf(label, sizeof label, "  %s (%s), %s pool", str(c, "build"),
-			 str(c, "lock_model"), str(c, "pool"));
+		snprintf(label, sizeof label, "  %s (%s), %s pool", doc_str(c, "build", ""),
+			 doc_str(c, "lock_model", ""), doc_str(c, "pool", ""));
 		verdict_line(out, label, c, ltw);
 		if (relw)
 			verdict_line(out, "; release", rel1, relw);
 		fprintf(out, ". At 1 worker the hooks cost %.1fx.\n",
-			num(c, "median_wall_s") / num(rel1, "median_wall_s"));
+			doc_num(c, "median_wall_s", NAN) / doc_num(rel1, "median_wall_s", NAN));
 	}
+}
+
+static int uses_blas(json_t *c)
+{
+	const struct workload_ops *w = workload_find(doc_str(c, "workload", ""));
+	return w && w->uses_blas;
 }
 
 void table_render(json_t *doc, FILE *out)
@@ -870,7 +843,7 @@ void table_render(json_t *doc, FILE *out)
 				done[j] = 1;
 			}
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
-			     num(head, "ci_level"));
+			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
 		print_notes(out, rows, m, cores > 0 ? cores : 1);
 		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
@@ -880,11 +853,11 @@ void table_render(json_t *doc, FILE *out)
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)
-		if (!strcmp(str(json_array_get(configs, i), "workload"), "blas-dot")) {
-			fprintf(out, "\n  ! BLAS: %s.\n", str(kw, "message"));
+		if (uses_blas(json_array_get(configs, i))) {
+			fprintf(out, "\n  ! BLAS: %s.\n", doc_str(kw, "message", ""));
 			break;
 		}
-	const char *st = str(doc, "status");
+	const char *st = doc_str(doc, "status", "");
 	if (!strcmp(st, "interrupted"))
 		fputs("\n  Interrupted: the table shows what was measured before "
 		      "the stop.\n", out);

@@ -229,29 +229,6 @@ static void test_document_series(void **state)
 	json_decref(doc);
 }
 
-static void test_series_key(void **state)
-{
-	(void)state;
-	char k1[256], k2[256];
-	json_t *a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "workload",
-			      "w", "build", "b", "pool", "p", "workers", 2,
-			      "zeta", "1", "alpha", "x", "id", "w/b/p/w2");
-	json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "alpha",
-			      "x", "zeta", "1", "pool", "p", "build", "b",
-			      "workers", 8, "workload", "w");
-	assert_int_equal(usl_series_key(a, k1, sizeof k1), 0);
-	assert_int_equal(usl_series_key(b, k2, sizeof k2), 0);
-	assert_string_equal(k1, k2);
-	assert_string_equal(k1, "w/b/p alpha=x zeta=1");
-	json_object_set_new(b, "inner_threads", json_integer(1));
-	assert_int_equal(usl_series_key(b, k2, sizeof k2), 0);
-	assert_string_not_equal(k1, k2);
-	json_object_del(b, "pool");
-	assert_int_equal(usl_series_key(b, k2, sizeof k2), -1);
-	json_decref(a);
-	json_decref(b);
-}
-
 static void test_document_malformed(void **state)
 {
 	(void)state;
@@ -278,7 +255,6 @@ int main(void)
 		cmocka_unit_test(test_superlinear_clamps_to_zero),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_document_series),
-		cmocka_unit_test(test_series_key),
 		cmocka_unit_test(test_document_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,207 @@
+/* doc.c - typed reads of a results document (see doc.h). */
+#include "document/doc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "document/results.h"
+
+const char *doc_str(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : dflt;
+}
+
+double doc_num(json_t *o, const char *key, double dflt)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+json_int_t doc_int(json_t *o, const char *key, json_int_t dflt)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+int doc_bool(json_t *o, const char *key, int dflt)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+double doc_figure(json_t *o, const char *path, double dflt)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", path);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ".", &save); t && o;
+	     t = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, t);
+	return json_is_number(o) ? json_number_value(o) : dflt;
+}
+
+json_t *doc_context(json_t *doc)
+{
+	return json_object_get(doc, "context");
+}
+
+size_t doc_nconfigs(json_t *doc)
+{
+	return json_array_size(json_object_get(doc, "configs"));
+}
+
+json_t *doc_config(json_t *doc, size_t i)
+{
+	return json_array_get(json_object_get(doc, "configs"), i);
+}
+
+int doc_is_ok(json_t *config)
+{
+	return !strcmp(doc_str(config, "status", ""), "ok");
+}
+
+json_int_t doc_workers(json_t *config)
+{
+	return doc_int(config, "workers", 0);
+}
+
+double doc_median_wall(json_t *config)
+{
+	return doc_num(config, "median_wall_s", NAN);
+}
+
+size_t doc_nreps(json_t *config)
+{
+	return json_array_size(json_object_get(config, "reps"));
+}
+
+size_t doc_ok_walls(json_t *config, double *out, size_t cap)
+{
+	json_t *r;
+	size_t i, n = 0;
+	json_array_foreach(json_object_get(config, "reps"), i, r) {
+		json_t *w = json_object_get(r, "wall_s");
+		if (n < cap && doc_is_ok(r) && json_is_number(w))
+			out[n++] = json_number_value(w);
+	}
+	return n;
+}
+
+/* ---- series ---- */
+
+static const char *const named_dims[] = {"start", "inner_threads",
+					 "lock_model", "share", NULL};
+const char *const doc_not_dims[] = {"id", "workload", "build", "pool",
+				    "status", "detail", "checksum",
+				    "baseline", NULL};
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+static void append_dim(char *buf, size_t len, const char *key, json_t *v)
+{
+	size_t used = strlen(buf);
+	if (used >= len)
+		return;
+	if (json_is_string(v))
+		snprintf(buf + used, len - used, " %s=%s", key,
+			 json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf + used, len - used, " %s=%lld", key,
+			 (long long)json_integer_value(v));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int doc_is_dim(const char *key, json_t *v)
+{
+	return !strcmp(key, "workload") || !strcmp(key, "build") ||
+	       !strcmp(key, "pool") || in_list(named_dims, key) ||
+	       (json_is_string(v) && !in_list(doc_not_dims, key));
+}
+
+/* In name order, so the key does not depend on the order fields were
+ * written in. */
+static void append_other_dims(json_t *config, char *buf, size_t len)
+{
+	const char *names[64];
+	size_t count = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(config, key, v) {
+		if (json_is_string(v) && !in_list(doc_not_dims, key) &&
+		    !in_list(named_dims, key) && count < 64)
+			names[count++] = key;
+	}
+	qsort(names, count, sizeof names[0], cmp_str);
+	for (size_t i = 0; i < count; i++)
+		append_dim(buf, len, names[i],
+			   json_object_get(config, names[i]));
+}
+
+static int omitted(const char *dim, unsigned omit)
+{
+	if (omit & DOC_KEY_NO_POOL)
+		if (!strcmp(dim, "pool") || !strcmp(dim, "start"))
+			return 1;
+	if (omit & DOC_KEY_NO_BUILD)
+		if (!strcmp(dim, "build") || !strcmp(dim, "lock_model"))
+			return 1;
+	return 0;
+}
+
+int doc_series_key(json_t *config, unsigned omit, char *buf, size_t len)
+{
+	const char *w = doc_str(config, "workload", NULL);
+	const char *b = doc_str(config, "build", NULL);
+	const char *p = doc_str(config, "pool", NULL);
+	if (len)
+		buf[0] = 0;
+	if (!w || !b || !p)
+		return -1;
+	snprintf(buf, len, "%s/%s/%s", w, omitted("build", omit) ? "*" : b,
+		 omitted("pool", omit) ? "*" : p);
+	for (size_t i = 0; named_dims[i]; i++)
+		if (!omitted(named_dims[i], omit))
+			append_dim(buf, len, named_dims[i],
+				   json_object_get(config, named_dims[i]));
+	append_other_dims(config, buf, len);
+	return 0;
+}
+
+int doc_same_series(json_t *a, json_t *b, unsigned omit)
+{
+	char ka[512], kb[512];
+	return !doc_series_key(a, omit, ka, sizeof ka) &&
+	       !doc_series_key(b, omit, kb, sizeof kb) && !strcmp(ka, kb) &&
+	       results_same_params(a, b);
+}
+
+/* ---- derived figures ---- */
+
+json_t *doc_fits(json_t *doc)
+{
+	json_t *f = json_object_get(doc, "fits");
+	return json_is_array(f) ? f : NULL;
+}
+
+json_t *doc_fit(json_t *doc, const char *series)
+{
+	json_t *f;
+	size_t i;
+	json_array_foreach(doc_fits(doc), i, f)
+		if (!strcmp(doc_str(f, "series", ""), series))
+			return f;
+	return NULL;
+}

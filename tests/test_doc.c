@@ -1,0 +1,169 @@
+/* test_doc.c - typed reads of a results document and the one definition
+ * of a configuration's series (document/doc.h), on documents made here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "document/doc.h"
+#include "analysis/summary.h"
+
+static void test_fields_and_defaults(void **state)
+{
+	(void)state;
+	json_t *o = json_pack("{s:s, s:i, s:f, s:b, s:{s:{s:f}}, s:s}", "s",
+			      "x", "i", 7, "r", 2.5, "b", 1, "lock", "wait",
+			      "share", 0.25, "n", "not a number");
+	assert_string_equal(doc_str(o, "s", "d"), "x");
+	assert_string_equal(doc_str(o, "i", "d"), "d"); /* mistyped */
+	assert_null(doc_str(o, "missing", NULL));
+	assert_true(doc_num(o, "i", NAN) == 7);
+	assert_true(doc_num(o, "r", NAN) == 2.5);
+	assert_true(isnan(doc_num(o, "n", NAN)));
+	assert_true(doc_num(o, "missing", -1) == -1);
+	assert_int_equal(doc_int(o, "i", 0), 7);
+	assert_int_equal(doc_int(o, "r", -3), -3); /* a real is not an int */
+	assert_int_equal(doc_bool(o, "b", 0), 1);
+	assert_int_equal(doc_bool(o, "i", 0), 0);
+	assert_true(doc_figure(o, "lock.wait.share", NAN) == 0.25);
+	assert_true(isnan(doc_figure(o, "lock.none.share", NAN)));
+	assert_true(doc_figure(NULL, "lock", 3) == 3);
+	json_decref(o);
+}
+
+static json_t *config(const char *pool, int workers, double wall,
+		      const char *trees)
+{
+	json_t *reps = json_pack("[{s:f, s:s}, {s:f, s:s}, {s:f, s:s}]",
+				 "wall_s", wall, "status", "ok", "wall_s",
+				 wall * 3, "status", "error", "wall_s",
+				 wall * 1.1, "status", "ok");
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:{s:s}}", "id",
+			 pool, "workload", "cf", "build", "release", "pool",
+			 pool, "workers", workers, "reps", reps, "status",
+			 "ok", "params", "trees", trees);
+}
+
+static void test_configs_and_reps(void **state)
+{
+	(void)state;
+	json_t *doc = json_pack("{s:s, s:{s:s}, s:[o, o]}", "schema",
+				"contend-results/1", "context", "host", "h",
+				"configs", config("thread", 2, 1.0, "8"),
+				config("process", 4, 2.0, "8"));
+	assert_string_equal(doc_str(doc_context(doc), "host", ""), "h");
+	assert_int_equal(doc_nconfigs(doc), 2);
+	assert_null(doc_config(doc, 2));
+	json_t *c = doc_config(doc, 1), *it;
+	assert_int_equal(doc_workers(c), 4);
+	assert_true(doc_is_ok(c));
+	assert_true(isnan(doc_median_wall(c)));
+	assert_int_equal(doc_nreps(c), 3);
+	double w[4];
+	assert_int_equal(doc_ok_walls(c, w, 4), 2); /* the error one left out */
+	assert_true(w[0] == 2.0 && fabs(w[1] - 2.2) < 1e-12);
+	assert_int_equal(doc_ok_walls(c, w, 1), 1);
+	size_t i, n = 0;
+	doc_foreach_config(doc, i, it)
+		n += doc_workers(it);
+	assert_int_equal(n, 6);
+	json_decref(doc);
+}
+
+static void test_series_key(void **state)
+{
+	(void)state;
+	char k1[256], k2[256];
+	json_t *a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "workload",
+			      "w", "build", "b", "pool", "p", "workers", 2,
+			      "zeta", "1", "alpha", "x", "id", "w/b/p/w2");
+	json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "alpha",
+			      "x", "zeta", "1", "pool", "p", "build", "b",
+			      "workers", 8, "workload", "w");
+	assert_int_equal(doc_series_key(a, DOC_KEY_ALL, k1, sizeof k1), 0);
+	assert_int_equal(doc_series_key(b, DOC_KEY_ALL, k2, sizeof k2), 0);
+	assert_string_equal(k1, k2);
+	assert_string_equal(k1, "w/b/p alpha=x zeta=1");
+	assert_true(doc_same_series(a, b, DOC_KEY_ALL));
+	json_object_set_new(b, "inner_threads", json_integer(1));
+	assert_int_equal(doc_series_key(b, DOC_KEY_ALL, k2, sizeof k2), 0);
+	assert_string_not_equal(k1, k2);
+	assert_false(doc_same_series(a, b, DOC_KEY_ALL));
+	json_object_del(b, "pool");
+	assert_int_equal(doc_series_key(b, DOC_KEY_ALL, k2, sizeof k2), -1);
+	assert_false(doc_same_series(a, b, DOC_KEY_ALL));
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Pools share a table; builds share the builds-side-by-side note; params
+ * always separate series. */
+static void test_series_omit_and_params(void **state)
+{
+	(void)state;
+	json_t *t = config("thread", 2, 1, "8"), *p = config("process", 2, 1, "8");
+	json_t *q = config("process", 2, 1, "16");
+	json_object_set_new(p, "start", json_string("fork"));
+	assert_false(doc_same_series(t, p, DOC_KEY_ALL));
+	assert_true(doc_same_series(t, p, DOC_KEY_NO_POOL));
+	assert_false(doc_same_series(p, q, DOC_KEY_ALL)); /* params differ */
+	assert_false(doc_same_series(p, q, DOC_KEY_NO_POOL));
+	json_t *lt = config("thread", 2, 1, "8");
+	json_object_set_new(lt, "build", json_string("linetrace"));
+	json_object_set_new(lt, "lock_model", json_string("gil"));
+	assert_false(doc_same_series(t, lt, DOC_KEY_ALL));
+	assert_true(doc_same_series(t, lt, DOC_KEY_NO_BUILD));
+	char k[256];
+	assert_int_equal(doc_series_key(lt, DOC_KEY_NO_BUILD, k, sizeof k), 0);
+	assert_string_equal(k, "cf/*/thread");
+	json_decref(t);
+	json_decref(p);
+	json_decref(q);
+	json_decref(lt);
+}
+
+/* Fits are stored once; a document without them gets them once. */
+static void test_fits_stored_once(void **state)
+{
+	(void)state;
+	json_t *doc = json_pack("{s:s, s:{}, s:[o, o, o]}", "schema",
+				"contend-results/1", "context", "configs",
+				config("thread", 1, 4.0, "8"),
+				config("thread", 2, 2.2, "8"),
+				config("thread", 4, 1.4, "8"));
+	json_t *c;
+	size_t i;
+	doc_foreach_config(doc, i, c) /* the failed repetition fails it */
+		json_array_remove(json_object_get(c, "reps"), 1);
+	assert_null(doc_fits(doc));
+	summary_document(doc);
+	json_t *fits = doc_fits(doc);
+	assert_non_null(fits);
+	assert_ptr_equal(summary_fits(doc), fits); /* read back, not refitted */
+	json_t *f = doc_fit(doc, "cf/release/thread");
+	assert_non_null(f);
+	assert_true(json_is_true(json_object_get(f, "fitted")));
+	assert_null(doc_fit(doc, "cf/release/process"));
+	json_object_del(doc, "fits");
+	fits = summary_fits(doc);
+	assert_ptr_equal(fits, doc_fits(doc));
+	assert_int_equal(json_array_size(fits), 1);
+	json_decref(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fields_and_defaults),
+		cmocka_unit_test(test_configs_and_reps),
+		cmocka_unit_test(test_series_key),
+		cmocka_unit_test(test_series_omit_and_params),
+		cmocka_unit_test(test_fits_stored_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
