@@ -184,7 +184,7 @@ static void test_bad_settings_rejected(void **state)
 	assert_int_equal(memsampler_start(&o, &s, &e), -1);
 	assert_non_null(strstr(e.msg, "process"));
 
-	struct probe_config pc = {"none", -0.5, 0, 0};
+	struct probe_config pc = {"none", -0.5, 0, 0, 1};
 	void *st = NULL;
 	assert_int_equal(probe_memory.start(&pc, &st, &e), -1);
 	assert_null(st);
@@ -395,7 +395,7 @@ static void test_series_bounded_and_decimated(void **state)
 static void test_probe_contract(void **state)
 {
 	(void)state;
-	struct probe_config pc = {"none", 0.005, 0, 0};
+	struct probe_config pc = {"none", 0.005, 0, 0, 1};
 	void *st = NULL;
 	errbuf e = {{0}};
 	assert_string_equal(probe_memory.name, "memory");
@@ -446,7 +446,7 @@ static void test_heap_in_process(void **state)
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 	skip(); /* the sanitizer's allocator replaces malloc: mallinfo2 sees none of it */
 #endif
-	struct probe_config pc = {"none", 0.005, 0, 1};
+	struct probe_config pc = {"none", 0.005, 0, 1, 1};
 	void *st = NULL;
 	errbuf e = {{0}};
 	struct mallinfo2 before = mallinfo2();
