@@ -32,9 +32,9 @@ static void read_trends(history *h)
 		const char *w = json_string_value(n);
 		if (!w)
 			continue;
-		if (!history_trend(h, w, 10, &trend, &e))
+		if (!history_trend(h, w, NULL, 10, &trend, &e))
 			json_decref(trend);
-		history_latest_run(h, w, &run, &e);
+		history_latest_run(h, w, NULL, &run, &e);
 	}
 	json_decref(names);
 }
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	read_trends(h);
 	int64_t base, newest;
-	history_pick_pair(h, 1, &base, &newest, &e);
+	history_pick_pair(h, NULL, 1, &base, &newest, &e);
 	history_close(h);
 	return 0;
 }
