@@ -45,8 +45,9 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 every repetition exited 0; 1 some failed (non-zero exit,\n"
 	"signal, timeout: see the table); 2 bad input; 3 a runtime failure\n"
-	"(the document could not be written); 130 interrupted (the document\n"
-	"keeps what was measured).\n";
+	"(the document could not be written); 130 interrupted by SIGINT,\n"
+	"SIGTERM, SIGHUP or SIGPIPE (the document keeps what was measured).\n"
+	"The command's process group dies with contend, also on kill -9.\n";
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
        OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE };

@@ -1,6 +1,7 @@
 /* execsweep.c - runs an arbitrary command per worker count and repetition
- * (posix_spawnp, own process group, output captured through a pipe) and
- * records time, rusage, lock profile and memory in a results document. */
+ * (posix_spawnp, own process group led by a guard that ends it if contend
+ * dies, output captured through a pipe) and records time, rusage, lock
+ * profile and memory in a results document. */
 #include "harness/execsweep.h"
 
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "document/results.h"
+#include "harness/procguard.h"
 #include "analysis/summary.h"
 #include "report/table.h"
 #include "probes/lockprof_report.h"
@@ -35,13 +37,25 @@
 
 extern char **environ;
 
-/* Set by the SIGINT/SIGTERM handler; the only global, because a signal
- * handler can reach nothing else. */
+/* Set by the handler of the stop signals (SIGINT, SIGTERM, SIGHUP,
+ * SIGPIPE); the only global, because a signal handler can reach nothing
+ * else. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static const char *stop_detail(void)
+{
+	if (stop_signal == SIGHUP)
+		return "stopped by SIGHUP (the terminal went away); completed "
+		       "repetitions are kept";
+	if (stop_signal == SIGPIPE)
+		return "stopped by SIGPIPE (its output was closed); completed "
+		       "repetitions are kept";
+	return "stopped by the user; completed repetitions are kept";
 }
 
 static double now_s(void)
@@ -226,6 +240,7 @@ static void last_line(const struct tail *t, char *buf, size_t len)
 
 struct proc {
 	pid_t pid;
+	pid_t pgid;	/* the guard's group, the command's too (procguard.h) */
 	int out_fd;	/* read end of the command's stdout+stderr */
 	int pidfd;	/* readable when the child exits; -1: poll instead */
 };
@@ -235,13 +250,14 @@ struct outcome {
 	struct rusage ru;
 	int wstatus;
 	int timed_out, interrupted;
+	int show_broken;	/* --show-output's stderr failed: stop copying */
 	int exec_errno;		/* the command could not be started */
 	struct tail tail;
 	json_t *memory;
 };
 
 static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
-		       int out_w)
+		       int out_w, pid_t pgid)
 {
 	return posix_spawn_file_actions_init(fa) ||
 	       posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0) ||
@@ -249,7 +265,7 @@ static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
 	       posix_spawn_file_actions_adddup2(fa, out_w, 2) ||
 	       posix_spawnattr_init(at) ||
 	       posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP) ||
-	       posix_spawnattr_setpgroup(at, 0); /* its own group */
+	       posix_spawnattr_setpgroup(at, pgid); /* the guard's group */
 }
 
 /* posix_spawnp, not fork: glibc's vfork-style clone never copies our
@@ -258,13 +274,16 @@ static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
 static int spawn(char **argv, char **envp, struct proc *p, int *exec_errno)
 {
 	int out[2];
+	if ((*exec_errno = procguard_start(&p->pgid)))
+		return -1;
 	if (pipe2(out, O_CLOEXEC)) {
 		*exec_errno = errno;
+		procguard_end(p->pgid);
 		return -1;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	int rc = spawn_setup(&fa, &at, out[1]);
+	int rc = spawn_setup(&fa, &at, out[1], p->pgid);
 	if (!rc)
 		rc = posix_spawnp(&p->pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -272,6 +291,7 @@ static int spawn(char **argv, char **envp, struct proc *p, int *exec_errno)
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
+		procguard_end(p->pgid);
 		*exec_errno = rc;
 		return -1;
 	}
@@ -299,8 +319,10 @@ static void read_output(struct proc *p, struct outcome *o, int show)
 		return;
 	}
 	tail_add(&o->tail, buf, (size_t)k);
-	if (show && write(2, buf, (size_t)k) < 0)
-		return;
+	/* a closed stderr (`2>&1 | head`) stops the copy; its SIGPIPE stops
+	 * the run like SIGTERM */
+	if (show && !o->show_broken && write(2, buf, (size_t)k) < 0)
+		o->show_broken = 1;
 }
 
 static int poll_ms(const struct proc *p, const struct outcome *o,
@@ -326,12 +348,12 @@ static void watch(struct proc *p, struct outcome *o, double t0,
 		poll(fds, 2, poll_ms(p, o, deadline));
 		if (stop_signal && !o->interrupted && !o->timed_out) {
 			o->interrupted = 1;
-			kill(-p->pid, SIGKILL);
+			kill(-p->pgid, SIGKILL);
 		}
 		if (deadline > 0 && !o->timed_out && !o->interrupted &&
 		    now_s() >= deadline) {
 			o->timed_out = 1;
-			kill(-p->pid, SIGKILL);
+			kill(-p->pgid, SIGKILL);
 		}
 		if (p->out_fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_output(p, o, show);
@@ -342,11 +364,11 @@ static void watch(struct proc *p, struct outcome *o, double t0,
 }
 
 /* The command is gone; what else of its group is left goes too (the
- * zombie leader keeps the group id ours until it is reaped). Then take
+ * guard keeps the group id ours until it is reaped). Then take
  * what is still in the pipe, unless an escaped process holds it open. */
 static void drain(struct proc *p, struct outcome *o, int show)
 {
-	kill(-p->pid, SIGKILL);
+	kill(-p->pgid, SIGKILL);
 	double end = now_s() + DRAIN_MS / 1e3;
 	while (p->out_fd >= 0 && now_s() < end) {
 		struct pollfd fd = {p->out_fd, POLLIN, 0};
@@ -378,7 +400,7 @@ static void memory_stop(struct memsampler *ms, struct outcome *o)
 static void run_command(char **argv, char **envp, double timeout_s, int show,
 			struct outcome *o)
 {
-	struct proc p = {.pid = -1, .out_fd = -1, .pidfd = -1};
+	struct proc p = {.pid = -1, .pgid = -1, .out_fd = -1, .pidfd = -1};
 	double t0 = now_s();
 	if (spawn(argv, envp, &p, &o->exec_errno))
 		return;
@@ -393,6 +415,7 @@ static void run_command(char **argv, char **envp, double timeout_s, int show,
 		json_decref(why);
 	while (wait4(p.pid, &o->wstatus, 0, &o->ru) < 0 && errno == EINTR)
 		;
+	procguard_end(p.pgid);
 	if (p.pidfd >= 0)
 		close(p.pidfd);
 }
@@ -740,26 +763,30 @@ static int run_config(const struct exec_opts *o, json_t *doc, int workers,
 	}
 	if (stop_signal) {
 		json_object_set_new(config, "status", json_string("interrupted"));
-		json_object_set_new(config, "detail", json_string(
-			"stopped by the user; completed repetitions are kept"));
+		json_object_set_new(config, "detail", json_string(stop_detail()));
 	}
 	return 0;
 }
 
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e)
 {
-	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	struct sigaction sa = {.sa_handler = on_signal}, old[NSTOP];
 	sigemptyset(&sa.sa_mask);
 	stop_signal = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	for (size_t k = 0; k < NSTOP; k++)
+		sigaction(stop_signals[k], &sa, &old[k]);
 	int rc = 0;
 	for (size_t w = 0; w < o->nworkers && !stop_signal && !rc; w++)
 		rc = run_config(o, doc, o->workers[w], e);
 	if (o->progress)
 		fprintf(stderr, "\r\033[K");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	for (size_t k = 0; k < NSTOP; k++)
+		sigaction(stop_signals[k], &old[k], NULL);
+	if (stop_signal == SIGPIPE) /* what is left to say must not kill us */
+		signal(SIGPIPE, SIG_IGN);
 	if (rc)
 		return -1;
 	if (save(o, doc, stop_signal ? "interrupted" : "complete", e))

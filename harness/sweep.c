@@ -31,13 +31,25 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static void install_handlers(struct sigaction *old_int,
-			     struct sigaction *old_term)
+/* SIGHUP (the terminal went away) and SIGPIPE (an output was closed) stop
+ * the sweep as SIGTERM does: the document is kept. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+
+static void install_handlers(struct sigaction *old)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, old_int);
-	sigaction(SIGTERM, &sa, old_term);
+	for (size_t k = 0; k < NSTOP; k++)
+		sigaction(stop_signals[k], &sa, &old[k]);
+}
+
+static void restore_handlers(const struct sigaction *old)
+{
+	for (size_t k = 0; k < NSTOP; k++)
+		sigaction(stop_signals[k], &old[k], NULL);
+	if (stop_signal == SIGPIPE) /* what is left to say must not kill us */
+		signal(SIGPIPE, SIG_IGN);
 }
 
 static int exe_for_build(const char *build, char *buf, size_t len)
@@ -420,7 +432,7 @@ static int run_plan(const struct sweep_opts *o, json_t *doc,
 
 int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
 {
-	struct sigaction old_int, old_term;
+	struct sigaction old[NSTOP];
 	struct plan plan;
 	if (run_plan_build(o, &plan, e)) {
 		plan_free(&plan);
@@ -429,13 +441,12 @@ int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
 	struct progress pg = {.on = o->progress, .total = plan.n,
 			      .reps = o->reps, .warmup = o->warmup};
 	stop_signal = 0;
-	install_handlers(&old_int, &old_term);
+	install_handlers(old);
 	int rc = run_plan(o, doc, &plan, &pg, e);
 	plan_free(&plan);
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	restore_handlers(old);
 	if (save(o, doc, stop_signal ? "interrupted" : (rc ? "error" : "complete"),
 		 rc ? NULL : e) && !rc)
 		return -1;

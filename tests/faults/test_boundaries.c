@@ -577,6 +577,174 @@ static void test_report_of_33k_configurations(void **state)
 	end_case("report of 33k configurations");
 }
 
+/* ---- 43-45: exec's command dies with contend ------------------------- */
+
+/* Processes (not contend, not us) whose command line holds `mark`; their
+ * pids into pids (up to max). */
+static int marked(const char *mark, pid_t *pids, int max)
+{
+	DIR *dp = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+	while (dp && (de = readdir(dp))) {
+		char f[300], buf[4096];
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(f, sizeof f, "/proc/%s/cmdline", de->d_name);
+		FILE *fp = fopen(f, "r");
+		size_t k = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+		if (fp)
+			fclose(fp);
+		for (size_t i = 0; i < k; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[k] = 0;
+		if (!strstr(buf, mark) || strstr(buf, " exec "))
+			continue;
+		if (n < max)
+			pids[n] = pid;
+		n++;
+	}
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+/* Poll (10 s at most) until at least `least` marked processes run, or,
+ * with least 0, until none does; returns how many run. */
+static int wait_marked(const char *mark, int least)
+{
+	pid_t none[1];
+	for (int i = 0; i < 1000; i++) {
+		int n = marked(mark, none, 0);
+		if (least ? n >= least : n == 0)
+			return n;
+		tu_sleep_ms(10);
+	}
+	return marked(mark, none, 0);
+}
+
+/* What a failed case left: killed one by one, by pid. */
+static void kill_marked(const char *mark)
+{
+	pid_t pids[64];
+	int n = marked(mark, pids, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		kill(pids[i], SIGKILL);
+}
+
+/* contend exec --reps 3 ... -- sh -c SCRIPT sh MARK, its stdout and
+ * stderr on fd `to` (-1: /dev/null). */
+static pid_t start_exec(const char *out, const char *script, const char *mark,
+			int show, int to)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(to >= 0 ? to : null, 1);
+		dup2(to >= 0 ? to : null, 2);
+		close_range(3, ~0U, 0); /* the pipe's read end stays ours only */
+		char *argv[] = {(char *)CONTEND_BIN, "exec", "--no-lockprof",
+				"--reps", "3", "--warmup", "0", "--workers", "1",
+				"--out", (char *)out,
+				show ? "--show-output" : "--quiet", "--", "sh",
+				"-c", (char *)script, "sh", (char *)mark, NULL};
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void assert_none_left(const char *mark, const char *what)
+{
+	int left = wait_marked(mark, 0);
+	kill_marked(mark);
+	if (left)
+		fail_msg("%s left %d processes of its command", what, left);
+}
+
+/* Stopped by `sig`: exit 130 and the document kept, as for SIGTERM. */
+static void assert_stopped(pid_t pid, const char *doc, const char *what)
+{
+	int st = 0;
+	pid_t got = 0;
+	for (int i = 0; i < 2000 && got == 0; i++) { /* 20 s at most */
+		got = waitpid(pid, &st, WNOHANG);
+		if (got == 0)
+			tu_sleep_ms(10);
+	}
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		fail_msg("%s: contend did not stop", what);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != EXIT_INTERRUPTED)
+		fail_msg("%s: contend %s %d", what,
+			 WIFEXITED(st) ? "exited" : "was killed by signal",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	assert_document(doc, "interrupted");
+}
+
+static void test_exec_kill9_takes_the_command(void **state)
+{
+	(void)state;
+	char mark[64];
+	/* the command's own child (sleep) is what used to be left */
+	snprintf(mark, sizeof mark, "30.%d", (int)getpid());
+	pid_t pid = start_exec(path("k9.json"), "sleep \"$1\" & wait", mark, 0, -1);
+	if (wait_marked(mark, 2) < 2) {
+		kill(pid, SIGKILL);
+		kill_marked(mark);
+		fail_msg("the command never started");
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_none_left(mark, "kill -9 of exec");
+	end_case("kill -9 of exec: the command and its child go");
+}
+
+static void test_exec_hup_keeps_the_document(void **state)
+{
+	(void)state;
+	char mark[64];
+	const char *doc = path("hup.json");
+	snprintf(mark, sizeof mark, "31.%d", (int)getpid());
+	pid_t pid = start_exec(doc, "sleep \"$1\"", mark, 0, -1);
+	if (!wait_marked(mark, 1)) {
+		kill(pid, SIGKILL);
+		fail_msg("the command never started");
+	}
+	kill(pid, SIGHUP);
+	assert_stopped(pid, doc, "SIGHUP");
+	assert_none_left(mark, "SIGHUP to exec");
+	end_case("SIGHUP to exec: document kept, command gone");
+}
+
+static void test_exec_output_closed(void **state)
+{
+	(void)state;
+	char mark[64];
+	const char *doc = path("pipe.json");
+	int p[2];
+	snprintf(mark, sizeof mark, "pipe%d", (int)getpid());
+	assert_int_equal(pipe(p), 0);
+	/* `contend exec --show-output ... 2>&1 | head -c 100` */
+	pid_t pid = start_exec(doc, "while :; do echo tick; sleep 0.01; done",
+			       mark, 1, p[1]);
+	close(p[1]);
+	char buf[100];
+	size_t got = 0;
+	ssize_t k;
+	while (got < sizeof buf && (k = read(p[0], buf + got, sizeof buf - got)) > 0)
+		got += (size_t)k;
+	close(p[0]);
+	assert_int_equal(got, sizeof buf);
+	assert_stopped(pid, doc, "SIGPIPE");
+	assert_none_left(mark, "a closed output of exec");
+	end_case("exec --show-output | head -c 100");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +756,9 @@ int main(void)
 		cmocka_unit_test(test_plots_through_links),
 		cmocka_unit_test(test_dashboard_through_links),
 		cmocka_unit_test(test_report_of_33k_configurations),
+		cmocka_unit_test(test_exec_kill9_takes_the_command),
+		cmocka_unit_test(test_exec_hup_keeps_the_document),
+		cmocka_unit_test(test_exec_output_closed),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
