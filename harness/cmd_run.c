@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/workload.h"
+#include "harness/shmstale.h"
 #include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
@@ -223,6 +224,20 @@ static int any_failed(json_t *doc)
 	return 0;
 }
 
+/* What killed runs left in /dev/shm goes before this run makes its own
+ * (harness/shmstale.h); said in one line, as it frees space. */
+static void remove_stale_segments(void)
+{
+	struct shm_stale st;
+	errbuf e;
+	if (shmstale_sweep(SHMSTALE_DIR, &st, &e) || !st.files)
+		return;
+	fprintf(stderr, "contend run: removed %zu stale shared-memory file%s "
+		"(%.1f MiB) of %zu killed run%s (process groups that no longer "
+		"exist) from " SHMSTALE_DIR "\n", st.files, st.files == 1 ? "" : "s",
+		(double)st.bytes / (1 << 20), st.groups, st.groups == 1 ? "" : "s");
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct sweep_opts o = {.reps = 5, .warmup = 1, .start = "fork",
@@ -261,6 +276,7 @@ int cmd_run(int argc, char **argv)
 	o.progress = isatty(2);
 	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e))
 		return verb_fail("run", EXIT_USAGE, &e);
+	remove_stale_segments();
 	json_t *doc = results_new(context_collect(o.machine, argc + 1, argv - 1));
 	int rc = sweep_run(&o, doc, &e);
 	if (rc < 0)

@@ -745,6 +745,154 @@ static void test_exec_output_closed(void **state)
 	end_case("exec --show-output | head -c 100");
 }
 
+/* ---- 46-47: /dev/shm files of killed runs ---------------------------- */
+
+/* A process group id nobody has: a child's, once it is reaped. */
+static pid_t dead_group(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void plant_segment(const char *name, size_t len)
+{
+	char p[300];
+	snprintf(p, sizeof p, "/dev/shm/%s", name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	close(fd);
+}
+
+static int segment_exists(const char *name)
+{
+	char p[2200];
+	snprintf(p, sizeof p, "/dev/shm/%s", name);
+	return access(p, F_OK) == 0;
+}
+
+static void test_stale_segments_removed(void **state)
+{
+	(void)state;
+	if (access("/dev/shm", W_OK)) {
+		printf("   (no writable /dev/shm)\n");
+		end_case("stale /dev/shm files (skipped)");
+		return;
+	}
+	char dead1[128], dead2[128], live[128];
+	snprintf(dead1, sizeof dead1, "contend-%d-task3-t%d", (int)dead_group(),
+		 (int)getpid());
+	snprintf(dead2, sizeof dead2, "contend-%d-input-t%d", (int)dead_group(),
+		 (int)getpid());
+	/* our own group lives: a run going on */
+	snprintf(live, sizeof live, "contend-%d-task0-t%d", (int)getpgrp(),
+		 (int)getpid());
+	plant_segment(dead1, 65536);
+	plant_segment(dead2, 4096);
+	plant_segment(live, 4096);
+	int rc = small_run(path("stale.json"));
+	int gone = !segment_exists(dead1) && !segment_exists(dead2);
+	int kept = segment_exists(live);
+	char p[400];
+	snprintf(p, sizeof p, "/dev/shm/%s", live);
+	unlink(p);
+	snprintf(p, sizeof p, "/dev/shm/%s", dead1);
+	unlink(p);
+	snprintf(p, sizeof p, "/dev/shm/%s", dead2);
+	unlink(p);
+	assert_int_equal(rc, 0);
+	assert_int_equal(r->status, 0);
+	if (!gone || !kept)
+		fail_msg("stale removed: %d, live kept: %d", gone, kept);
+	const char *line = strstr(r->out, "removed 2 stale");
+	if (!line || !strstr(line, "2 killed runs"))
+		fail_msg("no report of the removal: '%s'", r->out);
+	assert_int_equal(tu_lines(r->out), 2); /* that line, "results: ..." */
+	end_case("stale /dev/shm files removed, a live run's kept");
+}
+
+/* The runner of sweep `pid` (its child), or 0. */
+static pid_t runner_of(pid_t pid)
+{
+	char p[64];
+	long child = 0;
+	snprintf(p, sizeof p, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(p, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &child) != 1)
+			child = 0;
+		fclose(f);
+	}
+	return (pid_t)child;
+}
+
+/* Names of /dev/shm/contend-<pgid>-task* files, up to max. */
+static int task_files(pid_t pgid, char names[][128], int max)
+{
+	char prefix[64];
+	int n = 0;
+	snprintf(prefix, sizeof prefix, "contend-%d-task", (int)pgid);
+	DIR *dp = opendir("/dev/shm");
+	struct dirent *de;
+	while (dp && (de = readdir(dp)) && n < max)
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			snprintf(names[n++], 128, "%.127s", de->d_name);
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+/* The issue's case: kill -9 of run with share=shm-per-task leaves the
+ * task files of its (killed) runner; the next run removes them. */
+static void test_kill9_shm_per_task(void **state)
+{
+	(void)state;
+	char params[96], names[16][128];
+	snprintf(params, sizeof params, "tasks=2000,rows=4096,%s", seed);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		char *argv[] = {(char *)CONTEND_BIN, "run", "dmatrix", "--pool",
+				"process", "--workers", "2", "--share",
+				"shm-per-task", "--reps", "50", "--warmup", "0",
+				"--params", params, "--quiet", "--out",
+				(char *)path("k9shm.json"), NULL};
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	pid_t runner = 0;
+	int n = 0;
+	for (int i = 0; i < 2000 && n < 4; i++) { /* 20 s at most */
+		if (!runner)
+			runner = runner_of(pid);
+		n = runner ? task_files(runner, names, 16) : 0;
+		if (n < 4)
+			tu_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 500 && runner && kill(-runner, 0) == 0; i++)
+		tu_sleep_ms(10); /* its runner and workers die with it */
+	if (n < 4)
+		fail_msg("the run made no task files (runner %d)", (int)runner);
+	int left = 0;
+	for (int i = 0; i < n; i++)
+		left += segment_exists(names[i]);
+	assert_true(left > 0); /* what the issue saw */
+	assert_int_equal(small_run(path("after.json")), 0);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "stale shared-memory files"));
+	for (int i = 0; i < n; i++)
+		if (segment_exists(names[i]))
+			fail_msg("'%s' is still there", names[i]);
+	end_case("kill -9 of run with share=shm-per-task");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,6 +907,8 @@ int main(void)
 		cmocka_unit_test(test_exec_kill9_takes_the_command),
 		cmocka_unit_test(test_exec_hup_keeps_the_document),
 		cmocka_unit_test(test_exec_output_closed),
+		cmocka_unit_test(test_stale_segments_removed),
+		cmocka_unit_test(test_kill9_shm_per_task),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
