@@ -112,6 +112,22 @@ failed:
 	json_object_set(c, "detail", json_object_get(rep, "detail"));
 }
 
+/* The probes' own CPU per repetition (not in cpu_s), when the runner
+ * measured it. */
+static void median_probes_cpu(json_t *c)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep;
+	size_t n = json_array_size(reps), i, k = 0;
+	double *v = calloc(n + 1, sizeof *v);
+	json_array_foreach(reps, i, rep)
+		if (v && !strcmp(doc_str(rep, "status", ""), "ok") &&
+		    json_is_number(json_object_get(rep, "probes_cpu_s")))
+			v[k++] = doc_num(rep, "probes_cpu_s", 0);
+	if (k)
+		set_real(c, "median_probes_cpu_s", stats_median(v, k));
+	free(v);
+}
+
 static void config_stats(json_t *c)
 {
 	json_t *reps = json_object_get(c, "reps"), *rep;
@@ -141,6 +157,7 @@ static void config_stats(json_t *c)
 	set_real(c, "ci_level", s.ci_level);
 	double mcpu = stats_median(cpu, k);
 	set_real(c, "median_cpu_s", mcpu);
+	median_probes_cpu(c);
 	set_real(c, "cpu_util", k ? mcpu / s.median : NAN);
 	json_object_set_new(c, "checksum", sum ? json_string(sum) : json_null());
 	json_object_set_new(c, "checksum_ok", json_boolean(agree));

@@ -230,6 +230,16 @@ static void probes_stop(struct runner *r, json_t *rep)
 	}
 }
 
+/* CPU the probes' own threads used so far: not the workload's. */
+static double probes_cpu(struct runner *r)
+{
+	double s = 0;
+	for (size_t k = 0; probes_all[k]; k++)
+		if (r->probe_state[k] && probes_all[k]->own_cpu_s)
+			s += probes_all[k]->own_cpu_s(r->probe_state[k]);
+	return s;
+}
+
 static int one_rep(struct runner *r, long i)
 {
 	struct pool_job job = {.w = r->w, .ctx = r->ctx,
@@ -238,12 +248,15 @@ static int one_rep(struct runner *r, long i)
 	struct pool_outcome out;
 	r->rep_index = i;
 	probes_start(r);
-	double c0 = cpu_seconds();
+	double c0 = cpu_seconds(), p0 = probes_cpu(r);
 	r->rep_t0 = pool_now_ns();
 	r->pool->run(&r->opts, &job, &out);
 	double wall = (double)(pool_now_ns() - r->rep_t0) * 1e-9;
-	double cpu = cpu_seconds() - c0;
-	json_t *m = rep_message(r, i, wall, cpu, &out);
+	double cpu = cpu_seconds() - c0, own = probes_cpu(r) - p0;
+	own = own > 0 ? own : 0;
+	/* cpu_s is the workload's: the probes' own threads are shown apart */
+	json_t *m = rep_message(r, i, wall, cpu > own ? cpu - own : 0, &out);
+	json_object_set_new(m, "probes_cpu_s", json_real(own));
 	probes_stop(r, m);
 	send_line(m);
 	json_decref(m);

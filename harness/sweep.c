@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/workload.h"
 #include "document/results.h"
 #include "harness/run_plan.h"
 #include "harness/runner.h"
@@ -130,6 +131,19 @@ static void apply_inner_threads(json_t *cfg)
 	}
 }
 
+/* contend links OpenBLAS, whose thread pool starts with every runner and
+ * spins for a while (~0.1 s) waiting for work: counted as the runner's
+ * CPU, that made a serial 2 ms repetition read 2-3 cores busy. A workload
+ * that does not use BLAS gets no such pool (unless the user sized it). */
+static void no_idle_blas_pool(json_t *cfg)
+{
+	const struct workload_ops *w =
+		workload_find(json_string_value(json_object_get(cfg, "workload")));
+	if (w && !w->uses_blas && !json_object_get(cfg, "inner_threads") &&
+	    !getenv("OPENBLAS_NUM_THREADS"))
+		setenv("OPENBLAS_NUM_THREADS", "1", 1);
+}
+
 static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 			errbuf *e)
 {
@@ -156,6 +170,7 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 		if (dup2(p[1], RUNNER_REPORT_FD) < 0)
 			_exit(127);
 		apply_inner_threads(cfg);
+		no_idle_blas_pool(cfg);
 		execl(exe, exe, "__runner", "--config", text, (char *)NULL);
 		_exit(127);
 	}

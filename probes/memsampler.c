@@ -80,6 +80,7 @@ struct memsampler {
 
 	struct memsampler_summary sum;
 	double thread_cpu_s;
+	double own_cpu_s; /* last reading of the thread's CPU clock */
 	uint64_t thread_samples;
 	int thread_err;
 	errbuf thread_e;
@@ -619,6 +620,18 @@ static void finish_summary(struct memsampler *s)
 		s->thread_samples ? u->cpu_s / (double)s->thread_samples * 1e6 : 0;
 }
 
+double memsampler_thread_cpu_s(struct memsampler *s)
+{
+	clockid_t cid;
+	struct timespec t;
+	/* a thread that ended on its own (the root exited) keeps its last
+	 * reading */
+	if (s && s->running && pthread_getcpuclockid(s->thread, &cid) == 0 &&
+	    clock_gettime(cid, &t) == 0)
+		s->own_cpu_s = (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+	return s ? s->own_cpu_s : 0;
+}
+
 int memsampler_stop(struct memsampler *s, errbuf *e)
 {
 	if (!s || !s->running)
@@ -777,6 +790,11 @@ static void probe_release(void *state)
 	memsampler_free(state);
 }
 
+static double probe_own_cpu(void *state)
+{
+	return memsampler_thread_cpu_s(state);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
@@ -856,4 +874,5 @@ const struct probe_ops probe_memory = {
 	.stop = probe_stop,
 	.release = probe_release,
 	.summarise = probe_summarise,
+	.own_cpu_s = probe_own_cpu,
 };

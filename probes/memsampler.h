@@ -69,6 +69,10 @@ int memsampler_start(const struct memsampler_opts *o, struct memsampler **out,
 		     errbuf *e);
 /* Wake and join the thread (promptly, whatever the interval), take one
  * last sample. Safe to call twice. */
+/* CPU seconds the sampler's thread has used so far (its CPU clock), read
+ * from another thread while it runs. */
+double memsampler_thread_cpu_s(struct memsampler *s);
+
 int memsampler_stop(struct memsampler *s, errbuf *e);
 void memsampler_free(struct memsampler *s);
 

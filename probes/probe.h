@@ -38,6 +38,11 @@ struct probe_ops {
 	 * the running repetition. NULL: the probe sees every worker itself. */
 	size_t (*worker_report)(void *buf, size_t max);
 	void (*collect)(void *state, const void *buf, size_t len);
+	/* CPU seconds the probe's own threads have used since start() (their
+	 * per-thread CPU clocks), read while it runs: the runner takes it out
+	 * of the repetition's CPU time, which is the workload's. NULL: the
+	 * probe runs no thread of its own. */
+	double (*own_cpu_s)(void *state);
 };
 
 #endif

@@ -702,6 +702,19 @@ static void note_growth(FILE *out, json_t *c)
 	free(t);
 }
 
+/* The probes' own threads are left out of cores busy; when they cost a
+ * tenth of the work or more, the reader should know. */
+static void note_probes(FILE *out, json_t *c)
+{
+	double own = doc_num(c, "median_probes_cpu_s", NAN);
+	double work = doc_num(c, "median_cpu_s", NAN);
+	if (isfinite(own) && isfinite(work) && work > 0 && own >= 0.1 * work)
+		fprintf(out, "  Note: %s: the probes' own threads used %.2f ms of "
+			"CPU per repetition (%.0f %% of the work's), not counted "
+			"in cores busy.\n", doc_str(c, "id", ""), own * 1e3,
+			own / work * 100);
+}
+
 static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -713,8 +726,10 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
-		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
+		if (!strcmp(doc_str(rows[i], "status", ""), "ok")) {
 			note_growth(out, rows[i]);
+			note_probes(out, rows[i]);
+		}
 	}
 	note_best(out, rows, n);
 	note_next(out, rows, n, cores);

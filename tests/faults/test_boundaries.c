@@ -893,6 +893,42 @@ static void test_kill9_shm_per_task(void **state)
 	end_case("kill -9 of run with share=shm-per-task");
 }
 
+/* ---- 48: cores busy of a serial pool --------------------------------- */
+
+/* A single-threaded serial pool with ~2 ms repetitions, run as its own
+ * runner several times (what spins at a runner's start shows in its
+ * first repetitions): cores busy at most 1.1, and the probes' own CPU
+ * given apart, per repetition. */
+static void test_serial_cores_busy(void **state)
+{
+	(void)state;
+	char params[96];
+	snprintf(params, sizeof params, "tasks=20,%s", seed);
+	const char *doc = path("busy.json");
+	for (int round = 0; round < 6; round++) {
+		assert_int_equal(tu_contend(r, "run", "spin", "--params", params,
+					    "--pool", "serial", "--reps", "9",
+					    "--warmup", "0", "--quiet", "--out",
+					    doc, NULL), 0);
+		assert_int_equal(r->status, 0);
+		json_t *d;
+		errbuf e = {{0}};
+		if (results_load(doc, &d, &e))
+			fail_msg("%s", e.msg);
+		json_t *c = first_config(d), *rep;
+		double busy = json_number_value(json_object_get(c, "cpu_util"));
+		size_t i;
+		json_array_foreach(json_object_get(c, "reps"), i, rep)
+			assert_true(json_number_value(json_object_get(rep, "probes_cpu_s")) >= 0 &&
+				    json_is_number(json_object_get(rep, "probes_cpu_s")));
+		json_decref(d);
+		if (busy > 1.1)
+			fail_msg("round %d: cores busy %.2f for one serial worker",
+				 round, busy);
+	}
+	end_case("cores busy of a serial pool, 2 ms repetitions");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -909,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_exec_output_closed),
 		cmocka_unit_test(test_stale_segments_removed),
 		cmocka_unit_test(test_kill9_shm_per_task),
+		cmocka_unit_test(test_serial_cores_busy),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
