@@ -252,7 +252,7 @@ static void config_relations(json_t *configs)
 /* A configuration's workload and params: what must give one checksum. */
 static char *checksum_key(json_t *c)
 {
-	const char *w = json_string_value(json_object_get(c, "workload"));
+	const char *w = doc_str(c, "workload", NULL);
 	json_t *p = json_object_get(c, "params");
 	char *pt = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 		     : strdup("");
@@ -283,7 +283,7 @@ static void checksum_agreement(json_t *configs)
 		int differ = 0;
 		for (size_t j = 0; j < doc_group_size(&g, k); j++) {
 			json_t *c = json_array_get(configs, doc_group_member(&g, k, j));
-			const char *cs = json_string_value(json_object_get(c, "checksum"));
+			const char *cs = doc_str(c, "checksum", NULL);
 			if (cs && first && strcmp(cs, first))
 				differ = 1;
 			if (cs && !first)
