@@ -32,18 +32,52 @@ json_t *summary_params_object(const char *workload, const char *params)
 	return o;
 }
 
+static int listed_dim(const char *key)
+{
+	for (const char *const *d = summary_dimensions; *d; d++)
+		if (!strcmp(*d, key))
+			return 1;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Dimensions summary_dimensions does not name (one a new plan table entry
+ * adds), in name order, as doc_series_key orders them: two
+ * configurations that differ only there must not share an id. */
+static size_t other_dims(json_t *config, const char **names, size_t cap)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(config, key, v)
+		if (json_is_string(v) && doc_is_dim(key, v) &&
+		    !listed_dim(key) && n < cap)
+			names[n++] = key;
+	qsort(names, n, sizeof names[0], cmp_name);
+	return n;
+}
+
+static void id_part(char *id, size_t len, size_t *used, const char *v)
+{
+	if (v && *used < len)
+		*used += (size_t)snprintf(id + *used, len - *used, "%s%s",
+					  *used ? "/" : "", v);
+}
+
 void summary_set_id(json_t *config)
 {
 	char id[512] = "";
 	size_t used = 0;
-	for (const char *const *d = summary_dimensions; *d; d++) {
-		const char *v = doc_str(config, *d, NULL);
-		if (v)
-			used += (size_t)snprintf(id + used, sizeof id - used,
-						 "%s%s", used ? "/" : "", v);
-		if (used >= sizeof id)
-			break;
-	}
+	const char *others[32];
+	for (const char *const *d = summary_dimensions; *d; d++)
+		id_part(id, sizeof id, &used, doc_str(config, *d, NULL));
+	size_t n = other_dims(config, others, 32);
+	for (size_t i = 0; i < n; i++)
+		id_part(id, sizeof id, &used, doc_str(config, others[i], NULL));
 	if (used < sizeof id)
 		snprintf(id + used, sizeof id - used, "/w%lld",
 			 (long long)doc_int(config, "workers", 0));
