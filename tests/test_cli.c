@@ -89,7 +89,7 @@ static void test_list_and_help(void **state)
 static void test_verb_convention(void **state)
 {
 	(void)state;
-	const char *verbs[] = {"list", "run", "exec", "report", "probes",
+	const char *verbs[] = {"list", "run", "exec", "doctor", "report", "probes",
 			       "pools", "scan", "compare", "dashboard"};
 	char prefix[64];
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
