@@ -14,6 +14,7 @@
 #include "document/context.h"
 #include "harness/execsweep.h"
 #include "document/results.h"
+#include "report/hotlocks.h"
 #include "report/table.h"
 #include "report/verdict.h"
 
@@ -154,7 +155,7 @@ static void print_results(const struct exec_cli *cl, json_t *doc)
 		if (cl->v->doctor)
 			verdict_render(doc, stdout);
 		table_render(doc, stdout);
-		exec_print_hot_locks(doc, stdout);
+		hotlocks_render(doc, stdout);
 	}
 	fflush(stdout); /* keep the table before this line in a shared log */
 }
