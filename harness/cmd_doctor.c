@@ -22,6 +22,7 @@ static const char usage[] =
 	"in the environment as CONTEND_WORKERS.\n"
 	"\n"
 	"  --workers LIST  worker counts (default 1,2 and the cores if more)\n"
+	"  --param, --env, --prepare, --setup  as in 'contend exec --help'\n"
 	"  --reps N        measured repetitions per worker count (default 2)\n"
 	"  --warmup N      unmeasured runs before them (default 0)\n"
 	"  --timeout S     a repetition running longer than S seconds is killed\n"
