@@ -15,6 +15,7 @@
 
 #include "analysis/diagnosis.h"
 #include "analysis/summary.h"
+#include "report/export.h"
 #include "report/table.h"
 #include "testutil.h"
 
@@ -367,6 +368,15 @@ static void test_stored_not_recomputed(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "what the user saw"));
 	free(buf);
+	/* the markdown export renders the same stored entries */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	errbuf err;
+	assert_int_equal(export_doc(doc, "md", f, &err), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "## Diagnosis"));
+	assert_non_null(strstr(buf, "- **serial-work** (w/release/thread/w2): what the user saw."));
+	free(buf);
 	/* an older document: computed on first read, then kept */
 	json_object_del(doc, "diagnosis");
 	json_t *d = diagnosis_of(doc);
@@ -430,6 +440,47 @@ static void test_blas_default_threads(void **state)
 	json_decref(doc);
 }
 
+/* Deferred release: each task's matrix kept until 40 have piled up. */
+static void test_dmatrix_deferred_release(void **state)
+{
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	skip(); /* a sanitizer's quarantine and shadow memory change RSS */
+#endif
+	const char *bug[] = {"run", "dmatrix", "--pool", "thread", "--workers", "2",
+			     "--reps", "2", "--warmup", "0", "--params",
+			     "tasks=80,rows=262144,cols=4,release=deferred:40", NULL};
+	json_t *doc = run_doc("deferred", bug);
+	json_t *e = entry(doc, "memory-growth");
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "advice"), "gc.collect()"));
+	json_decref(doc);
+	const char *fix[] = {"run", "dmatrix", "--pool", "thread", "--workers", "2",
+			     "--reps", "2", "--warmup", "0", "--params",
+			     "tasks=80,rows=262144,cols=4,release=immediate", NULL};
+	doc = run_doc("immediate", fix);
+	assert_null(entry(doc, "memory-growth"));
+	json_decref(doc);
+}
+
+/* A new /dev/shm file per task, kept: shm-growth; one made in setup: not. */
+static void test_shm_per_task(void **state)
+{
+	(void)state;
+	const char *bug[] = {"run", "dmatrix", "--pool", "process", "--workers", "2",
+			     "--share", "shm-per-task", "--reps", "2", "--warmup", "0",
+			     "--params", "tasks=40,rows=65536", NULL};
+	json_t *doc = run_doc("shm-per-task", bug);
+	assert_non_null(entry(doc, "shm-growth"));
+	json_decref(doc);
+	const char *fix[] = {"run", "dmatrix", "--pool", "process", "--workers", "2",
+			     "--share", "shm", "--reps", "2", "--warmup", "0",
+			     "--params", "tasks=40,rows=65536", NULL};
+	doc = run_doc("shm", fix);
+	assert_null(entry(doc, "shm-growth"));
+	json_decref(doc);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -458,6 +509,8 @@ int main(void)
 		cmocka_unit_test(test_stored_not_recomputed),
 		cmocka_unit_test(test_linetrace_causal_forest),
 		cmocka_unit_test(test_blas_default_threads),
+		cmocka_unit_test(test_dmatrix_deferred_release),
+		cmocka_unit_test(test_shm_per_task),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, setup, teardown);
 }
