@@ -120,6 +120,7 @@ static int exec_other(json_t *config, struct finding *f)
 	f->wait_s = doc_num(hot, "wait_s", 0);
 	f->share = f->wait_s / (wall * w);
 	f->acquisitions = doc_num(hot, "acquisitions", 0);
+	f->rate = f->acquisitions / wall;
 	f->contended = doc_num(hot, "contended", 0);
 	f->name = doc_str(hot, "name", NULL);
 	if (!f->name)

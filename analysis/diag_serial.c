@@ -41,16 +41,18 @@ static int run(struct diag_ctx *ctx)
 	json_t *one = diag_baseline(ctx, worst);
 	char ev[600];
 	snprintf(ev, sizeof ev, "%s pool at %lld workers ran %.2fx as fast as 1 "
-		 "worker and kept %.2f cores busy (1 worker: %.2f): the workers "
-		 "took turns; no lock wait, thread count or memory figure "
+		 "worker and kept %.2f cores busy (1 worker: %.2f): no more cores "
+		 "than 1 worker used; no lock wait, thread count or memory figure "
 		 "measured here explains it", doc_str(worst, "pool", ""),
 		 (long long)doc_workers(worst), doc_num(worst, "speedup", NAN),
 		 doc_num(worst, "cpu_util", NAN), doc_num(one, "cpu_util", NAN));
 	diag_add(ctx, DC_SERIAL_WORK, configs, ev,
-		 "something makes the work take turns that contend does not "
-		 "see: a lock taken through a futex or semaphore (Python's "
-		 "threading.Lock), one producer feeding the tasks, or I/O; "
-		 "profile where the workers sleep (perf sched, perf trace)",
+		 "the work ran one part at a time: either its parallel part is "
+		 "small next to a serial one (start-up, imports, reading the "
+		 "input: time the parts), or something makes the workers take "
+		 "turns that contend does not see (a lock taken through a futex "
+		 "or semaphore such as Python's threading.Lock, one producer "
+		 "feeding the tasks, I/O)",
 		 NULL, NULL);
 	return 1;
 }

@@ -121,14 +121,16 @@ json_t *diag_median_rep(json_t *config, const char *path)
 		free(x);
 		return NULL;
 	}
-	/* the lower median: a figure one repetition really had */
+	/* the upper median: a figure one repetition really had (of two, the
+	 * larger: the smaller is the one a loaded machine more likely spoilt
+	 * by keeping the workers apart) */
 	for (i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && x[j - 1] > x[j]; j--) {
 			double t = x[j];
 			x[j] = x[j - 1];
 			x[j - 1] = t;
 		}
-	med = x[(n - 1) / 2];
+	med = x[n / 2];
 	free(x);
 	below = 0;
 	json_array_foreach(reps, i, r)

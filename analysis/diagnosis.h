@@ -83,7 +83,7 @@ int diag_poor_scaling(struct diag_ctx *ctx, json_t *config);
 /* The 1-worker configuration of config's series (its baseline), or NULL. */
 json_t *diag_baseline(struct diag_ctx *ctx, json_t *config);
 
-/* The ok repetition whose figure at a dotted path is the (lower) median
+/* The ok repetition whose figure at a dotted path is the (upper) median
  * of the repetitions that have it, or NULL. */
 json_t *diag_median_rep(json_t *config, const char *path);
 

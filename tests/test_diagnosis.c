@@ -410,15 +410,32 @@ static json_t *run_doc(const char *name, const char *const *args)
 	return doc;
 }
 
+/* run_doc until the diagnosis names cause, at most 3 times: other load
+ * on a shared machine can keep two workers from ever meeting on a lock,
+ * and then there is no evidence to find (the diagnosis must not guess). */
+static json_t *run_until(const char *name, const char *const *args,
+			 const char *cause)
+{
+	json_t *doc = NULL;
+	for (int i = 0; i < 3; i++) {
+		json_decref(doc);
+		doc = run_doc(name, args);
+		if (entry(doc, cause))
+			break;
+		print_message("%s: no %s this time: %s\n", name, cause,
+			      field(json_array_get(json_object_get(doc, "diagnosis"), 0),
+				    "evidence"));
+	}
+	return doc;
+}
+
 static void test_linetrace_causal_forest(void **state)
 {
 	(void)state;
 	const char *args[] = {"run", "causal-forest", "--build", "linetrace",
 			      "--pool", "thread", "--workers", "1,2", "--reps", "2",
 			      "--warmup", "0", "--params", "trees=8,rows=6000", NULL};
-	json_t *doc = run_doc("cf", args);
-	if (!entry(doc, "interpreter-lock"))
-		print_message("%s\n", json_dumps(json_object_get(doc, "diagnosis"), JSON_INDENT(1)));
+	json_t *doc = run_until("cf", args, "interpreter-lock");
 	assert_non_null(entry(doc, "interpreter-lock"));
 	assert_non_null(entry(doc, "trace-hooks"));
 	json_decref(doc);
@@ -430,7 +447,7 @@ static void test_blas_default_threads(void **state)
 	const char *args[] = {"run", "blas-dot", "--pool", "process", "--workers",
 			      "1,2", "--inner-threads", "default", "--reps", "2",
 			      "--warmup", "0", "--params", "n=200,tasks=6", NULL};
-	json_t *doc = run_doc("blas", args);
+	json_t *doc = run_until("blas", args, "oversubscription");
 	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
 	if (json_integer_value(json_object_get(blas, "threads")) < 2) {
 		json_decref(doc);
@@ -450,7 +467,7 @@ static void test_dmatrix_deferred_release(void **state)
 	const char *bug[] = {"run", "dmatrix", "--pool", "thread", "--workers", "2",
 			     "--reps", "2", "--warmup", "0", "--params",
 			     "tasks=80,rows=262144,cols=4,release=deferred:40", NULL};
-	json_t *doc = run_doc("deferred", bug);
+	json_t *doc = run_until("deferred", bug, "memory-growth");
 	json_t *e = entry(doc, "memory-growth");
 	assert_non_null(e);
 	assert_non_null(strstr(field(e, "advice"), "gc.collect()"));
@@ -470,7 +487,7 @@ static void test_shm_per_task(void **state)
 	const char *bug[] = {"run", "dmatrix", "--pool", "process", "--workers", "2",
 			     "--share", "shm-per-task", "--reps", "2", "--warmup", "0",
 			     "--params", "tasks=40,rows=65536", NULL};
-	json_t *doc = run_doc("shm-per-task", bug);
+	json_t *doc = run_until("shm-per-task", bug, "shm-growth");
 	assert_non_null(entry(doc, "shm-growth"));
 	json_decref(doc);
 	const char *fix[] = {"run", "dmatrix", "--pool", "process", "--workers", "2",
@@ -479,6 +496,39 @@ static void test_shm_per_task(void **state)
 	doc = run_doc("shm", fix);
 	assert_null(entry(doc, "shm-growth"));
 	json_decref(doc);
+}
+
+/* doctor on a pthread program with one contended mutex: the document on
+ * stdout (--json) names the lock and the program taking it; the text
+ * puts the diagnosis before the table. */
+static void test_doctor_names_a_lock(void **state)
+{
+	(void)state;
+	char out[512];
+	snprintf(out, sizeof out, "%s/doctor.json", dir);
+	char *argv[] = {CONTEND_BIN, "doctor", "--workers", "1,2", "--json", "--out",
+			out, "--", CONTEND_BUILD_DIR "/tests/lockprof_target", "mutex",
+			"{workers}", "200", "200", NULL};
+	json_t *doc = NULL, *e = NULL;
+	for (int i = 0; i < 3 && !e; i++) { /* see run_until */
+		json_decref(doc);
+		assert_int_equal(tu_run(&res, argv), 0);
+		assert_int_equal(res.status, 0);
+		doc = json_loads(strchr(res.out, '{'), JSON_DISABLE_EOF_CHECK, NULL);
+		assert_non_null(doc);
+		check_shape(doc);
+		e = entry(doc, "lock");
+	}
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "module"), "lockprof_target"));
+	assert_null(entry(doc, "serial-work"));
+	json_decref(doc);
+	char *text[] = {CONTEND_BIN, "report", out, NULL};
+	assert_int_equal(tu_run(&res, text), 0);
+	assert_non_null(strstr(res.out, "! lock: at 2 workers"));
+	tu_contend(&res, "doctor", "--no-lockprof", "--", "true", NULL);
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.out, "contend doctor: --no-lockprof"));
 }
 
 static int setup(void **state)
@@ -511,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_blas_default_threads),
 		cmocka_unit_test(test_dmatrix_deferred_release),
 		cmocka_unit_test(test_shm_per_task),
+		cmocka_unit_test(test_doctor_names_a_lock),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, setup, teardown);
 }
