@@ -11,6 +11,7 @@
 
 #include "bench/workload.h"
 #include "document/doc.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
 
@@ -147,6 +148,7 @@ static void config_stats(json_t *c)
 	free(wall);
 	free(cpu);
 	median_object(c, "lock");
+	interference_mark(c);
 	config_status(c);
 }
 
@@ -159,6 +161,19 @@ static double num(json_t *c, const char *key)
 static json_int_t workers_of(json_t *c)
 {
 	return json_integer_value(json_object_get(c, "workers"));
+}
+
+/* More than one worker's worth per worker, with a busy row on either end
+ * of the ratio: a slowed baseline inflates the speedup. Said in
+ * config.interference.superlinear, for the table and the diagnosis. */
+static void mark_superlinear(json_t *c, json_t *base)
+{
+	json_t *in = json_object_get(c, "interference");
+	if (!json_is_object(in))
+		return;
+	int sl = num(c, "efficiency") > 1.0 && base && base != c &&
+		 interference_explains(c, base);
+	json_object_set_new(in, "superlinear", json_boolean(sl));
 }
 
 /* Speedup against the 1-worker config of the same series; slower flag
@@ -197,7 +212,12 @@ static void config_relations(json_t *configs, size_t i)
 				   json_object_get(prev, "id"), "than_workers",
 				   workers_of(prev), "ratio",
 				   m / num(prev, "median_wall_s"));
+	/* Other programs on the machine slow a row down by themselves: the
+	 * flag stays (the intervals do not overlap), its cause is said. */
+	if (json_is_object(slower) && interference_explains(c, prev))
+		json_object_set_new(slower, "cause", json_string("interference"));
 	json_object_set_new(c, "slower", slower);
+	mark_superlinear(c, base);
 }
 
 /* Configs of one workload with the same parameters must agree on the
