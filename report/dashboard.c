@@ -18,6 +18,7 @@
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
 #include "report/plots.h"
+#include "report/safefile.h"
 #include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
@@ -250,12 +251,11 @@ static void images(struct page *p, const char *slug, char **files, size_t n)
 
 static void latest_plots(struct page *p, json_t *doc, const char *slug)
 {
-	char dir[4200], **files = NULL;
+	char **files = NULL;
 	size_t n = 0;
 	errbuf e;
-	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
 	fputs("<h4>Plots of the latest run</h4>\n", p->f);
-	if (plots_render(doc, dir, &files, &n, &e))
+	if (plots_render(doc, p->o->outdir, slug, &files, &n, &e))
 		note_plot_error(p, e.msg);
 	else
 		images(p, slug, files, n);
@@ -387,7 +387,7 @@ static int trend_section(struct page *p, const char *w, const char *m,
 			 const char *slug)
 {
 	json_t *trend;
-	char dir[4200], **files = NULL;
+	char **files = NULL;
 	size_t n = 0;
 	errbuf e;
 	if (history_trend(p->h, w, m, p->o->runs, &trend, p->e))
@@ -397,8 +397,7 @@ static int trend_section(struct page *p, const char *w, const char *m,
 	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
 	esc(p->f, "%zu regression%s in the latest run.", latest,
 	    latest == 1 ? "" : "s");
-	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
-	if (plots_render_trend(trend, dir, &files, &n, &e))
+	if (plots_render_trend(trend, p->o->outdir, slug, &files, &n, &e))
 		note_plot_error(p, e.msg);
 	else
 		images(p, slug, files, n);
@@ -474,49 +473,36 @@ static int workload_section(struct page *p, const char *w)
 	return rc;
 }
 
-static int write_atomic(const char *path, const char *text, size_t len,
-			errbuf *e)
+/* index.html replaced atomically by a file we created (report/safefile.h):
+ * the site directory may be shared. */
+static int write_atomic(const char *dir, const char *name, const char *text,
+			size_t len, errbuf *e)
 {
-	char tmp[4200];
-	/* mkstemp, not a name from the pid: the site directory may be
-	 * shared, and a planted symlink must not be written through. */
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *f = fd < 0 || fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
-	if (!f) {
-		int err = errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		return errf(e, "cannot write '%s': %s", path, strerror(err));
+	int dirfd;
+	struct safefile sf;
+	if (safefile_opendir(dir, NULL, &dirfd, e))
+		return -1;
+	if (safefile_create(dirfd, name, &sf, e)) {
+		close(dirfd);
+		return errprefix(e, "%s", dir);
 	}
-	size_t k = fwrite(text, 1, len, f);
-	if (fclose(f) || k != len || rename(tmp, path)) {
-		int err = errno;
-		unlink(tmp);
-		return errf(e, "cannot write '%s': %s", path, strerror(err));
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *dir, errbuf *e)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", dir);
-	for (char *q = tmp + 1; *q; q++) {
-		if (*q != '/')
+	size_t done = 0;
+	while (done < len) {
+		ssize_t k = write(sf.fd, text + done, len - done);
+		if (k < 0 && errno == EINTR)
 			continue;
-		*q = 0;
-		mkdir(tmp, 0755);
-		*q = '/';
+		if (k <= 0) {
+			int err = k < 0 ? errno : EIO;
+			safefile_discard(&sf);
+			close(dirfd);
+			return errf(e, "cannot write '%s/%s': %s", dir, name,
+				    strerror(err));
+		}
+		done += (size_t)k;
 	}
-	struct stat st;
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return errf(e, "cannot create '%s': %s", dir, strerror(errno));
-	if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
-		return errf(e, "cannot create '%s': not a directory", dir);
-	return 0;
+	int rc = safefile_commit(&sf, e) ? errprefix(e, "%s", dir) : 0;
+	close(dirfd);
+	return rc;
 }
 
 static int build_page(struct page *p)
@@ -554,7 +540,11 @@ int dashboard_build(const struct dashboard_opts *o,
 	memset(s, 0, sizeof *s);
 	s->plots_ok = 1;
 	struct page p = {.o = o, .s = s, .e = e};
-	if (mkdir_p(o->outdir, e) || history_open(o->history, 0, &p.h, e))
+	int dirfd;
+	if (safefile_opendir(o->outdir, NULL, &dirfd, e))
+		return -1;
+	close(dirfd);
+	if (history_open(o->history, 0, &p.h, e))
 		return -1;
 	char *text = NULL;
 	size_t len = 0;
@@ -565,7 +555,7 @@ int dashboard_build(const struct dashboard_opts *o,
 	history_close(p.h);
 	snprintf(s->index, sizeof s->index, "%s/index.html", o->outdir);
 	if (!rc)
-		rc = write_atomic(s->index, text, len, e);
+		rc = write_atomic(o->outdir, "index.html", text, len, e);
 	free(text);
 	return rc;
 }

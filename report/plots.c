@@ -2,7 +2,10 @@
  *
  * gnuplot runs by fork/exec in the output directory; only file names we
  * made and numbers reach its command line, and titles are reduced to a
- * safe character set, so no user text is ever evaluated as gnuplot code. */
+ * safe character set, so no user text is ever evaluated as gnuplot code.
+ * The output directory may be shared: every file is created by us
+ * (report/safefile.h) and gnuplot writes its images into descriptors we
+ * opened (/proc/self/fd/N), never into a name it opens itself. */
 #include "report/plots.h"
 
 #include <errno.h>
@@ -21,9 +24,11 @@
 #include "document/doc.h"
 #include "analysis/summary.h"
 #include "analysis/usl.h"
+#include "report/safefile.h"
 
 struct plot_ctx {
-	const char *outdir;
+	char outdir[PATH_MAX]; /* for messages and the list of files */
+	int dirfd;	       /* where every file is made */
 	char tpldir[PATH_MAX];
 	char ***files;
 	size_t *nfiles;
@@ -91,24 +96,6 @@ static const char *short_label(const char *id, const char *workload)
 
 /* ---- files and gnuplot ---- */
 
-static int mkdir_p(const char *dir, errbuf *e)
-{
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s", dir);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return errf(e, "cannot create '%s': %s", tmp,
-				    strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return errf(e, "cannot create '%s': %s", tmp, strerror(errno));
-	return 0;
-}
-
 static int has_templates(const char *dir)
 {
 	char p[PATH_MAX + 64];
@@ -144,27 +131,28 @@ static int find_templates(char *out, size_t len, errbuf *e)
 
 static FILE *open_data(const struct plot_ctx *p, const char *name)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", p->outdir, name);
-	/* The output directory is the user's choice and may be shared:
-	 * never write through a symlink planted under one of our names. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = safefile_fresh(p->dirfd, name, p->e);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f) {
-		errf(p->e, "cannot write '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (!f && fd >= 0) {
+		errf(p->e, "cannot write '%s/%s': %s", p->outdir, name,
+		     strerror(errno));
+		close(fd);
 	}
 	return f;
 }
 
-static int add_file(const struct plot_ctx *p, const char *name)
+/* gnuplot wrote into img's descriptor: put it under its name and list it. */
+static int add_file(const struct plot_ctx *p, struct safefile *img)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
-	snprintf(path, sizeof path, "%s/%s", p->outdir, name);
-	if (stat(path, &st) < 0 || st.st_size == 0)
+	snprintf(path, sizeof path, "%s/%s", p->outdir, img->name);
+	if (fstat(img->fd, &st) < 0 || st.st_size == 0) {
+		safefile_discard(img);
 		return errf(p->e, "gnuplot did not write '%s'", path);
+	}
+	if (safefile_commit(img, p->e))
+		return errprefix(p->e, "%s", p->outdir);
 	char **grown = realloc(*p->files, (*p->nfiles + 1) * sizeof *grown);
 	if (!grown || !(grown[*p->nfiles] = strdup(path)))
 		return errf(p->e, "out of memory");
@@ -183,11 +171,15 @@ static void last_line(char *buf)
 		memmove(buf, nl + 1, strlen(nl + 1) + 1);
 }
 
+/* In the child: the images' descriptors stay open across exec (they are
+ * O_CLOEXEC in contend), the data files are read from the output
+ * directory's descriptor. */
 static void exec_gnuplot(const struct plot_ctx *p, const char *script,
-			 const char *vars, int errfd)
+			 const char *vars, int errfd, const int *imgfd)
 {
 	int null = open("/dev/null", O_RDWR);
-	if (chdir(p->outdir) < 0 || null < 0)
+	if (fchdir(p->dirfd) < 0 || null < 0 ||
+	    fcntl(imgfd[0], F_SETFD, 0) < 0 || fcntl(imgfd[1], F_SETFD, 0) < 0)
 		_exit(126);
 	dup2(null, 0);
 	dup2(null, 1);
@@ -196,29 +188,19 @@ static void exec_gnuplot(const struct plot_ctx *p, const char *script,
 	_exit(127);
 }
 
-static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
-		       const char *vars, const char *base)
+static int wait_gnuplot(const struct plot_ctx *p, pid_t pid, int errfd,
+			const char *tpl)
 {
-	char script[PATH_MAX + 64], msg[4096] = "";
-	int fd[2];
-	snprintf(script, sizeof script, "%s/%s", p->tpldir, tpl);
-	if (pipe(fd) < 0)
-		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
-	pid_t pid = fork();
-	if (pid < 0)
-		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
-	if (pid == 0)
-		exec_gnuplot(p, script, vars, fd[1]);
-	close(fd[1]);
+	char msg[4096] = "";
 	size_t got = 0;
 	ssize_t k;
 	char chunk[1024];
-	while ((k = read(fd[0], chunk, sizeof chunk)) > 0 || (k < 0 && errno == EINTR))
+	while ((k = read(errfd, chunk, sizeof chunk)) > 0 || (k < 0 && errno == EINTR))
 		if (k > 0 && got + (size_t)k < sizeof msg) {
 			memcpy(msg + got, chunk, (size_t)k);
 			got += (size_t)k;
 		}
-	close(fd[0]);
+	close(errfd);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -229,22 +211,65 @@ static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return errf(p->e, "gnuplot failed on %s: %s", tpl,
 			    msg[0] ? msg : "no message");
-	char name[PATH_MAX];
-	snprintf(name, sizeof name, "%s.png", base);
-	if (add_file(p, name))
-		return -1;
-	snprintf(name, sizeof name, "%s.svg", base);
-	return add_file(p, name);
+	return 0;
 }
 
-/* Common variables: out (base name), dat (its data file), ttl. */
+static int fork_gnuplot(const struct plot_ctx *p, const char *tpl,
+			const char *vars, const int *imgfd)
+{
+	char script[PATH_MAX + 64];
+	int fd[2];
+	snprintf(script, sizeof script, "%s/%s", p->tpldir, tpl);
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
+	}
+	if (pid == 0)
+		exec_gnuplot(p, script, vars, fd[1], imgfd);
+	close(fd[1]);
+	return wait_gnuplot(p, pid, fd[0], tpl);
+}
+
+/* base.png and base.svg: files we made, handed to gnuplot as pngout and
+ * svgout, renamed over their names once gnuplot succeeded. */
+static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
+		       const char *vars, const char *base)
+{
+	struct safefile img[2];
+	char name[NAME_MAX + 1], all[4096];
+	snprintf(name, sizeof name, "%s.png", base);
+	if (safefile_create(p->dirfd, name, &img[0], p->e))
+		return errprefix(p->e, "%s", p->outdir);
+	snprintf(name, sizeof name, "%s.svg", base);
+	if (safefile_create(p->dirfd, name, &img[1], p->e)) {
+		safefile_discard(&img[0]);
+		return errprefix(p->e, "%s", p->outdir);
+	}
+	snprintf(all, sizeof all, "%s; pngout='/proc/self/fd/%d'; "
+		 "svgout='/proc/self/fd/%d'", vars, img[0].fd, img[1].fd);
+	int fds[2] = {img[0].fd, img[1].fd};
+	int rc = fork_gnuplot(p, tpl, all, fds);
+	if (rc || add_file(p, &img[0])) {
+		safefile_discard(&img[0]);
+		safefile_discard(&img[1]);
+		return -1;
+	}
+	return add_file(p, &img[1]);
+}
+
+/* Common variables: dat (the data file), ttl; run_gnuplot adds pngout and
+ * svgout. */
 static int draw(const struct plot_ctx *p, const char *tpl, const char *base,
 		const char *title, const char *more)
 {
 	char ttl[512], vars[2048];
 	safe_title(title, ttl, sizeof ttl);
-	snprintf(vars, sizeof vars, "out='%s'; dat='%s.dat'; ttl='%s'%s%s", base,
-		 base, ttl, more[0] ? "; " : "", more);
+	snprintf(vars, sizeof vars, "dat='%s.dat'; ttl='%s'%s%s", base, ttl,
+		 more[0] ? "; " : "", more);
 	return run_gnuplot(p, tpl, vars, base);
 }
 
@@ -684,16 +709,26 @@ static int chart_memory(const struct plot_ctx *p, const char *w,
 
 /* ---- entry points ---- */
 
-static int begin(struct plot_ctx *p, const char *outdir, char ***files,
-		 size_t *nfiles, errbuf *e)
+static int begin(struct plot_ctx *p, const char *outdir, const char *below,
+		 char ***files, size_t *nfiles, errbuf *e)
 {
-	p->outdir = outdir;
+	snprintf(p->outdir, sizeof p->outdir, "%s%s%s", outdir,
+		 below && below[0] ? "/" : "", below ? below : "");
+	p->dirfd = -1;
 	p->files = files;
 	p->nfiles = nfiles;
 	p->fits = NULL;
 	p->e = e;
 	return find_templates(p->tpldir, sizeof p->tpldir, e) ||
-	       mkdir_p(outdir, e) ? -1 : 0;
+	       safefile_opendir(outdir, below, &p->dirfd, e) ? -1 : 0;
+}
+
+static int end(struct plot_ctx *p, int rc)
+{
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
+	return rc;
 }
 
 static json_t *configs_of(json_t *configs, const char *w)
@@ -720,8 +755,8 @@ static int render_workload(const struct plot_ctx *p, json_t *all, const char *w)
 	return rc ? -1 : 0;
 }
 
-int plots_render(json_t *doc, const char *outdir, char ***files,
-		 size_t *nfiles, errbuf *e)
+int plots_render(json_t *doc, const char *outdir, const char *below,
+		 char ***files, size_t *nfiles, errbuf *e)
 {
 	struct plot_ctx p;
 	*files = NULL;
@@ -729,8 +764,8 @@ int plots_render(json_t *doc, const char *outdir, char ***files,
 	json_t *configs = json_object_get(doc, "configs"), *c;
 	if (!json_is_array(configs))
 		return errf(e, "not a results document: no 'configs' array");
-	if (begin(&p, outdir, files, nfiles, e))
-		return -1;
+	if (begin(&p, outdir, below, files, nfiles, e))
+		return end(&p, -1);
 	p.fits = summary_fits(doc);
 	json_t *seen = json_object();
 	size_t i;
@@ -743,7 +778,7 @@ int plots_render(json_t *doc, const char *outdir, char ***files,
 		rc = render_workload(&p, configs, w);
 	}
 	json_decref(seen);
-	return rc;
+	return end(&p, rc);
 }
 
 /* ISO 8601 "2024-05-01T10:00:00..." cut to what the template's timefmt
@@ -788,14 +823,14 @@ static int write_trend_block(FILE *f, FILE *reg, json_t *c, const char *w,
 	return 1;
 }
 
-int plots_render_trend(json_t *trend, const char *outdir, char ***files,
-		       size_t *nfiles, errbuf *e)
+int plots_render_trend(json_t *trend, const char *outdir, const char *below,
+		       char ***files, size_t *nfiles, errbuf *e)
 {
 	struct plot_ctx p;
 	const char *w = str(trend, "workload");
 	char slug[80], base[128], name[160], title[600], more[512];
-	if (begin(&p, outdir, files, nfiles, e))
-		return -1;
+	if (begin(&p, outdir, below, files, nfiles, e))
+		return end(&p, -1);
 	plots_slug(w, slug, sizeof slug);
 	snprintf(base, sizeof base, "trend-%s", slug);
 	snprintf(name, sizeof name, "%s.dat", base);
@@ -804,7 +839,7 @@ int plots_render_trend(json_t *trend, const char *outdir, char ***files,
 	if (!f || !(reg = open_data(&p, name))) {
 		if (f)
 			fclose(f);
-		return -1;
+		return end(&p, -1);
 	}
 	fputs("\"time\" \"median\"\n", reg);
 	json_t *c;
@@ -815,11 +850,11 @@ int plots_render_trend(json_t *trend, const char *outdir, char ***files,
 	fclose(f);
 	fclose(reg);
 	if (!nser)
-		return 0;
+		return end(&p, 0);
 	snprintf(title, sizeof title, "%s: median wall time over runs", w);
 	snprintf(more, sizeof more, "reg='%s-reg.dat'; nser=%d; nreg=%d", base,
 		 nser, nreg);
-	return draw(&p, "trend.gp", base, title, more);
+	return end(&p, draw(&p, "trend.gp", base, title, more));
 }
 
 void plots_free(char **files, size_t nfiles)
