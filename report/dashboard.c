@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
@@ -57,12 +58,6 @@ static void esc(FILE *f, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	html_escape(f, buf);
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 /* A configuration id without its workload: "release/thread/w2". */
@@ -137,22 +132,22 @@ static void page_nav(struct page *p, json_t *workloads)
 static void run_context(struct page *p, json_t *doc, int64_t run_id)
 {
 	json_t *c = json_object_get(doc, "context");
-	const char *t = str(c, "utc_time"), *cpu = str(c, "cpu_model");
-	const char *git = str(c, "git_rev"), *st = str(doc, "status");
+	const char *t = doc_str(c, "utc_time", ""), *cpu = doc_str(c, "cpu_model", "");
+	const char *git = doc_str(c, "git_rev", ""), *st = doc_str(doc, "status", "");
 	fputs("<p class=\"note\">", p->f);
-	const char *host = str(c, "host");
+	const char *host = doc_str(c, "host", "");
 	esc(p->f, "Latest run: %lld, %s on host %s", (long long)run_id,
 	    t[0] ? t : "time unknown", host[0] ? host : "?");
 	if (json_is_integer(json_object_get(c, "logical_cores")))
 		esc(p->f, ", %lld logical cores",
-		    (long long)json_integer_value(json_object_get(c, "logical_cores")));
+		    (long long)doc_int(c, "logical_cores", 0));
 	if (cpu[0])
 		esc(p->f, " (%s)", cpu);
 	esc(p->f, ", git %s, %s.", git[0] ? git : "unknown",
 	    st[0] ? st : "status unknown");
-	if (str(c, "command")[0]) {
+	if (doc_str(c, "command", "")[0]) {
 		fputs(" Command: <code>", p->f);
-		html_escape(p->f, str(c, "command"));
+		html_escape(p->f, doc_str(c, "command", ""));
 		fputs("</code>", p->f);
 	}
 	fputs("</p>\n", p->f);
@@ -160,31 +155,31 @@ static void run_context(struct page *p, json_t *doc, int64_t run_id)
 
 static void scaling_row(struct page *p, json_t *c, const char *w)
 {
-	const char *st = str(c, "status");
+	const char *st = doc_str(c, "status", "");
 	json_t *slower = json_object_get(c, "slower");
 	const char *cls = strcmp(st, "ok") ? " class=\"failed\""
 			  : json_is_object(slower) ? " class=\"slower\"" : "";
 	fprintf(p->f, "<tr%s><td>", cls);
-	html_escape(p->f, short_id(str(c, "id"), w));
+	html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 	fprintf(p->f, "</td><td class=\"num\">%lld</td>",
-		(long long)json_integer_value(json_object_get(c, "workers")));
+		(long long)doc_int(c, "workers", 0));
 	cell_num(p->f, json_object_get(c, "median_wall_s"), "");
 	if (json_is_number(json_object_get(c, "ci_low_s")))
 		fprintf(p->f, "<td class=\"num\">%.4g &ndash; %.4g</td>",
-			json_number_value(json_object_get(c, "ci_low_s")),
-			json_number_value(json_object_get(c, "ci_high_s")));
+			doc_num(c, "ci_low_s", 0),
+			doc_num(c, "ci_high_s", 0));
 	else
 		fputs("<td class=\"na\">n/a</td>", p->f);
 	cell_num(p->f, json_object_get(c, "speedup"), "x");
 	cell_num(p->f, json_object_get(c, "efficiency"), "");
 	fputs("<td>", p->f);
 	html_escape(p->f, st);
-	if (str(c, "detail")[0])
-		esc(p->f, ": %s", str(c, "detail"));
+	if (doc_str(c, "detail", "")[0])
+		esc(p->f, ": %s", doc_str(c, "detail", ""));
 	if (json_is_object(slower))
 		esc(p->f, "; %.2fx slower than %s",
-		    json_number_value(json_object_get(slower, "ratio")),
-		    str(slower, "than"));
+		    doc_num(slower, "ratio", 0),
+		    doc_str(slower, "than", ""));
 	fputs("</td></tr>\n", p->f);
 }
 
@@ -204,15 +199,15 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 
 static void fits_list(struct page *p, json_t *doc)
 {
-	json_t *fits = summary_fits(doc), *f;
+	json_t *fits = summary_derived(doc), *f;
 	size_t i;
 	if (json_array_size(fits))
 		fputs("<ul class=\"fits\">\n", p->f);
 	json_array_foreach(fits, i, f) {
 		fputs("<li><b>", p->f);
-		html_escape(p->f, str(f, "series"));
+		html_escape(p->f, doc_str(f, "series", ""));
 		fputs("</b>: ", p->f);
-		html_escape(p->f, str(f, "summary"));
+		html_escape(p->f, doc_str(f, "summary", ""));
 		fputs("</li>\n", p->f);
 	}
 	if (json_array_size(fits))
@@ -329,13 +324,13 @@ static void trend_cell(FILE *f, json_t *pt)
 	if (!pt || !json_is_number(m)) {
 		fputs("<td class=\"na\">", f);
 		if (pt)
-			html_escape(f, str(pt, "status"));
+			html_escape(f, doc_str(pt, "status", ""));
 		else
 			fputs("&ndash;", f);
 		fputs("</td>", f);
 		return;
 	}
-	int reg = json_is_true(json_object_get(pt, "regression"));
+	int reg = doc_bool(pt, "regression", 0);
 	fprintf(f, "<td class=\"num%s\">%.4g", reg ? " regression" : "",
 		json_number_value(m));
 	json_t *ch = json_object_get(pt, "change");
@@ -343,18 +338,18 @@ static void trend_cell(FILE *f, json_t *pt)
 		fprintf(f, " (%+.1f %%)", 100 * json_number_value(ch));
 	if (reg)
 		fprintf(f, " REGRESSION, p=%.2g",
-			json_number_value(json_object_get(pt, "p")));
+			doc_num(pt, "p", 0));
 	fputs("</td>", f);
 }
 
 static void trend_head(struct page *p, json_t *r)
 {
-	const char *git = str(r, "git_rev");
+	const char *git = doc_str(r, "git_rev", "");
 	fputs("<th>", p->f);
 	esc(p->f, "run %lld",
-	    (long long)json_integer_value(json_object_get(r, "run_id")));
+	    (long long)doc_int(r, "run_id", 0));
 	fputs("<br>", p->f);
-	esc(p->f, "%.10s", str(r, "utc_time"));
+	esc(p->f, "%.10s", doc_str(r, "utc_time", ""));
 	fputs("<br>", p->f);
 	esc(p->f, "git %s", git[0] ? git : "?");
 	fputs("</th>", p->f);
@@ -372,7 +367,7 @@ static void trend_table(struct page *p, json_t *trend, const char *w)
 	fputs("</tr></thead>\n<tbody>\n", p->f);
 	json_array_foreach(json_object_get(trend, "configs"), i, c) {
 		fputs("<tr><td>", p->f);
-		html_escape(p->f, short_id(str(c, "id"), w));
+		html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 		fputs("</td>", p->f);
 		for (size_t k = first; k < nr; k++) {
 			json_t *id = json_object_get(json_array_get(runs, k), "run_id");
@@ -418,7 +413,7 @@ static json_t *workload_doc(json_t *doc, const char *w)
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
-		if (!strcmp(str(c, "workload"), w))
+		if (!strcmp(doc_str(c, "workload", ""), w))
 			json_array_append(json_object_get(out, "configs"), c);
 	return out;
 }

@@ -277,22 +277,10 @@ static int draw(const struct plot_ctx *p, const char *tpl, const char *base,
 
 static int is_ok(json_t *c)
 {
-	const char *s = json_string_value(json_object_get(c, "status"));
+	const char *s = doc_str(c, "status", NULL);
 	json_t *m = json_object_get(c, "median_wall_s");
 	return s && !strcmp(s, "ok") && json_is_number(m) &&
 	       json_number_value(m) > 0;
-}
-
-static double num(json_t *o, const char *k, double dflt)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_number(v) ? json_number_value(v) : dflt;
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 struct point {
@@ -305,29 +293,24 @@ static int cmp_point(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Speedups of one series against its 1-worker median; 0 points when the
- * series has no ok 1-worker run. */
+/* The speedups summary_document stored for one series (and their range
+ * over each median's interval, the error bars); 0 points when the series
+ * has no baseline. A document summarised before the range was stored
+ * gets bars of zero width. */
 static size_t series_points(json_t *configs, const char *key, struct point *pt,
 			    size_t cap)
 {
 	json_t *c;
 	size_t i, n = 0;
-	double t1 = 0;
 	char k[512];
-	json_array_foreach(configs, i, c)
-		if (!doc_series_key(c, DOC_KEY_ALL, k, sizeof k) && !strcmp(k, key) &&
-		    is_ok(c) && num(c, "workers", 0) == 1)
-			t1 = num(c, "median_wall_s", 0);
-	if (t1 <= 0)
-		return 0;
 	json_array_foreach(configs, i, c) {
-		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) || !is_ok(c) ||
-		    n == cap)
+		double s = doc_num(c, "speedup", NAN);
+		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) ||
+		    !is_ok(c) || !isfinite(s) || n == cap)
 			continue;
-		double m = num(c, "median_wall_s", 0);
-		pt[n++] = (struct point){num(c, "workers", 1), t1 / m,
-					 t1 / num(c, "ci_high_s", m),
-					 t1 / num(c, "ci_low_s", m)};
+		pt[n++] = (struct point){doc_num(c, "workers", 1), s,
+					 doc_num(c, "speedup_low", s),
+					 doc_num(c, "speedup_high", s)};
 	}
 	qsort(pt, n, sizeof *pt, cmp_point);
 	return n;
@@ -336,7 +319,7 @@ static size_t series_points(json_t *configs, const char *key, struct point *pt,
 static void write_usl_block(FILE *f, json_t *fit, const char *label,
 			    double xmax, int color)
 {
-	double s = num(fit, "sigma", 0), k = num(fit, "kappa", 0);
+	double s = doc_num(fit, "sigma", 0), k = doc_num(fit, "kappa", 0);
 	fputc('"', f);
 	fprintf(f, "%s USL fit", label);
 	fputs("\"\n", f);
@@ -352,8 +335,8 @@ static json_t *fit_of(json_t *fits, const char *key)
 	json_t *f;
 	size_t i;
 	json_array_foreach(fits, i, f)
-		if (!strcmp(str(f, "series"), key) &&
-		    json_is_true(json_object_get(f, "fitted")))
+		if (!strcmp(doc_str(f, "series", ""), key) &&
+		    doc_bool(f, "fitted", 0))
 			return f;
 	return NULL;
 }
@@ -377,7 +360,7 @@ static double max_workers(json_t *configs)
 	size_t i;
 	double m = 2;
 	json_array_foreach(configs, i, c)
-		m = fmax(m, num(c, "workers", 1));
+		m = fmax(m, doc_num(c, "workers", 1));
 	return m;
 }
 
@@ -454,10 +437,10 @@ static int chart_walltime(const struct plot_ctx *p, const char *w,
 	json_array_foreach(configs, i, c) {
 		if (!is_ok(c))
 			continue;
-		double m = num(c, "median_wall_s", 0);
-		put_label(f, short_label(str(c, "id"), w));
-		fprintf(f, " %g %g %g\n", m, num(c, "ci_low_s", m),
-			num(c, "ci_high_s", m));
+		double m = doc_num(c, "median_wall_s", 0);
+		put_label(f, short_label(doc_str(c, "id", ""), w));
+		fprintf(f, " %g %g %g\n", m, doc_num(c, "ci_low_s", m),
+			doc_num(c, "ci_high_s", m));
 		rows++;
 	}
 	fclose(f);
@@ -488,7 +471,7 @@ static int chart_lockshare(const struct plot_ctx *p, const char *w,
 		if (!json_is_number(s))
 			continue;
 		double share = fmin(1, fmax(0, json_number_value(s)));
-		put_label(f, short_label(str(c, "id"), w));
+		put_label(f, short_label(doc_str(c, "id", ""), w));
 		fprintf(f, " %g %g\n", 100 * share, 100 * (1 - share));
 	}
 	fclose(f);
@@ -514,9 +497,9 @@ static json_t *partner(json_t *configs, json_t *c, const char *model)
 	char k1[512], k2[512];
 	build_free_key(c, k1, sizeof k1);
 	json_array_foreach(configs, i, x)
-		if (!strcmp(str(x, "build"), "linetrace") &&
-		    !strcmp(str(x, "lock_model"), model) && is_ok(x) &&
-		    num(x, "workers", 0) == num(c, "workers", -1)) {
+		if (!strcmp(doc_str(x, "build", ""), "linetrace") &&
+		    !strcmp(doc_str(x, "lock_model", ""), model) && is_ok(x) &&
+		    doc_num(x, "workers", 0) == doc_num(c, "workers", -1)) {
 			build_free_key(x, k2, sizeof k2);
 			if (!strcmp(k1, k2))
 				return x;
@@ -530,13 +513,13 @@ static json_t *linetrace_variants(json_t *configs)
 	json_t *out = json_array(), *c, *v;
 	size_t i, j;
 	json_array_foreach(configs, i, c) {
-		if (strcmp(str(c, "build"), "linetrace"))
+		if (strcmp(doc_str(c, "build", ""), "linetrace"))
 			continue;
 		int seen = 0;
 		json_array_foreach(out, j, v)
-			seen |= !strcmp(json_string_value(v), str(c, "lock_model"));
+			seen |= !strcmp(json_string_value(v), doc_str(c, "lock_model", ""));
 		if (!seen)
-			json_array_append_new(out, json_string(str(c, "lock_model")));
+			json_array_append_new(out, json_string(doc_str(c, "lock_model", "")));
 	}
 	return out;
 }
@@ -548,7 +531,7 @@ static size_t write_builds_rows(FILE *f, json_t *configs, json_t *variants,
 	size_t i, j, rows = 0;
 	char key[512], label[600];
 	json_array_foreach(configs, i, c) {
-		if (strcmp(str(c, "build"), "release") || !is_ok(c))
+		if (strcmp(doc_str(c, "build", ""), "release") || !is_ok(c))
 			continue;
 		int any = 0;
 		json_array_foreach(variants, j, v)
@@ -559,13 +542,13 @@ static size_t write_builds_rows(FILE *f, json_t *configs, json_t *variants,
 		const char *rest = short_label(key, w);
 		rest += strncmp(rest, "*/", 2) ? 0 : 2;
 		snprintf(label, sizeof label, "%s/w%lld", rest,
-			 (long long)num(c, "workers", 0));
+			 (long long)doc_num(c, "workers", 0));
 		put_label(f, label);
-		fprintf(f, " %g", num(c, "median_wall_s", 0));
+		fprintf(f, " %g", doc_num(c, "median_wall_s", 0));
 		json_array_foreach(variants, j, v) {
 			json_t *lt = partner(configs, c, json_string_value(v));
 			if (lt)
-				fprintf(f, " %g", num(lt, "median_wall_s", 0));
+				fprintf(f, " %g", doc_num(lt, "median_wall_s", 0));
 			else
 				fputs(" ?", f);
 		}
@@ -648,7 +631,7 @@ static json_t *median_series(json_t *c)
 	double walls[512];
 	json_array_foreach(json_object_get(c, "reps"), i, r)
 		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = num(r, "wall_s", 0);
+			walls[n++] = doc_num(r, "wall_s", 0);
 	for (size_t a = 0; a < n; a++) { /* the median's rank: count below */
 		size_t below = 0;
 		for (size_t b = 0; b < n; b++)
@@ -673,7 +656,7 @@ static int write_memory_block(FILE *f, json_t *c, const char *w)
 	size_t n = mem_points(median_series(c), t, rss, 4096);
 	if (n < 2)
 		return 0;
-	put_label(f, short_label(str(c, "id"), w));
+	put_label(f, short_label(doc_str(c, "id", ""), w));
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%g %g\n", t[i], rss[i] / 1048576.0);
@@ -736,7 +719,7 @@ static json_t *configs_of(json_t *configs, const char *w)
 	json_t *out = json_array(), *c;
 	size_t i;
 	json_array_foreach(configs, i, c)
-		if (json_is_object(c) && !strcmp(str(c, "workload"), w))
+		if (json_is_object(c) && !strcmp(doc_str(c, "workload", ""), w))
 			json_array_append(out, c);
 	return out;
 }
@@ -766,12 +749,12 @@ int plots_render(json_t *doc, const char *outdir, const char *below,
 		return errf(e, "not a results document: no 'configs' array");
 	if (begin(&p, outdir, below, files, nfiles, e))
 		return end(&p, -1);
-	p.fits = summary_fits(doc);
+	p.fits = summary_derived(doc);
 	json_t *seen = json_object();
 	size_t i;
 	int rc = 0;
 	json_array_foreach(configs, i, c) {
-		const char *w = str(c, "workload");
+		const char *w = doc_str(c, "workload", "");
 		if (rc || !w[0] || json_object_get(seen, w))
 			continue;
 		json_object_set_new(seen, w, json_true());
@@ -785,7 +768,7 @@ int plots_render(json_t *doc, const char *outdir, const char *below,
  * reads; 0 when the time is missing or malformed. */
 static int trend_time(json_t *pt, char *buf, size_t len)
 {
-	const char *t = str(pt, "utc_time");
+	const char *t = doc_str(pt, "utc_time", "");
 	if (strlen(t) < 19 || t[10] != 'T')
 		return 0;
 	snprintf(buf, len, "%.19s", t);
@@ -806,15 +789,15 @@ static int write_trend_block(FILE *f, FILE *reg, json_t *c, const char *w,
 		     json_is_number(json_object_get(pt, "median_wall_s"));
 	if (!n)
 		return 0;
-	put_label(f, short_label(str(c, "id"), w));
+	put_label(f, short_label(doc_str(c, "id", ""), w));
 	fputc('\n', f);
 	json_array_foreach(json_object_get(c, "points"), i, pt) {
-		double m = num(pt, "median_wall_s", NAN);
+		double m = doc_num(pt, "median_wall_s", NAN);
 		if (!trend_time(pt, t, sizeof t) || !isfinite(m))
 			continue;
-		fprintf(f, "%s %g %g %g\n", t, m, num(pt, "ci_low_s", m),
-			num(pt, "ci_high_s", m));
-		if (json_is_true(json_object_get(pt, "regression"))) {
+		fprintf(f, "%s %g %g %g\n", t, m, doc_num(pt, "ci_low_s", m),
+			doc_num(pt, "ci_high_s", m));
+		if (doc_bool(pt, "regression", 0)) {
 			fprintf(reg, "%s %g\n", t, m);
 			*nreg = 1;
 		}
@@ -827,7 +810,7 @@ int plots_render_trend(json_t *trend, const char *outdir, const char *below,
 		       char ***files, size_t *nfiles, errbuf *e)
 {
 	struct plot_ctx p;
-	const char *w = str(trend, "workload");
+	const char *w = doc_str(trend, "workload", "");
 	char slug[80], base[128], name[160], title[600], more[512];
 	if (begin(&p, outdir, below, files, nfiles, e))
 		return end(&p, -1);
