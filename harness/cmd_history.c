@@ -1,7 +1,7 @@
 /* cmd_history.c - `contend history add|list`: keep runs in a SQLite history.
  *
  * Nightly jobs add every results document (or Google Benchmark JSON) here;
- * compare --history and the dashboard read it back. */
+ * compare --db and the dashboard read it back. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
