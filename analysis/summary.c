@@ -45,6 +45,11 @@ void summary_set_id(json_t *config)
 		if (used >= sizeof id)
 			break;
 	}
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t n = doc_swept_dims(config, d, DOC_SWEPT_MAX);
+	for (size_t i = 0; i < n && used < sizeof id; i++)
+		used += (size_t)snprintf(id + used, sizeof id - used, "/%s%s=%s",
+					 d[i].env ? "env." : "", d[i].name, d[i].value);
 	if (used < sizeof id)
 		snprintf(id + used, sizeof id - used, "/w%lld",
 			 (long long)doc_int(config, "workers", 0));

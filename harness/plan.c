@@ -106,13 +106,31 @@ const struct plan_entry *plan_entry(const struct plan *p, size_t i)
 	return i < p->n ? &p->entries[i] : NULL;
 }
 
+const char *plan_get_in(const struct plan *p, const struct plan_entry *e,
+			const char *group, const char *name)
+{
+	for (size_t d = 0; d < p->ndims; d++) {
+		const char *g = p->dim[d].group;
+		if ((group ? g && !strcmp(g, group) : !g) &&
+		    !strcmp(p->dim[d].name, name))
+			return e->value[d];
+	}
+	return NULL;
+}
+
 const char *plan_get(const struct plan *p, const struct plan_entry *e,
 		     const char *name)
 {
-	for (size_t d = 0; d < p->ndims; d++)
-		if (!p->dim[d].group && !strcmp(p->dim[d].name, name))
-			return e->value[d];
-	return NULL;
+	return plan_get_in(p, e, NULL, name);
+}
+
+static json_t *value_json(enum plan_json as, const char *v)
+{
+	if (as == PLAN_INTEGER)
+		return json_integer(strtoll(v, NULL, 10));
+	if (as == PLAN_DEFAULT_NULL && !strcmp(v, "default"))
+		return json_null();
+	return json_string(v);
 }
 
 void plan_config(const struct plan *p, const struct plan_entry *e,
@@ -131,9 +149,6 @@ void plan_config(const struct plan *p, const struct plan_entry *e,
 				json_object_set_new(config, dim->group, to);
 			}
 		}
-		json_object_set_new(to, dim->name,
-				    dim->as == PLAN_INTEGER
-					    ? json_integer(strtoll(v, NULL, 10))
-					    : json_string(v));
+		json_object_set_new(to, dim->name, value_json(dim->as, v));
 	}
 }

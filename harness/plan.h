@@ -44,7 +44,9 @@ typedef const char *(*plan_rule_fn)(const struct plan *p,
 				    const struct plan_entry *e, void *arg);
 extern const char PLAN_NONE[];
 
-enum plan_json { PLAN_STRING = 0, PLAN_INTEGER };
+/* PLAN_DEFAULT_NULL: a string, except the value "default", written as
+ * null (exec's --env: the variable removed). */
+enum plan_json { PLAN_STRING = 0, PLAN_INTEGER, PLAN_DEFAULT_NULL };
 
 struct plan_dim {
 	const char *name;	/* key in the config object */
@@ -85,6 +87,11 @@ const struct plan_entry *plan_entry(const struct plan *p, size_t i);
 /* Entry e's value of the dimension named name, or NULL. */
 const char *plan_get(const struct plan *p, const struct plan_entry *e,
 		     const char *name);
+
+/* Entry e's value of the dimension name in group (NULL: top level), or
+ * NULL. */
+const char *plan_get_in(const struct plan *p, const struct plan_entry *e,
+			const char *group, const char *name);
 
 /* Set entry e's dimensions into config (a JSON object): config[name] or
  * config[group][name], integers as numbers. */
