@@ -118,6 +118,48 @@ failed:
 	json_object_set(c, "detail", json_object_get(rep, "detail"));
 }
 
+/* Repetitions far from the others (stats_outliers' rule), named in
+ * config.outliers with their index, time, score and whether the machine
+ * was busy during them; the median and its interval keep them (a median
+ * is robust to a few), so the table names them instead of widening
+ * anything silently. */
+static void config_outliers(json_t *c)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep;
+	size_t n = json_array_size(reps), i, k = 0;
+	double *x = calloc(n + 1, sizeof *x), *z = calloc(n + 1, sizeof *z);
+	size_t *at = calloc(n + 1, sizeof *at);
+	json_object_del(c, "outliers");
+	if (!x || !z || !at)
+		goto out;
+	json_array_foreach(reps, i, rep)
+		if (!strcmp(doc_str(rep, "status", ""), "ok")) {
+			at[k] = i;
+			x[k++] = doc_num(rep, "wall_s", NAN);
+		}
+	if (!stats_outliers(x, k, z))
+		goto out;
+	json_t *list = json_array();
+	double med = stats_median(x, k);
+	for (i = 0; i < k; i++) {
+		if (!(fabs(z[i]) > STATS_OUTLIER_Z) ||
+		    fabs(x[i] - med) < STATS_OUTLIER_MIN_REL * fabs(med))
+			continue;
+		json_t *r = json_array_get(reps, at[i]);
+		json_array_append_new(list, json_pack(
+			"{s:I, s:f, s:f, s:b}", "index", (json_int_t)at[i], "wall_s",
+			x[i], "z", z[i], "busy",
+			doc_num(json_object_get(r, "interference"), "taken_cores", 0) >=
+				INTERFERENCE_BUSY_CORES));
+	}
+	json_object_set_new(c, "outliers", json_pack("{s:s, s:f, s:o}", "rule",
+		"modified z-score", "threshold", STATS_OUTLIER_Z, "reps", list));
+out:
+	free(x);
+	free(z);
+	free(at);
+}
+
 static void config_stats(json_t *c)
 {
 	json_t *reps = json_object_get(c, "reps"), *rep;
@@ -154,6 +196,7 @@ static void config_stats(json_t *c)
 	free(cpu);
 	median_object(c, "lock");
 	interference_mark(c);
+	config_outliers(c);
 	config_status(c);
 }
 

@@ -24,11 +24,6 @@
 #define BOOST_PATH "/sys/devices/system/cpu/cpufreq/boost"
 #define NO_TURBO_PATH "/sys/devices/system/cpu/intel_pstate/no_turbo"
 
-struct interference_state {
-	struct cpu_ticks t0;
-	double tree0;	/* CPU seconds of the measured tree */
-	double clock0;	/* monotonic seconds */
-};
 
 int interference_parse_stat(const char *text, struct cpu_ticks *t, errbuf *e)
 {
@@ -95,19 +90,38 @@ static double now_s(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int interference_meter_start(struct interference_meter *m, errbuf *e)
+{
+	if (read_stat(&m->t0, NULL, e) < 0)
+		return -1;
+	m->tree0 = tree_cpu_s();
+	m->clock0 = now_s();
+	return 0;
+}
+
+double interference_meter_taken(const struct interference_meter *m)
+{
+	struct cpu_ticks t1;
+	errbuf e;
+	double tree1 = tree_cpu_s(), window = now_s() - m->clock0;
+	if (read_stat(&t1, NULL, &e) < 0 || !(window > 0))
+		return NAN;
+	double tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
+	double other = fmax((double)(t1.busy - m->t0.busy) * tick - (tree1 - m->tree0), 0);
+	return (other + (double)(t1.steal - m->t0.steal) * tick) / window;
+}
+
 static int interference_start(const struct probe_config *c, void **state,
 			      errbuf *e)
 {
 	(void)c;
-	struct interference_state *s = calloc(1, sizeof *s);
+	struct interference_meter *s = calloc(1, sizeof *s);
 	if (!s)
 		return errf(e, "out of memory for the interference probe");
-	if (read_stat(&s->t0, NULL, e) < 0) {
+	if (interference_meter_start(s, e) < 0) {
 		free(s);
 		return -1;
 	}
-	s->tree0 = tree_cpu_s();
-	s->clock0 = now_s();
 	*state = s;
 	return 0;
 }
@@ -141,16 +155,17 @@ static json_t *cpufreq_json(void)
 	return o;
 }
 
-static int interference_stop(void *state, json_t *rep, errbuf *e)
+json_t *interference_meter_json(const struct interference_meter *s, errbuf *e)
 {
-	struct interference_state *s = state;
 	struct cpu_ticks t1;
 	int cpus;
 	double tree1 = tree_cpu_s(), window = now_s() - s->clock0;
 	if (read_stat(&t1, &cpus, e) < 0)
-		return -1;
-	if (!isfinite(tree1) || !isfinite(s->tree0))
-		return errf(e, "getrusage failed: %s", strerror(errno));
+		return NULL;
+	if (!isfinite(tree1) || !isfinite(s->tree0)) {
+		errf(e, "getrusage failed: %s", strerror(errno));
+		return NULL;
+	}
 	double tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
 	double busy = (double)(t1.busy - s->t0.busy) * tick;
 	double steal = (double)(t1.steal - s->t0.steal) * tick;
@@ -164,11 +179,21 @@ static int interference_stop(void *state, json_t *rep, errbuf *e)
 			      "steal_s", steal, "taken_cores",
 			      window > 0 ? (other + steal) / window : 0.0,
 			      "resolution_s", tick * cpus);
-	if (!o)
-		return errf(e, "out of memory writing interference");
+	if (!o) {
+		errf(e, "out of memory writing interference");
+		return NULL;
+	}
 	if (getloadavg(load, 3) == 3)
 		json_object_set_new(o, "load_avg_1m", json_real(load[0]));
 	json_object_set_new(o, "cpufreq", cpufreq_json());
+	return o;
+}
+
+static int interference_stop(void *state, json_t *rep, errbuf *e)
+{
+	json_t *o = interference_meter_json(state, e);
+	if (!o)
+		return -1;
 	json_object_set_new(rep, "interference", o);
 	return 0;
 }

@@ -24,6 +24,23 @@ struct cpu_ticks {
  * has none. Guest time is already inside user and nice. */
 int interference_parse_stat(const char *text, struct cpu_ticks *t, errbuf *e);
 
+/* The probe's measurement for any stretch of code (make bench's timed
+ * targets): start, run, then the cores other programs took meanwhile. */
+struct interference_meter {
+	struct cpu_ticks t0;
+	double tree0;	/* CPU seconds of this process and its reaped children */
+	double clock0;	/* monotonic seconds */
+};
+
+int interference_meter_start(struct interference_meter *m, errbuf *e);
+/* Cores taken by other programs (and steal) since start; NAN when
+ * /proc/stat cannot be read. */
+double interference_meter_taken(const struct interference_meter *m);
+/* The figures of one repetition since start (the fields the probe writes
+ * under reps[].interference); NULL with e set when /proc/stat or getrusage
+ * fail. */
+json_t *interference_meter_json(const struct interference_meter *m, errbuf *e);
+
 extern const struct probe_ops probe_interference;
 
 #endif

@@ -395,6 +395,29 @@ static void note_busy(FILE *out, json_t *c)
 	fputs(": its time is the machine's, not the code's alone.\n", out);
 }
 
+/* Repetitions the outlier rule named (summary.c, config.outliers). */
+static void note_outliers(FILE *out, json_t *c)
+{
+	json_t *o = json_object_get(c, "outliers"), *r;
+	size_t i;
+	json_int_t w = doc_workers(c);
+	char label[256];
+	series_label(c, label, sizeof label);
+	json_array_foreach(json_object_get(o, "reps"), i, r) {
+		char t[32], m[32];
+		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
+		table_fmt_seconds(doc_num(c, "median_wall_s", NAN), m, sizeof m);
+		fprintf(out, "  ~ %s, %lld worker%s: repetition %lld is an "
+			"outlier: %s against a median of %s (modified z-score "
+			"%.1f > %.1f)%s; the median and its interval keep it.\n",
+			label, (long long)w, w == 1 ? "" : "s",
+			(long long)doc_int(r, "index", 0) + 1, t, m,
+			fabs(doc_num(r, "z", NAN)), doc_num(o, "threshold", NAN),
+			doc_bool(r, "busy", 0) ? ", measured while other programs "
+			"took the machine" : "");
+	}
+}
+
 static void note_failure(FILE *out, json_t *c)
 {
 	json_int_t w = doc_int(c, "workers", 0);
@@ -908,6 +931,7 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 			note_slower(out, rows[i], cores);
 		if (interference_busy(rows[i]))
 			note_busy(out, rows[i]);
+		note_outliers(out, rows[i]);
 		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_growth(out, rows[i]);
 	}

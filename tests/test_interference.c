@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/compare.h"
 #include "analysis/interference.h"
+#include "analysis/usl.h"
 #include "analysis/summary.h"
 #include "probes/interference.h"
 #include "report/table.h"
@@ -180,6 +182,90 @@ static void test_overlap_is_inconclusive(void **state)
 	json_decref(doc);
 }
 
+/* One slow repetition among five close ones is named, with its score,
+ * and the median stays the others'. */
+static void test_outlier_is_named(void **state)
+{
+	(void)state;
+	json_t *c = config(1, 1.0, 0.0);
+	json_t *reps = json_object_get(c, "reps");
+	json_array_append_new(reps, json_pack("{s:f, s:f, s:s}", "wall_s", 1.005,
+					      "cpu_s", 1.0, "status", "ok"));
+	json_array_append_new(reps, json_pack("{s:f, s:f, s:s}", "wall_s", 1.6,
+					      "cpu_s", 1.0, "status", "ok"));
+	json_t *doc = document(json_pack("[o]", c));
+	c = json_array_get(json_object_get(doc, "configs"), 0);
+	json_t *out = json_object_get(json_object_get(c, "outliers"), "reps");
+	assert_int_equal(json_array_size(out), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(out, 0),
+							    "index")), 4);
+	assert_true(json_number_value(json_object_get(json_array_get(out, 0), "z")) > 3.5);
+	char *t = render(doc);
+	assert_non_null(strstr(t, "repetition 5 is an outlier: 1.60 s against a "
+				  "median of 1.01 s"));
+	free(t);
+	json_decref(doc);
+	/* five near-identical repetitions: nothing to name */
+	doc = document(json_pack("[o]", config(1, 1.0, 0.0)));
+	assert_null(json_object_get(json_array_get(json_object_get(doc, "configs"), 0),
+				    "outliers"));
+	json_decref(doc);
+}
+
+/* 5 repetitions a side, 20 % slower: a regression; with the new run busy
+ * it coincides with interference, which compare keeps and says. */
+static json_t *five(double wall, double taken)
+{
+	json_t *c = config(2, wall, taken);
+	json_t *reps = json_object_get(c, "reps");
+	for (int i = 0; i < 2; i++)
+		json_array_append_new(reps, json_pack("{s:f, s:f, s:s}", "wall_s",
+						      wall * (1.005 + 0.01 * i),
+						      "cpu_s", wall, "status", "ok"));
+	return c;
+}
+
+static void test_compare_says_interference(void **state)
+{
+	(void)state;
+	json_t *base = document(json_pack("[o]", five(1.0, 0.0)));
+	json_t *newer = document(json_pack("[o]", five(1.2, 0.7)));
+	struct compare_opts o = {0.05, 0.05};
+	struct compare_result r;
+	errbuf e;
+	assert_int_equal(compare_docs(base, newer, &o, &r, &e), 0);
+	assert_int_equal(r.tally.regressed, 1);
+	assert_int_equal(r.tally.busy, 1);
+	assert_false(r.pairs[0].busy_base);
+	assert_true(r.pairs[0].busy_new);
+	json_t *j = compare_result_json(&r, &o);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "tally"),
+							    "busy_regressions")), 1);
+	json_decref(j);
+	compare_result_free(&r);
+	json_decref(base);
+	json_decref(newer);
+	assert_int_equal(mw_reps_needed(0.05), 4);
+}
+
+/* A peak inside the measured range but far past the cores is the curve's,
+ * and said to be an extrapolation; three points claim no peak at all. */
+static void test_usl_says_extrapolation(void **state)
+{
+	(void)state;
+	struct usl_fit f = {.sigma = 0.02, .kappa = 0.01, .npoints = 6};
+	f.peak_n = 9.9;
+	char s[256];
+	usl_describe(&f, 12, 2, s, sizeof s);
+	assert_non_null(strstr(s, "extrapolation far past the 2 cores"));
+	usl_describe(&f, 12, 8, s, sizeof s);
+	assert_non_null(strstr(s, "throughput peaks near 10 workers"));
+	f.npoints = 3;
+	usl_describe(&f, 12, 8, s, sizeof s);
+	assert_null(strstr(s, "peaks near"));
+	assert_non_null(strstr(s, "no peak or limit can be read"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +275,9 @@ int main(void)
 		cmocka_unit_test(test_slower_is_blamed_on_interference),
 		cmocka_unit_test(test_superlinear_from_a_busy_baseline),
 		cmocka_unit_test(test_overlap_is_inconclusive),
+		cmocka_unit_test(test_outlier_is_named),
+		cmocka_unit_test(test_compare_says_interference),
+		cmocka_unit_test(test_usl_says_extrapolation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
