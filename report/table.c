@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/diagnosis.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
@@ -164,21 +165,28 @@ static void c_devshm(json_t *c, char *b, size_t n)
 	table_fmt_bytes(g, t, sizeof t);
 	snprintf(b, n, "+%s", t);
 }
+static void c_taken(json_t *c, char *b, size_t n)
+{
+	double t = interference_taken(c);
+	snprintf(b, n, isfinite(t) ? "%.2f" : "n/a", t);
+}
+/* A busy row says so where the eye lands: its status. */
 static void c_status(json_t *c, char *b, size_t n)
 {
 	const char *st = doc_str(c, "status", "");
+	const char *busy = interference_busy(c) ? ", busy" : "";
 	json_t *slower = json_object_get(c, "slower");
 	if (strcmp(st, "ok"))
-		snprintf(b, n, "%s", st);
+		snprintf(b, n, "%s%s", st, busy);
 	else if (json_is_false(json_object_get(c, "checksum_ok")))
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
 	{
 		long long w = (long long)doc_int(slower, "than_workers", 0);
-		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
+		snprintf(b, n, "SLOWER than %lld worker%s%s", w, w == 1 ? "" : "s", busy);
 	}
 	else
-		snprintf(b, n, "ok");
+		snprintf(b, n, "ok%s", busy);
 }
 
 struct column {
@@ -205,6 +213,13 @@ static int per_worker_wanted(json_t *c)
 	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
+/* Cores other programs took: a column only when some row was busy (an
+ * idle machine's hundredths would be clutter). */
+static int busy_wanted(json_t *c)
+{
+	return interference_busy(c);
+}
+
 static const struct column columns[] = {
 	{"pool", c_pool, NULL, 0, NULL},
 	{"workers", c_workers, NULL, 1, NULL},
@@ -219,6 +234,7 @@ static const struct column columns[] = {
 	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, per_worker_wanted},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
+	{"others' cores", c_taken, "interference.taken_cores", 1, busy_wanted},
 	{"status", c_status, NULL, 0, NULL},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
@@ -339,12 +355,68 @@ static void note_slower(FILE *out, json_t *c, int cores)
 		label, (long long)w, doc_num(s, "ratio", NAN),
 		(long long)doc_int(s, "than_workers", 0));
 	double lock = doc_figure(c, "lock.share", NAN);
-	if (isfinite(lock) && lock > 0.2)
+	if (!strcmp(doc_str(s, "cause", ""), "interference"))
+		fputs(": the machine was busy (other programs' notes below), "
+		      "which can explain it; not the workers, locks or cores: "
+		      "measure again on an idle machine", out);
+	else if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
 			*doc_str(c, "lock_model", "") ? "the interpreter lock" : "locks");
 	else if (w > cores)
 		fprintf(out, ": more workers than the %d cores", cores);
 	fputs(".\n", out);
+}
+
+/* A row measured while other programs took the machine. */
+static void note_busy(FILE *out, json_t *c)
+{
+	char taken[48];
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_t *in = json_object_get(c, "interference");
+	size_t nb = json_array_size(json_object_get(in, "busy_reps"));
+	interference_phrase(c, taken, sizeof taken);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ~ %s, %lld worker%s: busy: %s taken by other "
+		"programs", label, (long long)w, w == 1 ? "" : "s", taken);
+	if (doc_num(in, "steal_s", 0) > 0)
+		fprintf(out, " (%.0f %% of it steal: the hypervisor's)",
+			100 * doc_num(in, "steal_s", 0) /
+				(doc_num(in, "steal_s", 0) + doc_num(in, "other_cpu_s", 0)));
+	/* A repetition shorter than a few ticks cannot be told busy on its
+	 * own; its configuration's repetitions together can. */
+	if (nb)
+		fprintf(out, " in %zu of %zu repetition%s", nb, doc_nreps(c),
+			doc_nreps(c) == 1 ? "" : "s");
+	else
+		fprintf(out, " over its %zu repetitions together (each too "
+			"short to tell on its own)", doc_nreps(c));
+	if (isfinite(doc_num(in, "load_avg_1m", NAN)))
+		fprintf(out, ", load average %.1f", doc_num(in, "load_avg_1m", NAN));
+	fputs(": its time is the machine's, not the code's alone.\n", out);
+}
+
+/* Repetitions the outlier rule named (summary.c, config.outliers). */
+static void note_outliers(FILE *out, json_t *c)
+{
+	json_t *o = json_object_get(c, "outliers"), *r;
+	size_t i;
+	json_int_t w = doc_workers(c);
+	char label[256];
+	series_label(c, label, sizeof label);
+	json_array_foreach(json_object_get(o, "reps"), i, r) {
+		char t[32], m[32];
+		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
+		table_fmt_seconds(doc_num(c, "median_wall_s", NAN), m, sizeof m);
+		fprintf(out, "  ~ %s, %lld worker%s: repetition %lld is an "
+			"outlier: %s against a median of %s (modified z-score "
+			"%.1f > %.1f)%s; the median and its interval keep it.\n",
+			label, (long long)w, w == 1 ? "" : "s",
+			(long long)doc_int(r, "index", 0) + 1, t, m,
+			fabs(doc_num(r, "z", NAN)), doc_num(o, "threshold", NAN),
+			doc_bool(r, "busy", 0) ? ", measured while other programs "
+			"took the machine" : "");
+	}
 }
 
 static void note_failure(FILE *out, json_t *c)
@@ -381,6 +453,10 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 			json_is_string(json_object_get(best, "baseline_serial"))
 				? "the serial pool's run" : "its 1-worker run",
 			doc_num(best, "efficiency", NAN) * 100);
+	if (doc_bool(json_object_get(best, "interference"), "superlinear", 0))
+		fputs(": more than one worker's worth per worker because the "
+		      "machine was busy while one side of the ratio ran, not "
+		      "real super-linear scaling", out);
 	fputs(".\n", out);
 }
 
@@ -447,6 +523,27 @@ static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
 			"lock wait column and the notes say what.\n", pool, best);
 }
 
+/* The rows a verdict rests on were measured busy: no verdict. */
+static void next_busy(FILE *out, const char *label, json_t **rows,
+		      char **keys, size_t n, size_t like)
+{
+	size_t busy = 0, all = 0;
+	double most = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!keys[i] || strcmp(keys[i], keys[like]) || !doc_is_ok(rows[i]))
+			continue;
+		all++;
+		if (interference_busy(rows[i])) {
+			busy++;
+			most = fmax(most, interference_taken(rows[i]));
+		}
+	}
+	fprintf(out, "  Next: %s: inconclusive: the machine was busy "
+		"during %zu of its %zu rows (up to %.2f cores taken by other "
+		"programs); measure again on an idle machine before choosing a "
+		"worker count.\n", label, busy, all, most);
+}
+
 /* What to do next about the worker count, per series: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
@@ -466,13 +563,23 @@ static void note_next(FILE *out, json_t *doc, json_t **rows, size_t n, int cores
 		json_t *in = fastest_row(rows, keys, n, i, 1, cores);
 		json_t *beyond = fastest_row(rows, keys, n, i, cores + 1, INT64_MAX);
 		json_t *best = fastest_row(rows, keys, n, i, 2, INT64_MAX);
+		json_t *one = fastest_row(rows, keys, n, i, 1, 1);
 		if (!best)
 			continue;
 		series_label(like, pool, sizeof pool);
-		if (doc_num(best, "speedup", NAN) < 1.1)
+		if (interference_explains(best, one) ||
+		    (in && beyond && interference_explains(in, beyond)))
+			next_busy(out, pool, rows, keys, n, i);
+		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     fastest_row(rows, keys, n, i, 1, 1), best, cores,
-				     named_cause(doc, rows, keys, n, i));
+				     one, best, cores, named_cause(doc, rows, keys, n, i));
+		else if (in && beyond && !measurably_faster(beyond, in) &&
+			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
+			fprintf(out, "  Next: %s: inconclusive: intervals "
+				"overlap; add --reps (%.2fx beyond the %d cores "
+				"against %.2fx within them, not measurably "
+				"faster).\n", pool, doc_num(beyond, "speedup", NAN),
+				cores, doc_num(in, "speedup", NAN));
 		else if (in && beyond && !measurably_faster(beyond, in))
 			fprintf(out, "  Next: %s: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "
@@ -624,6 +731,9 @@ static void print_notes(FILE *out, json_t *doc, json_t **rows, size_t n,
 				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
+		if (interference_busy(rows[i]))
+			note_busy(out, rows[i]);
+		note_outliers(out, rows[i]);
 		note_diagnosis(out, doc, rows[i], shown);
 	}
 	note_best(out, rows, n);
