@@ -137,7 +137,7 @@ static void shm_rule(struct diag_ctx *ctx, json_t *c)
 {
 	double grew, late, held;
 	char ev[600], g[32], h[32];
-	if (diag_find(ctx, DC_SHM_GROWTH, doc_str(c, "id", "")) ||
+	if (diag_found(ctx, DC_SHM_GROWTH, doc_str(c, "id", "")) ||
 	    !shm_over_run(c, &grew, &late, &held) || grew < SHM_MIN_BYTES ||
 	    late < grew / 2 || held < grew / 2)
 		return;

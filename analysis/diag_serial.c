@@ -26,7 +26,7 @@ static int run(struct diag_ctx *ctx)
 		double busy1 = one ? doc_num(one, "cpu_util", NAN) : NAN;
 		if (!diag_poor_scaling(ctx, c) ||
 		    !(doc_num(c, "speedup", NAN) < SERIAL_GAIN_MAX) ||
-		    diag_find(ctx, DC_NCAUSES, doc_str(c, "id", "")) ||
+		    diag_found(ctx, DC_NCAUSES, doc_str(c, "id", "")) ||
 		    !isfinite(busy) || !isfinite(busy1) ||
 		    busy > SERIAL_BUSY_RATIO * busy1)
 			continue;

@@ -34,7 +34,7 @@ static double extra_cpu(struct diag_ctx *ctx, json_t *c)
 	double cpu1 = one ? doc_num(one, "median_cpu_s", NAN) : NAN;
 	if (!diag_poor_scaling(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
 	    !more_processes(c, one) ||
-	    diag_find(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
+	    diag_found(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
 		return NAN;
 	double extra = cpu - cpu1;
 	return extra >= STARTUP_MIN_RATIO * cpu1 && extra >= STARTUP_MIN_S ? extra : NAN;

@@ -52,6 +52,14 @@ json_t *diag_add(struct diag_ctx *ctx, enum diag_cause cause, json_t *configs,
 			      "advice", advice ? advice : "");
 	if (!e)
 		return NULL;
+	json_t *id;
+	size_t i;
+	json_array_foreach(json_object_get(e, "configs"), i, id) {
+		const char *k = json_string_value(id);
+		if (k)
+			json_object_set_new(ctx->found, k, json_integer(
+				doc_int(ctx->found, k, 0) | (1 << cause)));
+	}
 	if (module)
 		json_object_set_new(e, "module", json_string(module));
 	if (lock)
@@ -60,26 +68,10 @@ json_t *diag_add(struct diag_ctx *ctx, enum diag_cause cause, json_t *configs,
 	return e;
 }
 
-static int concerns(json_t *entry, const char *id)
+int diag_found(struct diag_ctx *ctx, enum diag_cause cause, const char *id)
 {
-	json_t *v;
-	size_t i;
-	json_array_foreach(json_object_get(entry, "configs"), i, v)
-		if (id && json_is_string(v) && !strcmp(json_string_value(v), id))
-			return 1;
-	return 0;
-}
-
-json_t *diag_find(struct diag_ctx *ctx, enum diag_cause cause, const char *id)
-{
-	json_t *e;
-	size_t i;
-	json_array_foreach(ctx->entries, i, e)
-		if ((cause == DC_NCAUSES ||
-		     diag_cause_of(doc_str(e, "cause", NULL)) == cause) &&
-		    concerns(e, id))
-			return e;
-	return NULL;
+	json_int_t mask = id ? doc_int(ctx->found, id, 0) : 0;
+	return cause == DC_NCAUSES ? mask != 0 : (mask >> cause) & 1;
 }
 
 int diag_poor_scaling(struct diag_ctx *ctx, json_t *config)
@@ -96,13 +88,8 @@ int diag_poor_scaling(struct diag_ctx *ctx, json_t *config)
 
 json_t *diag_baseline(struct diag_ctx *ctx, json_t *config)
 {
-	json_t *c;
-	size_t i;
 	const char *id = doc_str(config, "baseline", NULL);
-	doc_foreach_config(ctx->doc, i, c)
-		if (id && !strcmp(doc_str(c, "id", ""), id))
-			return c;
-	return NULL;
+	return id ? json_object_get(ctx->by_id, id) : NULL;
 }
 
 json_t *diag_median_rep(json_t *config, const char *path)
@@ -163,25 +150,35 @@ static void looked_at(char *buf, size_t len)
 					 k ? ", " : "", diag_rules[k]->looked_at);
 }
 
-/* Poor configurations nothing explained: "none", with the figures. */
+/* Poor configurations nothing explained: one "none" entry for them all,
+ * with the figures of the one that scaled worst. */
 static void unexplained(struct diag_ctx *ctx, const char *what)
 {
-	json_t *c;
+	json_t *c, *worst = NULL, *ids = json_array();
 	size_t i;
 	char ev[1024];
 	doc_foreach_config(ctx->doc, i, c) {
 		const char *id = doc_str(c, "id", "");
-		if (!diag_poor_scaling(ctx, c) || diag_find(ctx, DC_NCAUSES, id))
+		if (!diag_poor_scaling(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
 			continue;
-		snprintf(ev, sizeof ev, "no cause found: %s pool at %lld workers "
-			 "ran %.2fx as fast as 1 worker; looked at %s",
-			 doc_str(c, "pool", ""), (long long)doc_workers(c),
-			 doc_num(c, "speedup", NAN), what);
-		diag_add(ctx, DC_NONE, json_pack("[s]", id), ev,
-			 "measure with more repetitions, or look for what "
-			 "contend does not see (I/O, a queue, a lock taken "
-			 "through a futex or semaphore)", NULL, NULL);
+		json_array_append_new(ids, json_string(id));
+		if (!worst || doc_num(c, "speedup", NAN) < doc_num(worst, "speedup", NAN))
+			worst = c;
 	}
+	if (!worst) {
+		json_decref(ids);
+		return;
+	}
+	snprintf(ev, sizeof ev, "no cause found: %s pool at %lld workers ran "
+		 "%.2fx as fast as 1 worker%s; looked at %s",
+		 doc_str(worst, "pool", ""), (long long)doc_workers(worst),
+		 doc_num(worst, "speedup", NAN),
+		 json_array_size(ids) > 1 ? " (the worst of those that scaled poorly)" : "",
+		 what);
+	diag_add(ctx, DC_NONE, ids, ev,
+		 "measure with more repetitions, or look for what contend does "
+		 "not see (I/O, a queue, a lock taken through a futex or "
+		 "semaphore)", NULL, NULL);
 }
 
 /* Nothing found and nothing to explain: say what was looked at. */
@@ -213,15 +210,27 @@ static json_t *compute(json_t *doc, int scan)
 	if (!json_is_object(doc))
 		return NULL;
 	json_int_t cores = doc_int(doc_context(doc), "logical_cores", 1);
-	struct diag_ctx ctx = {doc, json_array(), cores >= 1 ? (int)cores : 1, scan};
+	struct diag_ctx ctx = {doc, json_array(), cores >= 1 ? (int)cores : 1, scan,
+			       json_object(), json_object()};
+	json_t *c;
+	size_t i;
 	char what[768];
-	if (!ctx.entries)
+	if (!ctx.entries || !ctx.by_id || !ctx.found) {
+		json_decref(ctx.entries);
+		json_decref(ctx.by_id);
+		json_decref(ctx.found);
 		return NULL;
+	}
+	doc_foreach_config(doc, i, c)
+		if (doc_str(c, "id", NULL))
+			json_object_set(ctx.by_id, doc_str(c, "id", ""), c);
 	for (size_t k = 0; diag_rules[k]; k++)
 		diag_rules[k]->run(&ctx);
 	looked_at(what, sizeof what);
 	unexplained(&ctx, what);
 	nothing_found(&ctx, what);
+	json_decref(ctx.by_id);
+	json_decref(ctx.found);
 	json_object_set_new(doc, "diagnosis", ctx.entries);
 	return ctx.entries;
 }
@@ -239,12 +248,24 @@ json_t *diagnosis_of(json_t *doc)
 	return compute(doc, 0);
 }
 
-size_t diagnosis_for(json_t *doc, const char *id, json_t **out, size_t cap)
+json_t *diagnosis_index(json_t *doc)
 {
-	json_t *e;
-	size_t i, n = 0;
-	json_array_foreach(diagnosis_of(doc), i, e)
-		if (n < cap && concerns(e, id))
-			out[n++] = e;
-	return n;
+	json_t *index = json_object(), *e, *id;
+	size_t i, k;
+	if (!index)
+		return NULL;
+	json_object_set_new(index, "", json_array());
+	json_array_foreach(diagnosis_of(doc), i, e) {
+		if (!json_array_size(json_object_get(e, "configs")))
+			json_array_append(json_object_get(index, ""), e);
+		json_array_foreach(json_object_get(e, "configs"), k, id) {
+			const char *key = json_string_value(id);
+			if (!key || !*key)
+				continue;
+			if (!json_object_get(index, key))
+				json_object_set_new(index, key, json_array());
+			json_array_append(json_object_get(index, key), e);
+		}
+	}
+	return index;
 }

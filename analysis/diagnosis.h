@@ -46,6 +46,9 @@ struct diag_ctx {
 	int scan;	  /* rules may read files named in the document (the
 			   * hook scan of a module); off for documents of
 			   * unknown origin rendered after the fact */
+	json_t *by_id;	  /* config id -> config, made once: every lookup is
+			   * constant time, so 33k configurations stay fast */
+	json_t *found;	  /* config id -> bit mask of the causes found */
 };
 
 /* A rule: one cause family. run() appends the entries its evidence
@@ -70,9 +73,9 @@ json_t *diag_add(struct diag_ctx *ctx, enum diag_cause cause, json_t *configs,
 		 const char *evidence, const char *advice, const char *module,
 		 const char *lock);
 
-/* An entry of ctx for cause that concerns config id, or NULL; cause
- * DC_NCAUSES: an entry of any cause. */
-json_t *diag_find(struct diag_ctx *ctx, enum diag_cause cause, const char *id);
+/* An entry of ctx for cause concerns config id (cause DC_NCAUSES: an
+ * entry of any cause). */
+int diag_found(struct diag_ctx *ctx, enum diag_cause cause, const char *id);
 
 /* A configuration that gained less than half of what its extra cores
  * could give (speedup < 1 + (min(workers, cores) - 1) / 2), or that was
@@ -103,8 +106,9 @@ json_t *diagnosis_document(json_t *doc);
  * object. Renderers read it through this. */
 json_t *diagnosis_of(json_t *doc);
 
-/* Entries of the diagnosis that concern config id (borrowed), in order;
- * returns how many were put in out (at most cap). */
-size_t diagnosis_for(json_t *doc, const char *id, json_t **out, size_t cap);
+/* The diagnosis by configuration, made once by a renderer: a new object
+ * mapping each config id to the array of its entries, in order, and ""
+ * to the entries about the document as a whole. NULL on no memory. */
+json_t *diagnosis_index(json_t *doc);
 
 #endif

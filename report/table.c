@@ -488,7 +488,7 @@ static int measurably_faster(json_t *a, json_t *b)
 	return doc_num(a, "speedup", NAN) > doc_num(b, "speedup", NAN) * 1.05;
 }
 
-static json_t *named_cause(json_t *doc, json_t **rows, char **keys, size_t n,
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
 			   size_t like);
 
 /* No worker count gained: either one worker already kept the cores busy
@@ -548,7 +548,7 @@ static void next_busy(FILE *out, const char *label, json_t **rows,
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
  * the best within them are time the user can stop spending. */
-static void note_next(FILE *out, json_t *doc, json_t **rows, size_t n, int cores)
+static void note_next(FILE *out, json_t *dx, json_t **rows, size_t n, int cores)
 {
 	json_t *seen = json_object(); /* once per series */
 	char **keys = calloc(n + 1, sizeof *keys);
@@ -572,7 +572,7 @@ static void note_next(FILE *out, json_t *doc, json_t **rows, size_t n, int cores
 			next_busy(out, pool, rows, keys, n, i);
 		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     one, best, cores, named_cause(doc, rows, keys, n, i));
+				     one, best, cores, named_cause(dx, rows, keys, n, i));
 		else if (in && beyond && !measurably_faster(beyond, in) &&
 			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
 			fprintf(out, "  Next: %s: inconclusive: intervals "
@@ -660,8 +660,6 @@ static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
  * document), never worked out here: each entry once per table, under the
  * first of its rows, its evidence then its advice. */
 
-#define DIAG_MAX 64
-
 static void print_entry(FILE *out, json_t *e)
 {
 	const char *cause = doc_str(e, "cause", "");
@@ -675,53 +673,52 @@ static void print_entry(FILE *out, json_t *e)
 		fprintf(out, "    Advice: %s.\n", adv);
 }
 
-/* The entries of row c not printed yet (shown[] marks them by index). */
-static void note_diagnosis(FILE *out, json_t *doc, json_t *c, char *shown)
+/* The entries of row c not printed yet in this table (shown: a set of
+ * the entries printed, by address). dx: diagnosis_index of the document. */
+static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
 {
 	json_t *e;
 	size_t i;
-	const char *id = doc_str(c, "id", NULL);
-	json_t *mine[DIAG_MAX];
-	size_t n = diagnosis_for(doc, id, mine, DIAG_MAX);
-	json_array_foreach(diagnosis_of(doc), i, e)
-		for (size_t k = 0; k < n && i < DIAG_MAX; k++)
-			if (mine[k] == e && !shown[i]) {
-				shown[i] = 1;
-				print_entry(out, e);
-			}
+	char key[32];
+	json_array_foreach(json_object_get(dx, doc_str(c, "id", "")), i, e) {
+		snprintf(key, sizeof key, "%p", (void *)e);
+		if (json_object_get(shown, key))
+			continue;
+		json_object_set_new(shown, key, json_true());
+		print_entry(out, e);
+	}
 }
 
 /* Entries about no configuration (the document as a whole). */
-static void note_document_diagnosis(FILE *out, json_t *doc)
+static void note_document_diagnosis(FILE *out, json_t *dx)
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(diagnosis_of(doc), i, e)
-		if (!json_array_size(json_object_get(e, "configs")))
-			print_entry(out, e);
+	json_array_foreach(json_object_get(dx, ""), i, e)
+		print_entry(out, e);
 }
 
 /* The first named cause (not "none") of any row of the series of
  * rows[like] (keys: the rows' series ids), or NULL. */
-static json_t *named_cause(json_t *doc, json_t **rows, char **keys, size_t n,
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
 			   size_t like)
 {
-	json_t *mine[DIAG_MAX];
+	json_t *e;
+	size_t k;
 	for (size_t i = 0; i < n; i++) {
 		if (!keys[i] || !keys[like] || strcmp(keys[i], keys[like]))
 			continue;
-		size_t m = diagnosis_for(doc, doc_str(rows[i], "id", NULL), mine, DIAG_MAX);
-		for (size_t k = 0; k < m; k++)
-			if (strcmp(doc_str(mine[k], "cause", "none"), "none"))
-				return mine[k];
+		json_array_foreach(json_object_get(dx, doc_str(rows[i], "id", "")), k, e)
+			if (strcmp(doc_str(e, "cause", "none"), "none"))
+				return e;
 	}
 	return NULL;
 }
 
-static void print_notes(FILE *out, json_t *doc, json_t **rows, size_t n,
+static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
 			int cores)
 {
-	char shown[DIAG_MAX] = {0};
+	json_t *shown = json_object();
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_failure(out, rows[i]);
@@ -734,10 +731,11 @@ static void print_notes(FILE *out, json_t *doc, json_t **rows, size_t n,
 		if (interference_busy(rows[i]))
 			note_busy(out, rows[i]);
 		note_outliers(out, rows[i]);
-		note_diagnosis(out, doc, rows[i], shown);
+		note_diagnosis(out, dx, rows[i], shown);
 	}
 	note_best(out, rows, n);
-	note_next(out, doc, rows, n, cores);
+	note_next(out, dx, rows, n, cores);
+	json_decref(shown);
 }
 
 /* --- groups ----------------------------------------------------------- */
@@ -877,10 +875,12 @@ void table_render(json_t *doc, FILE *out)
 	int cores = (int)doc_int(
 		json_object_get(doc, "context"), "logical_cores", 0);
 	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
+	json_t *dx = diagnosis_index(doc); /* the stored diagnosis, by config */
 	struct doc_groups g;
 	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL | DOC_KEY_NO_SWEPT, 1, &g)) {
 		free(rows);
 		json_decref(fits);
+		json_decref(dx);
 		return;
 	}
 	for (size_t k = 0; k < g.ngroups; k++) {
@@ -891,13 +891,14 @@ void table_render(json_t *doc, FILE *out)
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
 			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
-		print_notes(out, doc, rows, m, cores > 0 ? cores : 1);
+		print_notes(out, dx, rows, m, cores > 0 ? cores : 1);
 		note_fits(out, fits, rows, m);
 	}
 	doc_groups_free(&g);
 	json_decref(fits);
 	note_builds(out, doc);
-	note_document_diagnosis(out, doc);
+	note_document_diagnosis(out, dx);
+	json_decref(dx);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)

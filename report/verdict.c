@@ -8,27 +8,28 @@
 #include "analysis/diagnosis.h"
 #include "document/doc.h"
 
-/* " at 2, 4 workers" from the entry's configuration ids. */
-static void workers_of(json_t *doc, json_t *entry, char *buf, size_t len)
+/* " (workers 2, 4)" from the entry's configuration ids (by_id: id ->
+ * config, made once). */
+static void workers_of(json_t *by_id, json_t *entry, char *buf, size_t len)
 {
 	json_t *id, *c;
-	size_t i, j, used = 0;
+	size_t i, used = 0;
 	buf[0] = '\0';
-	json_array_foreach(json_object_get(entry, "configs"), i, id)
-		doc_foreach_config(doc, j, c)
-			if (json_is_string(id) && used < len &&
-			    !strcmp(doc_str(c, "id", ""), json_string_value(id)))
-				used += (size_t)snprintf(buf + used, len - used, "%s%lld",
-							 used ? ", " : " (workers ",
-							 (long long)doc_workers(c));
+	json_array_foreach(json_object_get(entry, "configs"), i, id) {
+		c = json_is_string(id) ? json_object_get(by_id, json_string_value(id)) : NULL;
+		if (c && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%lld",
+						 used ? ", " : " (workers ",
+						 (long long)doc_workers(c));
+	}
 	if (used && used < len)
 		snprintf(buf + used, len - used, ")");
 }
 
-static void entry(FILE *out, json_t *doc, json_t *e, int n)
+static void entry(FILE *out, json_t *by_id, json_t *e, int n)
 {
 	char w[160];
-	workers_of(doc, e, w, sizeof w);
+	workers_of(by_id, e, w, sizeof w);
 	fprintf(out, "  %d. %s%s: %s.\n", n, doc_str(e, "cause", "?"), w,
 		doc_str(e, "evidence", ""));
 	if (doc_str(e, "lock", NULL))
@@ -41,15 +42,19 @@ static void entry(FILE *out, json_t *doc, json_t *e, int n)
 
 void verdict_render(json_t *doc, FILE *out)
 {
-	json_t *d = diagnosis_of(doc), *e;
+	json_t *d = diagnosis_of(doc), *e, *c, *by_id = json_object();
 	size_t i;
 	int n = 0;
+	doc_foreach_config(doc, i, c)
+		if (doc_str(c, "id", NULL))
+			json_object_set(by_id, doc_str(c, "id", ""), c);
 	fputs("Diagnosis:\n", out);
 	/* named causes first, "none" last */
 	for (int pass = 0; pass < 2; pass++)
 		json_array_foreach(d, i, e)
 			if ((strcmp(doc_str(e, "cause", ""), "none") != 0) == !pass)
-				entry(out, doc, e, ++n);
+				entry(out, by_id, e, ++n);
 	if (!n)
 		fputs("  (no diagnosis in this document)\n", out);
+	json_decref(by_id);
 }
