@@ -11,6 +11,7 @@
 
 #include "document/doc.h"
 #include "analysis/summary.h"
+#include "report/verdicts.h"
 
 const char *const export_formats[] = {"md", "csv", "gbench-json", NULL};
 
@@ -325,6 +326,7 @@ static int export_md(json_t *doc, FILE *out, errbuf *e)
 	json_array_foreach(rows, i, r)
 		md_row(out, r);
 	md_fits(out, doc);
+	verdicts_render(doc, out, VERDICTS_MD);
 	json_decref(cols);
 	json_decref(rows);
 	return 0;
