@@ -216,10 +216,12 @@ static json_t *pair_json(const struct row *a, const struct row *b,
 	double mf = doc_figure(f->c, "memory.peak_rss_bytes", NAN);
 	double ms = doc_figure(s->c, "memory.peak_rss_bytes", NAN);
 	set_num(p, "rss_ratio", ms / mf);
+	/* apart, and by 1 % or more: less would print as a ratio of 1.00x */
 	const char *mem = NULL;
 	if (isfinite(mf) && isfinite(ms) && isfinite(f->rss_lo) && isfinite(s->rss_lo))
-		mem = f->rss_hi < s->rss_lo ? "less" : s->rss_hi < f->rss_lo ? "more"
-						     : "indistinguishable";
+		mem = f->rss_hi < s->rss_lo && ms >= mf * 1.01 ? "less"
+		      : s->rss_hi < f->rss_lo && mf >= ms * 1.01 ? "more"
+								 : "indistinguishable";
 	json_object_set_new(p, "memory", mem ? json_string(mem) : json_null());
 	return p;
 }

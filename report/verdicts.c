@@ -272,9 +272,10 @@ static void best_line(const struct view *v, json_t *b, FILE *out, const char *le
 			continue;
 		context(v, c, NULL, ctx, sizeof ctx);
 		seconds(c, t, sizeof t);
-		fprintf(out, "%s%s (%s)", i ? (i + 1 == json_array_size(alts) ||
-					       i + 1 == ALTERNATIVES_MAX ? " and " : ", ")
-					    : "; indistinguishable: ", ctx, t);
+		/* "a, b and c", or "a, b, c and 2 more" */
+		int last = i + 1 == json_array_size(alts) && i < ALTERNATIVES_MAX;
+		fprintf(out, "%s%s (%s)", !i ? "; indistinguishable: " : last ? " and " : ", ",
+			ctx, t);
 	}
 	fputs(".", out);
 	json_t *m = config_by_id(v, doc_str(b, "least_memory", ""));
