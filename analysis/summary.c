@@ -33,20 +33,54 @@ json_t *summary_params_object(const char *workload, const char *params)
 	return o;
 }
 
+static int listed_dim(const char *key)
+{
+	for (const char *const *d = summary_dimensions; *d; d++)
+		if (!strcmp(*d, key))
+			return 1;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Dimensions summary_dimensions does not name (one a new plan table entry
+ * adds), in name order, as doc_series_key orders them: two
+ * configurations that differ only there must not share an id. */
+static size_t other_dims(json_t *config, const char **names, size_t cap)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(config, key, v)
+		if (json_is_string(v) && doc_is_dim(key, v) &&
+		    !listed_dim(key) && n < cap)
+			names[n++] = key;
+	qsort(names, n, sizeof names[0], cmp_name);
+	return n;
+}
+
+static void id_part(char *id, size_t len, size_t *used, const char *v)
+{
+	if (v && *used < len)
+		*used += (size_t)snprintf(id + *used, len - *used, "%s%s",
+					  *used ? "/" : "", v);
+}
+
 void summary_set_id(json_t *config)
 {
 	char id[512] = "";
 	size_t used = 0;
-	for (const char *const *d = summary_dimensions; *d; d++) {
-		const char *v = doc_str(config, *d, NULL);
-		if (v)
-			used += (size_t)snprintf(id + used, sizeof id - used,
-						 "%s%s", used ? "/" : "", v);
-		if (used >= sizeof id)
-			break;
-	}
+	const char *others[32];
+	for (const char *const *d = summary_dimensions; *d; d++)
+		id_part(id, sizeof id, &used, doc_str(config, *d, NULL));
+	size_t n = other_dims(config, others, 32);
+	for (size_t i = 0; i < n; i++)
+		id_part(id, sizeof id, &used, doc_str(config, others[i], NULL));
 	struct doc_swept d[DOC_SWEPT_MAX];
-	size_t n = doc_swept_dims(config, d, DOC_SWEPT_MAX);
+	n = doc_swept_dims(config, d, DOC_SWEPT_MAX);
 	for (size_t i = 0; i < n && used < sizeof id; i++)
 		used += (size_t)snprintf(id + used, sizeof id - used, "/%s%s=%s",
 					 d[i].env ? "env." : "", d[i].name, d[i].value);
@@ -296,7 +330,7 @@ static void config_relations(json_t *configs)
 /* A configuration's workload and params: what must give one checksum. */
 static char *checksum_key(json_t *c)
 {
-	const char *w = json_string_value(json_object_get(c, "workload"));
+	const char *w = doc_str(c, "workload", NULL);
 	json_t *p = json_object_get(c, "params");
 	char *pt = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 		     : strdup("");
@@ -327,7 +361,7 @@ static void checksum_agreement(json_t *configs)
 		int differ = 0;
 		for (size_t j = 0; j < doc_group_size(&g, k); j++) {
 			json_t *c = json_array_get(configs, doc_group_member(&g, k, j));
-			const char *cs = json_string_value(json_object_get(c, "checksum"));
+			const char *cs = doc_str(c, "checksum", NULL);
 			if (cs && first && strcmp(cs, first))
 				differ = 1;
 			if (cs && !first)

@@ -12,6 +12,7 @@
 #include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
+#include "document/doc.h"
 #include "pools/inject.h"
 #include "pools/pool.h"
 #include "document/results.h"
@@ -217,8 +218,7 @@ static int any_failed(json_t *doc)
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "status")), "ok") ||
-		    json_is_false(json_object_get(c, "checksum_ok")))
+		if (!doc_is_ok(c) || !doc_bool(c, "checksum_ok", 1))
 			return 1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "harness/commands.h"
 #include "pools/inject.h"
 #include "pools/pool_common.h"
@@ -137,7 +138,7 @@ static void worker_inner(void *arg)
 
 static long inner_of(json_t *cfg)
 {
-	const char *s = json_string_value(json_object_get(cfg, "inner_threads"));
+	const char *s = doc_str(cfg, "inner_threads", NULL);
 	return s && strcmp(s, "default") ? atol(s) : 0;
 }
 
@@ -166,7 +167,7 @@ static int is_linetrace(void)
 
 static int install_lock_model(json_t *cfg, struct gil **out, errbuf *e)
 {
-	const char *model = json_string_value(json_object_get(cfg, "lock_model"));
+	const char *model = doc_str(cfg, "lock_model", NULL);
 	json_t *si = json_object_get(cfg, "switch_interval_s");
 	enum lock_model m;
 	*out = NULL;

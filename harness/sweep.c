@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "document/results.h"
 #include "harness/run_plan.h"
 #include "harness/runner.h"
@@ -107,7 +108,7 @@ static void apply_inner_threads(json_t *cfg)
 {
 	static const char *const vars[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
 					   "MKL_NUM_THREADS", "BLIS_NUM_THREADS"};
-	const char *inner = json_string_value(json_object_get(cfg, "inner_threads"));
+	const char *inner = doc_str(cfg, "inner_threads", NULL);
 	if (!inner)
 		return;
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
@@ -202,7 +203,7 @@ static void progress_draw(const struct progress *p)
 static void take_line(json_t *config, const char *line, struct progress *pg)
 {
 	json_t *m = json_loads(line, 0, NULL);
-	const char *type = json_string_value(json_object_get(m, "type"));
+	const char *type = doc_str(m, "type", NULL);
 	if (!type) {
 		json_decref(m);
 		return;
@@ -217,8 +218,8 @@ static void take_line(json_t *config, const char *line, struct progress *pg)
 		json_object_set_new(config, "status", json_string("error"));
 		json_object_set(config, "detail", json_object_get(m, "message"));
 	} else if (!strcmp(type, "rep")) {
-		int warm = json_is_true(json_object_get(m, "warmup"));
-		const char *st = json_string_value(json_object_get(m, "status"));
+		int warm = doc_bool(m, "warmup", 0);
+		const char *st = doc_str(m, "status", NULL);
 		json_object_del(m, "type");
 		json_object_del(m, "warmup");
 		if (!warm || (st && strcmp(st, "ok")))
@@ -279,7 +280,7 @@ static void reap(json_t *config, struct child *ch, int interrupted)
 		return;
 	json_t *reps = json_object_get(config, "reps");
 	json_t *last = json_array_get(reps, json_array_size(reps) - 1);
-	const char *ls = json_string_value(json_object_get(last, "status"));
+	const char *ls = doc_str(last, "status", NULL);
 	if (ls && strcmp(ls, "ok"))
 		return; /* the runner reported the failure itself */
 	char detail[200];
@@ -380,7 +381,7 @@ static int run_entry(const struct sweep_opts *o, json_t *doc, const char *exe,
 	json_t *cfg = runner_config(o, p, en);
 	json_t *config = new_config(o, p, en);
 	json_object_set(config, "hooks", hooks);
-	pg->label = json_string_value(json_object_get(config, "id"));
+	pg->label = doc_str(config, "id", NULL);
 	pg->done = 0;
 	progress_draw(pg);
 	int rc = run_config(exe, cfg, config, pg, e);

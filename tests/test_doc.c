@@ -102,6 +102,27 @@ static void test_series_key(void **state)
 	json_decref(b);
 }
 
+/* An id names every dimension: the known ones in their order, then one a
+ * new plan table entry adds, so configurations differing only there do
+ * not share an id. */
+static void test_id_names_every_dimension(void **state)
+{
+	(void)state;
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "workload",
+			      "w", "pool", "process", "build", "release",
+			      "start", "spawn", "workers", 4, "status", "ok",
+			      "affinity", "compact");
+	summary_set_id(c);
+	assert_string_equal(doc_str(c, "id", ""),
+			    "w/release/process/spawn/compact/w4");
+	json_object_set_new(c, "affinity", json_string("scatter"));
+	json_object_set_new(c, "numa", json_string("0"));
+	summary_set_id(c);
+	assert_string_equal(doc_str(c, "id", ""),
+			    "w/release/process/spawn/scatter/0/w4");
+	json_decref(c);
+}
+
 /* Pools share a table; builds share the builds-side-by-side note; params
  * always separate series. */
 static void test_series_omit_and_params(void **state)
@@ -275,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_fields_and_defaults),
 		cmocka_unit_test(test_configs_and_reps),
 		cmocka_unit_test(test_series_key),
+		cmocka_unit_test(test_id_names_every_dimension),
 		cmocka_unit_test(test_series_omit_and_params),
 		cmocka_unit_test(test_series_exec_dims),
 		cmocka_unit_test(test_fits_stored_once),
