@@ -14,7 +14,7 @@
  *     overlapping), and the one with the least peak memory when that is
  *     another.
  *
- * Renderers print them (report/verdicts.c); nothing is recomputed there. */
+ * Renderers print them (report/comparisons.c); nothing is recomputed there. */
 #ifndef CONTEND_SIDEBYSIDE_H
 #define CONTEND_SIDEBYSIDE_H
 

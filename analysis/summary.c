@@ -12,6 +12,7 @@
 #include "bench/workload.h"
 #include "document/doc.h"
 #include "document/groups.h"
+#include "analysis/interference.h"
 #include "analysis/sidebyside.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
@@ -152,6 +153,48 @@ failed:
 	json_object_set(c, "detail", json_object_get(rep, "detail"));
 }
 
+/* Repetitions far from the others (stats_outliers' rule), named in
+ * config.outliers with their index, time, score and whether the machine
+ * was busy during them; the median and its interval keep them (a median
+ * is robust to a few), so the table names them instead of widening
+ * anything silently. */
+static void config_outliers(json_t *c)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep;
+	size_t n = json_array_size(reps), i, k = 0;
+	double *x = calloc(n + 1, sizeof *x), *z = calloc(n + 1, sizeof *z);
+	size_t *at = calloc(n + 1, sizeof *at);
+	json_object_del(c, "outliers");
+	if (!x || !z || !at)
+		goto out;
+	json_array_foreach(reps, i, rep)
+		if (!strcmp(doc_str(rep, "status", ""), "ok")) {
+			at[k] = i;
+			x[k++] = doc_num(rep, "wall_s", NAN);
+		}
+	if (!stats_outliers(x, k, z))
+		goto out;
+	json_t *list = json_array();
+	double med = stats_median(x, k);
+	for (i = 0; i < k; i++) {
+		if (!(fabs(z[i]) > STATS_OUTLIER_Z) ||
+		    fabs(x[i] - med) < STATS_OUTLIER_MIN_REL * fabs(med))
+			continue;
+		json_t *r = json_array_get(reps, at[i]);
+		json_array_append_new(list, json_pack(
+			"{s:I, s:f, s:f, s:b}", "index", (json_int_t)at[i], "wall_s",
+			x[i], "z", z[i], "busy",
+			doc_num(json_object_get(r, "interference"), "taken_cores", 0) >=
+				INTERFERENCE_BUSY_CORES));
+	}
+	json_object_set_new(c, "outliers", json_pack("{s:s, s:f, s:o}", "rule",
+		"modified z-score", "threshold", STATS_OUTLIER_Z, "reps", list));
+out:
+	free(x);
+	free(z);
+	free(at);
+}
+
 static void config_stats(json_t *c)
 {
 	json_t *reps = json_object_get(c, "reps"), *rep;
@@ -187,7 +230,22 @@ static void config_stats(json_t *c)
 	free(wall);
 	free(cpu);
 	median_object(c, "lock");
+	interference_mark(c);
+	config_outliers(c);
 	config_status(c);
+}
+
+/* More than one worker's worth per worker, with a busy row on either end
+ * of the ratio: a slowed baseline inflates the speedup. Said in
+ * config.interference.superlinear, for the table and the diagnosis. */
+static void mark_superlinear(json_t *c, json_t *base)
+{
+	json_t *in = json_object_get(c, "interference");
+	if (!json_is_object(in))
+		return;
+	int sl = doc_num(c, "efficiency", NAN) > 1.0 && base && base != c &&
+		 interference_explains(c, base);
+	json_object_set_new(in, "superlinear", json_boolean(sl));
 }
 
 /* serial: base is the serial pool's run, not the series' own 1-worker
@@ -222,7 +280,12 @@ static void set_relations(json_t *c, json_t *base, json_t *prev, int serial)
 				   json_object_get(prev, "id"), "than_workers",
 				   doc_workers(prev), "ratio",
 				   m / doc_num(prev, "median_wall_s", NAN));
+	/* Other programs on the machine slow a row down by themselves: the
+	 * flag stays (the intervals do not overlap), its cause is said. */
+	if (json_is_object(slower) && interference_explains(c, prev))
+		json_object_set_new(slower, "cause", json_string("interference"));
 	json_object_set_new(c, "slower", slower);
+	mark_superlinear(c, base);
 }
 
 struct member {

@@ -2,6 +2,7 @@
  * repetitions in this (child) process and report each as a JSON line.
  * Internal: started by the sweep, never by users. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -251,6 +252,19 @@ static int one_rep(struct runner *r, long i)
 	return out.status == POOL_OK ? 0 : -1;
 }
 
+/* A paced runner's repetitions wait for the sweep (runner.h), which
+ * visits every configuration's runner once per round. */
+static int wait_for_go(void)
+{
+	char c;
+	for (;;) {
+		ssize_t k = read(RUNNER_CONTROL_FD, &c, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		return k == 1 && c == RUNNER_GO;
+	}
+}
+
 static int configure(struct runner *r, json_t *cfg, errbuf *e)
 {
 	const char *wname = NULL, *pname = NULL, *ptext = "", *start = "fork",
@@ -336,8 +350,11 @@ int cmd_runner(int argc, char **argv)
 		send_error(cfg ? e.msg : "runner config is not JSON");
 		return EXIT_USAGE;
 	}
+	int paced = json_is_true(json_object_get(cfg, "paced"));
+	if (paced) /* spawned workers need not hold the sweep's pipe */
+		fcntl(RUNNER_CONTROL_FD, F_SETFD, FD_CLOEXEC);
 	for (long i = 0; i < r.warmup + r.reps; i++)
-		if (one_rep(&r, i))
+		if ((paced && i >= r.warmup && !wait_for_go()) || one_rep(&r, i))
 			break;
 	json_t *done = json_pack("{s:s}", "type", "done");
 	send_line(done);

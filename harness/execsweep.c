@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "document/results.h"
+#include "analysis/diagnosis.h"
 #include "harness/exec_plan.h"
 #include "analysis/summary.h"
+#include "probes/interference.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
 #include "probes/registry.h"
@@ -596,9 +598,17 @@ static json_t *run_rep(const struct exec_opts *o, const struct point *pt)
 	struct outcome *out = calloc(1, sizeof *out);
 	json_t *rep = NULL;
 	if (argv && envp && out) {
+		/* The command is this process's waited-for child: the meter's
+		 * getrusage counts it as ours, the rest of the machine not. */
+		struct interference_meter im;
+		int have = interference_meter_start(&im, &e) == 0;
 		run_command(argv, envp, o->timeout_s, o->show_output, 1, out);
 		if (!out->interrupted)
 			rep = rep_json(o, out, argv);
+		json_t *in = rep && have && !out->exec_errno
+				     ? interference_meter_json(&im, &e) : NULL;
+		if (in)
+			json_object_set_new(rep, "interference", in);
 		if (rep && o->preload && !out->exec_errno)
 			add_lock_figures(rep, dir, pt->workers);
 		json_decref(out->memory);
@@ -742,6 +752,7 @@ static int save(const struct exec_opts *o, json_t *doc, const char *status,
 			if (probes_all[k]->summarise && has_rep_field(c, probes_all[k]->name))
 				probes_all[k]->summarise(c, &pe);
 	summary_document(doc);
+	diagnosis_document(doc); /* once, with the document: renderers read it */
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);
 }

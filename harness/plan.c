@@ -152,3 +152,23 @@ void plan_config(const struct plan *p, const struct plan_entry *e,
 		json_object_set_new(to, dim->name, value_json(dim->as, v));
 	}
 }
+
+uint64_t plan_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state)
+{
+	if (hi > p->n)
+		hi = p->n;
+	for (size_t i = hi; i > lo + 1; i--) {
+		size_t j = lo + (size_t)(plan_random(state) % (i - lo));
+		size_t t = p->order[i - 1];
+		p->order[i - 1] = p->order[j];
+		p->order[j] = t;
+	}
+}

@@ -14,14 +14,15 @@
  * plan_build). To run in another order (e.g. a seeded random interleaving),
  * permute p->order[0..p->n-1] after plan_build and before the sweep runs;
  * plan_entry(p, i) still gives entries in enumeration order. Each entry is
- * one configuration: all its repetitions run in one runner process, so an
- * interleaving of repetitions across configurations needs the runner
- * visited more than once per entry, which the sweep does not do yet. */
+ * one configuration, its repetitions all in one runner process; the sweep
+ * interleaves repetitions by visiting each runner once per round, in the
+ * order plan_shuffle gives that round (sweep.c). */
 #ifndef CONTEND_PLAN_H
 #define CONTEND_PLAN_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -83,6 +84,12 @@ int plan_build(struct plan *p, errbuf *e);
 /* The i-th entry to run (follows p->order) / in enumeration order. */
 const struct plan_entry *plan_at(const struct plan *p, size_t i);
 const struct plan_entry *plan_entry(const struct plan *p, size_t i);
+
+/* A seeded generator (splitmix64): the same seed, the same orders. */
+uint64_t plan_random(uint64_t *state);
+
+/* Shuffle p->order[lo..hi-1] in place (Fisher-Yates over plan_random). */
+void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state);
 
 /* Entry e's value of the dimension named name, or NULL. */
 const char *plan_get(const struct plan *p, const struct plan_entry *e,

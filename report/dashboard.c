@@ -16,10 +16,12 @@
 
 #include "document/doc.h"
 #include "document/history.h"
+#include "analysis/interference.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
 #include "report/plots.h"
 #include "report/safefile.h"
+#include "analysis/diagnosis.h"
 #include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
@@ -214,6 +216,48 @@ static void fits_list(struct page *p, json_t *doc)
 		fputs("</ul>\n", p->f);
 }
 
+/* An entry about the document as a whole, or about a configuration of
+ * the workload's part wd. */
+static int entry_in(json_t *e, json_t *wd)
+{
+	json_t *id, *c;
+	size_t i, j;
+	if (!json_array_size(json_object_get(e, "configs")))
+		return 1;
+	json_array_foreach(json_object_get(e, "configs"), i, id)
+		doc_foreach_config(wd, j, c)
+			if (json_is_string(id) &&
+			    !strcmp(doc_str(c, "id", ""), json_string_value(id)))
+				return 1;
+	return 0;
+}
+
+/* The run's stored diagnosis, the entries of this workload. */
+static void diagnosis_list(struct page *p, json_t *doc, json_t *wd)
+{
+	json_t *e;
+	size_t i;
+	int n = 0;
+	json_array_foreach(diagnosis_of(doc), i, e) {
+		if (!entry_in(e, wd))
+			continue;
+		if (!n++)
+			fputs("<h4>Diagnosis</h4>\n<ul class=\"diagnosis\">\n", p->f);
+		fputs("<li><b>", p->f);
+		html_escape(p->f, doc_str(e, "cause", "?"));
+		fputs("</b>: ", p->f);
+		html_escape(p->f, doc_str(e, "evidence", ""));
+		if (*doc_str(e, "advice", "")) {
+			fputs(". <i>", p->f);
+			html_escape(p->f, doc_str(e, "advice", ""));
+			fputs("</i>", p->f);
+		}
+		fputs("</li>\n", p->f);
+	}
+	if (n)
+		fputs("</ul>\n", p->f);
+}
+
 /* ---- plots ---- */
 
 static void note_plot_error(struct page *p, const char *msg)
@@ -280,8 +324,12 @@ static int judge_point(json_t *prev, json_t *pt,
 	    mw_judge(wa, na, wb, nb, o->threshold, o->alpha, &v, &e))
 		return 0;
 	json_object_set_new(pt, "change", json_real(v.change));
-	if (v.tested)
+	if (v.tested) {
 		json_object_set_new(pt, "p", json_real(v.mw.p));
+		json_object_set_new(pt, "min_p", json_real(v.mw.min_p));
+		json_object_set_new(pt, "min_reps", json_integer(
+			(json_int_t)(na < nb ? na : nb)));
+	}
 	if (v.kind != CHANGE_SLOWER)
 		return 0;
 	json_object_set_new(pt, "regression", json_true());
@@ -306,6 +354,74 @@ static size_t mark_regressions(json_t *trend, const struct dashboard_opts *o)
 		}
 	}
 	return latest;
+}
+
+/* Configuration id of a stored run, its documents cached by run id. */
+static json_t *run_config(struct page *p, json_t *cache, json_t *run_id,
+			  const char *id)
+{
+	char key[32];
+	json_t *doc, *c;
+	size_t i;
+	errbuf e;
+	snprintf(key, sizeof key, "%lld", (long long)json_integer_value(run_id));
+	doc = json_object_get(cache, key);
+	if (!doc && !history_get_run(p->h, json_integer_value(run_id), &doc, &e))
+		json_object_set_new(cache, key, doc);
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (!strcmp(doc_str(c, "id", ""), id))
+			return c;
+	return NULL;
+}
+
+/* Each regression whose run, or the run before, measured its
+ * configuration busy: pt.interference names which ("previous run",
+ * "this run", "both runs"). */
+static void mark_interference(struct page *p, json_t *trend)
+{
+	json_t *cache = json_object(), *c;
+	size_t i;
+	json_array_foreach(json_object_get(trend, "configs"), i, c) {
+		json_t *pts = json_object_get(c, "points");
+		for (size_t k = 1; k < json_array_size(pts); k++) {
+			json_t *pt = json_array_get(pts, k), *prev = json_array_get(pts, k - 1);
+			if (!doc_bool(pt, "regression", 0))
+				continue;
+			const char *id = doc_str(c, "id", "");
+			int a = interference_busy(run_config(p, cache, json_object_get(prev, "run_id"), id));
+			int b = interference_busy(run_config(p, cache, json_object_get(pt, "run_id"), id));
+			if (a || b)
+				json_object_set_new(pt, "interference", json_string(
+					a && b ? "both runs" : a ? "previous run" : "this run"));
+		}
+	}
+	json_decref(cache);
+}
+
+/* Repetitions so few that the U test can never reach alpha: said above
+ * the trend, since a trend without regressions would otherwise read as
+ * "no regression" when none could ever have been shown. */
+static void note_too_few(struct page *p, json_t *trend)
+{
+	json_t *c, *pt;
+	size_t i, k, fewest = 0;
+	double worst = 0;
+	json_array_foreach(json_object_get(trend, "configs"), i, c)
+		json_array_foreach(json_object_get(c, "points"), k, pt)
+			if (doc_num(pt, "min_p", 0) >= p->o->alpha &&
+			    doc_num(pt, "min_p", 0) > worst) {
+				worst = doc_num(pt, "min_p", 0);
+				fewest = (size_t)doc_int(pt, "min_reps", 0);
+			}
+	if (!fewest)
+		return;
+	fputs("<p class=\"note\">", p->f);
+	esc(p->f, "Too few repetitions to call anything significant: %zu "
+	    "repetitions against %zu can never reach p < %g (the smallest "
+	    "possible p is %.3f), so no regression can show here, however "
+	    "large; run with --reps %zu or more.", fewest, fewest,
+	    p->o->alpha, worst, mw_reps_needed(p->o->alpha));
+	fputs("</p>\n", p->f);
 }
 
 static json_t *point_of_run(json_t *c, json_t *run_id)
@@ -339,6 +455,9 @@ static void trend_cell(FILE *f, json_t *pt)
 	if (reg)
 		fprintf(f, " REGRESSION, p=%.2g",
 			doc_num(pt, "p", 0));
+	if (reg && *doc_str(pt, "interference", ""))
+		fprintf(f, ", coincides with interference (%s busy)",
+			doc_str(pt, "interference", ""));
 	fputs("</td>", f);
 }
 
@@ -389,7 +508,9 @@ static int trend_section(struct page *p, const char *w, const char *m,
 		return -1;
 	size_t latest = mark_regressions(trend, p->o);
 	p->s->regressions += latest;
+	mark_interference(p, trend);
 	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
+	note_too_few(p, trend);
 	esc(p->f, "%zu regression%s in the latest run.", latest,
 	    latest == 1 ? "" : "s");
 	if (plots_render_trend(trend, p->o->outdir, slug, &files, &n, &e))
@@ -442,6 +563,7 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	run_context(p, doc, run_id);
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
+	diagnosis_list(p, doc, wd);
 	latest_plots(p, wd, slug);
 	int rc = trend_section(p, w, m, slug);
 	fputs("</div>\n", p->f);

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/diagnosis.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
 #include "document/groups.h"
 #include "pools/pool.h"
-#include "report/verdicts.h"
+#include "report/comparisons.h"
 
 void table_fmt_seconds(double s, char *buf, size_t len)
 {
@@ -164,21 +166,28 @@ static void c_devshm(json_t *c, char *b, size_t n)
 	table_fmt_bytes(g, t, sizeof t);
 	snprintf(b, n, "+%s", t);
 }
+static void c_taken(json_t *c, char *b, size_t n)
+{
+	double t = interference_taken(c);
+	snprintf(b, n, isfinite(t) ? "%.2f" : "n/a", t);
+}
+/* A busy row says so where the eye lands: its status. */
 static void c_status(json_t *c, char *b, size_t n)
 {
 	const char *st = doc_str(c, "status", "");
+	const char *busy = interference_busy(c) ? ", busy" : "";
 	json_t *slower = json_object_get(c, "slower");
 	if (strcmp(st, "ok"))
-		snprintf(b, n, "%s", st);
+		snprintf(b, n, "%s%s", st, busy);
 	else if (json_is_false(json_object_get(c, "checksum_ok")))
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
 	{
 		long long w = (long long)doc_int(slower, "than_workers", 0);
-		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
+		snprintf(b, n, "SLOWER than %lld worker%s%s", w, w == 1 ? "" : "s", busy);
 	}
 	else
-		snprintf(b, n, "ok");
+		snprintf(b, n, "ok%s", busy);
 }
 
 struct column {
@@ -205,6 +214,13 @@ static int per_worker_wanted(json_t *c)
 	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
+/* Cores other programs took: a column only when some row was busy (an
+ * idle machine's hundredths would be clutter). */
+static int busy_wanted(json_t *c)
+{
+	return interference_busy(c);
+}
+
 static const struct column columns[] = {
 	{"pool", c_pool, NULL, 0, NULL},
 	{"workers", c_workers, NULL, 1, NULL},
@@ -219,6 +235,7 @@ static const struct column columns[] = {
 	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, per_worker_wanted},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
+	{"others' cores", c_taken, "interference.taken_cores", 1, busy_wanted},
 	{"status", c_status, NULL, 0, NULL},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
@@ -339,12 +356,68 @@ static void note_slower(FILE *out, json_t *c, int cores)
 		label, (long long)w, doc_num(s, "ratio", NAN),
 		(long long)doc_int(s, "than_workers", 0));
 	double lock = doc_figure(c, "lock.share", NAN);
-	if (isfinite(lock) && lock > 0.2)
+	if (!strcmp(doc_str(s, "cause", ""), "interference"))
+		fputs(": the machine was busy (other programs' notes below), "
+		      "which can explain it; not the workers, locks or cores: "
+		      "measure again on an idle machine", out);
+	else if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
 			*doc_str(c, "lock_model", "") ? "the interpreter lock" : "locks");
 	else if (w > cores)
 		fprintf(out, ": more workers than the %d cores", cores);
 	fputs(".\n", out);
+}
+
+/* A row measured while other programs took the machine. */
+static void note_busy(FILE *out, json_t *c)
+{
+	char taken[48];
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_t *in = json_object_get(c, "interference");
+	size_t nb = json_array_size(json_object_get(in, "busy_reps"));
+	interference_phrase(c, taken, sizeof taken);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ~ %s, %lld worker%s: busy: %s taken by other "
+		"programs", label, (long long)w, w == 1 ? "" : "s", taken);
+	if (doc_num(in, "steal_s", 0) > 0)
+		fprintf(out, " (%.0f %% of it steal: the hypervisor's)",
+			100 * doc_num(in, "steal_s", 0) /
+				(doc_num(in, "steal_s", 0) + doc_num(in, "other_cpu_s", 0)));
+	/* A repetition shorter than a few ticks cannot be told busy on its
+	 * own; its configuration's repetitions together can. */
+	if (nb)
+		fprintf(out, " in %zu of %zu repetition%s", nb, doc_nreps(c),
+			doc_nreps(c) == 1 ? "" : "s");
+	else
+		fprintf(out, " over its %zu repetitions together (each too "
+			"short to tell on its own)", doc_nreps(c));
+	if (isfinite(doc_num(in, "load_avg_1m", NAN)))
+		fprintf(out, ", load average %.1f", doc_num(in, "load_avg_1m", NAN));
+	fputs(": its time is the machine's, not the code's alone.\n", out);
+}
+
+/* Repetitions the outlier rule named (summary.c, config.outliers). */
+static void note_outliers(FILE *out, json_t *c)
+{
+	json_t *o = json_object_get(c, "outliers"), *r;
+	size_t i;
+	json_int_t w = doc_workers(c);
+	char label[256];
+	series_label(c, label, sizeof label);
+	json_array_foreach(json_object_get(o, "reps"), i, r) {
+		char t[32], m[32];
+		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
+		table_fmt_seconds(doc_num(c, "median_wall_s", NAN), m, sizeof m);
+		fprintf(out, "  ~ %s, %lld worker%s: repetition %lld is an "
+			"outlier: %s against a median of %s (modified z-score "
+			"%.1f > %.1f)%s; the median and its interval keep it.\n",
+			label, (long long)w, w == 1 ? "" : "s",
+			(long long)doc_int(r, "index", 0) + 1, t, m,
+			fabs(doc_num(r, "z", NAN)), doc_num(o, "threshold", NAN),
+			doc_bool(r, "busy", 0) ? ", measured while other programs "
+			"took the machine" : "");
+	}
 }
 
 static void note_failure(FILE *out, json_t *c)
@@ -381,6 +454,10 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 			!strcmp(doc_str(best, "baseline_kind", ""), "serial")
 				? "the serial pool's run" : "its 1-worker run",
 			doc_num(best, "efficiency", NAN) * 100);
+	if (doc_bool(json_object_get(best, "interference"), "superlinear", 0))
+		fputs(": more than one worker's worth per worker because the "
+		      "machine was busy while one side of the ratio ran, not "
+		      "real super-linear scaling", out);
 	fputs(".\n", out);
 }
 
@@ -412,15 +489,22 @@ static int measurably_faster(json_t *a, json_t *b)
 	return doc_num(a, "speedup", NAN) > doc_num(b, "speedup", NAN) * 1.05;
 }
 
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like);
+
 /* No worker count gained: either one worker already kept the cores busy
  * with threads of its own (a BLAS or OpenMP pool: the dueling-pools
  * case), or something serialises the workers (a lock, the n_jobs case). */
 static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
-			 json_t *top, int cores)
+			 json_t *top, int cores, json_t *cause)
 {
 	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
 	int exec = one && !strcmp(doc_str(one, "workload", ""), "exec");
-	if (isfinite(busy) && busy >= 0.75 * cores)
+	if (cause)
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
+			"(%.2fx at best): %s (above): %s.\n", pool, best,
+			doc_str(cause, "cause", ""), doc_str(cause, "advice", ""));
+	else if (isfinite(busy) && busy >= 0.75 * cores)
 		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): one worker already kept %.1f of the "
 			"%d cores busy with threads of its own; more workers "
@@ -440,11 +524,32 @@ static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
 			"lock wait column and the notes say what.\n", pool, best);
 }
 
+/* The rows a verdict rests on were measured busy: no verdict. */
+static void next_busy(FILE *out, const char *label, json_t **rows,
+		      char **keys, size_t n, size_t like)
+{
+	size_t busy = 0, all = 0;
+	double most = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!keys[i] || strcmp(keys[i], keys[like]) || !doc_is_ok(rows[i]))
+			continue;
+		all++;
+		if (interference_busy(rows[i])) {
+			busy++;
+			most = fmax(most, interference_taken(rows[i]));
+		}
+	}
+	fprintf(out, "  Next: %s: inconclusive: the machine was busy "
+		"during %zu of its %zu rows (up to %.2f cores taken by other "
+		"programs); measure again on an idle machine before choosing a "
+		"worker count.\n", label, busy, all, most);
+}
+
 /* What to do next about the worker count, per series: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
  * the best within them are time the user can stop spending. */
-static void note_next(FILE *out, json_t **rows, size_t n, int cores)
+static void note_next(FILE *out, json_t *dx, json_t **rows, size_t n, int cores)
 {
 	json_t *seen = json_object(); /* once per series */
 	char **keys = calloc(n + 1, sizeof *keys);
@@ -459,12 +564,23 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 		json_t *in = fastest_row(rows, keys, n, i, 1, cores);
 		json_t *beyond = fastest_row(rows, keys, n, i, cores + 1, INT64_MAX);
 		json_t *best = fastest_row(rows, keys, n, i, 2, INT64_MAX);
+		json_t *one = fastest_row(rows, keys, n, i, 1, 1);
 		if (!best)
 			continue;
 		series_label(like, pool, sizeof pool);
-		if (doc_num(best, "speedup", NAN) < 1.1)
+		if (interference_explains(best, one) ||
+		    (in && beyond && interference_explains(in, beyond)))
+			next_busy(out, pool, rows, keys, n, i);
+		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     fastest_row(rows, keys, n, i, 1, 1), best, cores);
+				     one, best, cores, named_cause(dx, rows, keys, n, i));
+		else if (in && beyond && !measurably_faster(beyond, in) &&
+			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
+			fprintf(out, "  Next: %s: inconclusive: intervals "
+				"overlap; add --reps (%.2fx beyond the %d cores "
+				"against %.2fx within them, not measurably "
+				"faster).\n", pool, doc_num(beyond, "speedup", NAN),
+				cores, doc_num(in, "speedup", NAN));
 		else if (in && beyond && !measurably_faster(beyond, in))
 			fprintf(out, "  Next: %s: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "
@@ -539,276 +655,65 @@ static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
 	}
 }
 
-/* workers x library threads beyond the cores: the dueling-pools case.
- * The threads are what the library reported in the runner (a limit asked
- * for may be capped), else what was asked for. */
-static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
-				size_t n, int cores)
-{
-	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
-	for (size_t i = 0; i < n; i++) {
-		const char *inner = doc_str(rows[i], "inner_threads", "");
-		json_t *lt = json_object_get(rows[i], "library_threads");
-		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
-			 : !strcmp(inner, "default")
-				 ? (long)doc_int(blas, "threads", 0)
-				 : atol(inner);
-		json_int_t w = doc_int(rows[i], "workers", 0);
-		if (!*inner || t <= 1 || w * t <= cores)
-			continue;
-		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
-			"library threads = %lld threads on %d cores.\n",
-			doc_str(rows[i], "pool", ""), (long long)w, w == 1 ? "" : "s", t,
-			(long long)(w * t), cores);
-	}
-}
-
-/* --- memory that grows with the tasks -------------------------------
+/* --- the diagnosis ----------------------------------------------------
  *
- * Memory a pool needs per worker comes and goes with the tasks running;
- * memory held by finished tasks keeps climbing as tasks finish. On the
- * median repetition's series (smoothed by a moving median over 5 samples;
- * tasks taken as evenly spread over the time), leaving out the first
- * 2 x workers tasks (at least the first 3 samples: the pool starting and
- * the workers' first inputs), a climb is a rise from a low sample to a
- * later high one. A climb counts when it is >= 8 MiB, at least half of
- * what the first 2 x workers tasks took (the workers' working set), and
- * lasted while more than 4 x workers tasks finished: with memory freed as
- * tasks end, no climb outlasts about one task per worker; the margin
- * keeps a loaded machine's uneven task timing (or an allocator growing
- * its arenas) from raising the flag.
- *   - Memory grew with tasks when the largest climb counts.
- *   - Held per finished task is not that climb's rise over its tasks.
- *     With a deferred release the memory saws up and down, and the
- *     largest climb may start low in one tooth and end high in a later
- *     one: its tasks include those whose memory a collection freed in
- *     between (a 6 MiB task read as 2.4). So the series is cut into teeth
- *     where it falls below the tooth's high by more than a climb needs to
- *     count (a fall that large is memory freed, not a working set
- *     breathing), each tooth's own largest climb is taken, and the figure
- *     is the rate over the teeth whose climb counts: their rises over
- *     their tasks. Pooled rather than the steepest tooth's: tasks are
- *     placed by time, so a tooth whose tasks ran faster than the
- *     repetition's average reads steeper, and the steepest of several is
- *     the one the timing flattered (on a loaded machine, by a quarter).
- *     With no tooth that counts (teeth shorter than 4 x workers tasks),
- *     the largest climb's rate stands.
- *   - A climb's rise is the least-squares slope of the raw samples from
- *     its low to its high times its span: the smoothing that finds the
- *     climb rounds off the top and bottom of each tooth, and the fit does
- *     not hang on two samples' jitter.
- * Each step is one pass over the series (at most SERIES_MAX points). An
- * allocator that keeps freed pages makes later teeth of an RSS saw
- * shallow, so RSS may understate the rate; the heap figure does not. */
+ * Read from the document (analysis/diagnosis.c made it with the
+ * document), never worked out here: each entry once per table, under the
+ * first of its rows, its evidence then its advice. */
 
-#define GROWTH_MIN_BYTES (8.0 * 1048576)
-#define SERIES_MAX 4096
-
-/* The series of the repetition with the median wall time among those
- * that have one. */
-static json_t *median_series(json_t *c)
+static void print_entry(FILE *out, json_t *e)
 {
-	double walls[512], med, off = INFINITY;
-	size_t n = 0, i;
-	json_t *r, *best = NULL;
-	json_array_foreach(json_object_get(c, "reps"), i, r)
-		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = doc_num(r, "wall_s", NAN);
-	med = stats_median(walls, n);
-	json_array_foreach(json_object_get(c, "reps"), i, r) {
-		json_t *s = json_object_get(json_object_get(r, "memory"), "series");
-		if (s && fabs(doc_num(r, "wall_s", NAN) - med) < off) {
-			best = s;
-			off = fabs(doc_num(r, "wall_s", NAN) - med);
-		}
+	const char *cause = doc_str(e, "cause", "");
+	const char *ev = doc_str(e, "evidence", "");
+	const char *adv = doc_str(e, "advice", "");
+	if (!strcmp(cause, "none"))
+		fprintf(out, "  Diagnosis: %s.\n", ev);
+	else
+		fprintf(out, "  ! %s: %s.\n", cause, ev);
+	if (*adv)
+		fprintf(out, "    Advice: %s.\n", adv);
+}
+
+/* The entries of row c not printed yet in this table (shown: a set of
+ * the entries printed, by address). dx: diagnosis_index of the document. */
+static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
+{
+	json_t *e;
+	size_t i;
+	char key[32];
+	json_array_foreach(json_object_get(dx, doc_str(c, "id", "")), i, e) {
+		snprintf(key, sizeof key, "%p", (void *)e);
+		if (json_object_get(shown, key))
+			continue;
+		json_object_set_new(shown, key, json_true());
+		print_entry(out, e);
 	}
-	return best;
 }
 
-/* Points of one column of a series; samples without it are skipped. */
-static size_t series_points(json_t *s, const char *key, double *t, double *v)
+/* Entries about no configuration (the document as a whole). */
+static void note_document_diagnosis(FILE *out, json_t *dx)
 {
-	json_t *ts = json_object_get(s, "t_s"), *vs = json_object_get(s, key);
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(ts) && n < SERIES_MAX; i++)
-		if (json_is_number(json_array_get(ts, i)) &&
-		    json_is_number(json_array_get(vs, i))) {
-			t[n] = json_number_value(json_array_get(ts, i));
-			v[n++] = json_number_value(json_array_get(vs, i));
-		}
-	return n;
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(dx, ""), i, e)
+		print_entry(out, e);
 }
 
-/* Each task's own buffers make the memory jitter up and down by a task's
- * worth; a moving median over 5 samples keeps that jitter from passing
- * for a climb. The window stays centred (narrower at the ends): a
- * lopsided one would carry the last high past the pool freeing it all
- * at the end, and a climb's fit would take that final drop in. */
-static void smooth(const double *v, size_t n, double *m)
+/* The first named cause (not "none") of any row of the series of
+ * rows[like] (keys: the rows' series ids), or NULL. */
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like)
 {
+	json_t *e;
+	size_t k;
 	for (size_t i = 0; i < n; i++) {
-		size_t h = i < 2 ? i : 2;
-		if (n - 1 - i < h)
-			h = n - 1 - i;
-		m[i] = stats_median(v + i - h, 2 * h + 1);
-	}
-}
-
-/* A series with what a climb must be to count (rule above). */
-struct growth {
-	const double *t, *v, *m;	/* times, raw and smoothed values */
-	size_t n, first;		/* samples; the first after the start */
-	double span, ntasks, workers;
-	double need;			/* the least rise that counts */
-};
-
-/* Climbs that count, added up. */
-struct climbs {
-	double rise, tasks;		/* bytes (fitted), tasks finished */
-	int n;
-};
-
-static double tasks_between(const struct growth *g, size_t lo, size_t hi)
-{
-	return g->ntasks * (g->t[hi] - g->t[lo]) / g->span;
-}
-
-static int climb_counts(const struct growth *g, size_t lo, size_t hi)
-{
-	return hi >= lo + 2 && g->m[hi] - g->m[lo] >= g->need &&
-	       tasks_between(g, lo, hi) > 4 * g->workers;
-}
-
-/* The largest rise from a low sample to a later high one in [a, b). */
-static void largest_climb(const struct growth *g, size_t a, size_t b,
-			  size_t *lo, size_t *hi)
-{
-	size_t low = a;
-	*lo = *hi = a;
-	for (size_t i = a; i < b; i++) {
-		if (g->m[i] < g->m[low])
-			low = i;
-		if (g->m[i] - g->m[low] > g->m[*hi] - g->m[*lo])
-			*lo = low, *hi = i;
-	}
-}
-
-/* The rise from lo to hi by the least-squares slope of the raw samples
- * between them. */
-static double fitted_rise(const struct growth *g, size_t lo, size_t hi)
-{
-	double st = 0, sv = 0, stt = 0, stv = 0, k = (double)(hi - lo + 1);
-	for (size_t i = lo; i <= hi; i++) {
-		double t = g->t[i] - g->t[lo];
-		st += t, sv += g->v[i], stt += t * t, stv += t * g->v[i];
-	}
-	double den = stt - st * st / k;
-	if (den <= 0)
-		return NAN;
-	return (stv - st * sv / k) / den * (g->t[hi] - g->t[lo]);
-}
-
-/* Add the climb [lo, hi] to *sum if it counts. */
-static void add_climb(const struct growth *g, size_t lo, size_t hi,
-		      struct climbs *sum)
-{
-	double rise = climb_counts(g, lo, hi) ? fitted_rise(g, lo, hi) : NAN;
-	if (!(rise > 0))
-		return;
-	sum->rise += rise;
-	sum->tasks += tasks_between(g, lo, hi);
-	sum->n++;
-}
-
-/* The teeth whose climb counts, or the largest climb [lo, hi] when none
- * does (rule above). */
-static struct climbs sustained_climbs(const struct growth *g, size_t lo,
-				      size_t hi)
-{
-	struct climbs sum = {0, 0, 0};
-	size_t a = g->first, l, h;
-	double high = g->m[a];
-	for (size_t i = a; i <= g->n; i++) {
-		if (i < g->n && g->m[i] >= high - g->need) {
-			high = fmax(high, g->m[i]);
+		if (!keys[i] || !keys[like] || strcmp(keys[i], keys[like]))
 			continue;
-		}
-		largest_climb(g, a, i, &l, &h);
-		add_climb(g, l, h, &sum);
-		if (i < g->n)
-			a = i, high = g->m[i];
+		json_array_foreach(json_object_get(dx, doc_str(rows[i], "id", "")), k, e)
+			if (strcmp(doc_str(e, "cause", "none"), "none"))
+				return e;
 	}
-	if (!sum.n)
-		add_climb(g, lo, hi, &sum);
-	return sum;
-}
-
-/* Bytes held per finished task, or NAN when memory did not grow with the
- * tasks (rule above); *over says over what. */
-static double held_per_task(const double *t, const double *v, size_t n,
-			    double ntasks, double workers, struct climbs *over)
-{
-	*over = (struct climbs){0, 0, 0};
-	if (n < 4 || ntasks < 4 * workers || t[n - 1] <= t[0])
-		return NAN;
-	double *m = malloc(n * sizeof *m);
-	if (!m)
-		return NAN;
-	smooth(v, n, m);
-	struct growth g = {t, v, m, n, 0, t[n - 1] - t[0], ntasks, workers, 0};
-	double t1 = fmax(t[0] + g.span * 2 * workers / ntasks, t[2]);
-	/* What the running workers need shows in the first tasks: growth
-	 * smaller than half of that is a working set breathing, not memory
-	 * piling up. */
-	for (; g.first < n && t[g.first] <= t1; g.first++)
-		g.need = fmax(g.need, v[g.first] - v[0]);
-	g.need = fmax(g.need / 2, GROWTH_MIN_BYTES);
-	size_t lo, hi;
-	if (g.first < n) {
-		largest_climb(&g, g.first, n, &lo, &hi);
-		if (climb_counts(&g, lo, hi))
-			*over = sustained_climbs(&g, lo, hi);
-	}
-	free(m);
-	return over->n ? over->rise / over->tasks : NAN;
-}
-
-static void note_growth(FILE *out, json_t *c)
-{
-	double *t = malloc(2 * SERIES_MAX * sizeof *t), *v = t + SERIES_MAX;
-	static const char *const keys[][2] = {{"heap_bytes", "heap in use"},
-					       {"rss_bytes", "RSS"},
-					       {"devshm_bytes", "/dev/shm"}};
-	json_t *s = median_series(c);
-	json_int_t w = doc_int(c, "workers", 0);
-	/* The heap, where measured (the workload ran in the runner), is the
-	 * truer figure: RSS keeps what the allocator kept after a free. */
-	size_t use[2] = {json_is_array(json_object_get(s, "heap_bytes")) ? 0 : 1, 2};
-	for (size_t j = 0; s && t && j < 2; j++) {
-		size_t k = use[j];
-		size_t n = series_points(s, keys[k][0], t, v);
-		struct climbs over;
-		double per = held_per_task(t, v, n, doc_num(c, "ntasks", NAN), (double)w,
-					   &over);
-		char a[32], b[32], teeth[48] = "";
-		if (!isfinite(per))
-			continue;
-		table_fmt_bytes(per, a, sizeof a);
-		table_fmt_bytes(over.rise, b, sizeof b);
-		/* Several climbs, each ended by memory freed: their rises add
-		 * up to more than the peak, so say so. */
-		if (over.n > 1)
-			snprintf(teeth, sizeof teeth, " in %d climbs (freed in "
-				 "between)", over.n);
-		char label[256];
-		series_label(c, label, sizeof label);
-		fprintf(out, "  ! %s, %lld worker%s: memory grew with tasks, "
-			"not workers: %s rose %s%s while %.0f tasks finished, %s "
-			"per finished task still held.\n", label,
-			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
-			over.tasks, a);
-	}
-	free(t);
+	return NULL;
 }
 
 /* Series of the table whose speedups are against the serial pool's run
@@ -829,8 +734,10 @@ static void note_serial_baseline(FILE *out, json_t **rows, size_t n)
 	}
 }
 
-static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
+static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
+			int cores)
 {
+	json_t *shown = json_object();
 	note_serial_baseline(out, rows, n);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
@@ -841,11 +748,14 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
-		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
-			note_growth(out, rows[i]);
+		if (interference_busy(rows[i]))
+			note_busy(out, rows[i]);
+		note_outliers(out, rows[i]);
+		note_diagnosis(out, dx, rows[i], shown);
 	}
 	note_best(out, rows, n);
-	note_next(out, rows, n, cores);
+	note_next(out, dx, rows, n, cores);
+	json_decref(shown);
 }
 
 /* --- groups ----------------------------------------------------------- */
@@ -906,10 +816,12 @@ void table_render(json_t *doc, FILE *out)
 	int cores = (int)doc_int(
 		json_object_get(doc, "context"), "logical_cores", 0);
 	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
+	json_t *dx = diagnosis_index(doc); /* the stored diagnosis, by config */
 	struct doc_groups g;
 	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL | DOC_KEY_NO_SWEPT, 1, &g)) {
 		free(rows);
 		json_decref(fits);
+		json_decref(dx);
 		return;
 	}
 	for (size_t k = 0; k < g.ngroups; k++) {
@@ -920,13 +832,14 @@ void table_render(json_t *doc, FILE *out)
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
 			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
-		print_notes(out, rows, m, cores > 0 ? cores : 1);
-		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
+		print_notes(out, dx, rows, m, cores > 0 ? cores : 1);
 		note_fits(out, fits, rows, m);
 	}
 	doc_groups_free(&g);
 	json_decref(fits);
-	verdicts_render(doc, out, VERDICTS_TEXT);
+	comparisons_render(doc, out, COMPARISONS_TEXT);
+	note_document_diagnosis(out, dx);
+	json_decref(dx);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)

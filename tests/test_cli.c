@@ -429,10 +429,12 @@ static void test_interrupt_keeps_results(void **state)
 		dup2(devnull, 2);
 		execl(CONTEND_BIN, CONTEND_BIN, "run", "spin", "--pool", "serial,thread",
 		      "--workers", "1,2,3,4", "--reps", "50", "--warmup", "0",
-		      "--params", params, "--out", out, (char *)NULL);
+		      "--params", params, "--order", "sequential", "--out", out,
+		      (char *)NULL);
 		_exit(127);
 	}
-	/* wait until the first configuration is on disk, then Ctrl-C */
+	/* wait until the first configuration is on disk, then Ctrl-C (the
+	 * sequential order: configurations end one by one) */
 	struct timespec ts = {0, 20 * 1000 * 1000};
 	for (int i = 0; i < 1500 && access(out, F_OK); i++)
 		nanosleep(&ts, NULL);

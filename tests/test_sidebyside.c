@@ -20,7 +20,7 @@
 #include "analysis/sidebyside.h"
 #include "analysis/summary.h"
 #include "report/table.h"
-#include "report/verdicts.h"
+#include "report/comparisons.h"
 
 #define MiB 1048576.0
 #define NREPS 5 /* the interval of the median is then [min, max] */
@@ -66,7 +66,7 @@ static char *render(json_t *doc, int table)
 	if (table)
 		table_render(doc, f);
 	else
-		verdicts_render(doc, f, VERDICTS_TEXT);
+		comparisons_render(doc, f, COMPARISONS_TEXT);
 	fclose(f);
 	return buf;
 }

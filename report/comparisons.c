@@ -1,6 +1,6 @@
-/* verdicts.c - the side-by-side sentences and the overall best, from what
- * analysis/sidebyside.c stored in the document (see verdicts.h). */
-#include "report/verdicts.h"
+/* comparisons.c - the side-by-side sentences and the overall best, from what
+ * analysis/sidebyside.c stored in the document (see comparisons.h). */
+#include "report/comparisons.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -208,7 +208,7 @@ static void group_sentences(const struct view *v, json_t *pairs,
 		fprintf(out, "%sand %zu more.\n", lead, n - shown);
 }
 
-static void side_by_side(const struct view *v, FILE *out, enum verdicts_style st)
+static void side_by_side(const struct view *v, FILE *out, enum comparisons_style st)
 {
 	json_t *pairs = json_object_get(json_object_get(v->doc, "sidebyside"), "pairs");
 	size_t n = json_array_size(pairs), more = 0;
@@ -222,7 +222,7 @@ static void side_by_side(const struct view *v, FILE *out, enum verdicts_style st
 		keys[i] = group_key(json_array_get(pairs, i));
 	if (doc_groups_build(keys, n, &g))
 		return;
-	if (st == VERDICTS_MD)
+	if (st == COMPARISONS_MD)
 		fputs("\n## Side by side\n\nOne dimension differs in each comparison; "
 		      "a difference is claimed only where the intervals separate.\n\n", out);
 	else
@@ -236,14 +236,14 @@ static void side_by_side(const struct view *v, FILE *out, enum verdicts_style st
 		/* one comparison is its own summary */
 		int alone = doc_group_size(&g, k) == 1;
 		if (!alone)
-			group_line(pairs, &g, k, out, st == VERDICTS_MD ? "- " : "  ");
-		group_sentences(v, pairs, &g, k, out, alone ? (st == VERDICTS_MD ? "- " : "  ")
-					   : st == VERDICTS_MD ? "  - " : "    ");
+			group_line(pairs, &g, k, out, st == COMPARISONS_MD ? "- " : "  ");
+		group_sentences(v, pairs, &g, k, out, alone ? (st == COMPARISONS_MD ? "- " : "  ")
+					   : st == COMPARISONS_MD ? "  - " : "    ");
 	}
 	if (g.ngroups > GROUPS_MAX)
 		fprintf(out, "%sand %zu more pairs of values (%zu comparisons), all in "
 			"the document's sidebyside.pairs.\n",
-			st == VERDICTS_MD ? "- " : "  ", g.ngroups - GROUPS_MAX, more);
+			st == COMPARISONS_MD ? "- " : "  ", g.ngroups - GROUPS_MAX, more);
 	doc_groups_free(&g);
 }
 
@@ -290,7 +290,7 @@ static void best_line(const struct view *v, json_t *b, FILE *out, const char *le
 	fputs("\n", out);
 }
 
-void verdicts_render(json_t *doc, FILE *out, enum verdicts_style style)
+void comparisons_render(json_t *doc, FILE *out, enum comparisons_style style)
 {
 	json_t *best = json_object_get(doc, "best"), *b, *c;
 	struct view v = {doc, json_object(), json_object_get(
@@ -300,8 +300,8 @@ void verdicts_render(json_t *doc, FILE *out, enum verdicts_style style)
 		json_object_set_new(v.by_id, doc_str(c, "id", ""), json_integer((json_int_t)i));
 	side_by_side(&v, out, style);
 	if (json_array_size(best))
-		fputs(style == VERDICTS_MD ? "\n## Best\n\n" : "\n", out);
+		fputs(style == COMPARISONS_MD ? "\n## Best\n\n" : "\n", out);
 	json_array_foreach(best, i, b)
-		best_line(&v, b, out, style == VERDICTS_MD ? "- " : "");
+		best_line(&v, b, out, style == COMPARISONS_MD ? "- " : "");
 	json_decref(v.by_id);
 }
