@@ -179,6 +179,8 @@ bench: check-deps
 bench-run: all $(BENCH_T_BIN)
 	@for b in $(BENCH_T_BIN); do echo "== $$b"; $$b || exit 1; done
 
+# bench_lockprof runs the preload and lockprof_target, and the Cython story.
+$(BENCH_T_BIN): $(PRELOAD_SO) $(LOCKPROF_TARGET)
 $(B)/tests/bench_%: tests/bench_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
