@@ -15,7 +15,9 @@ extern const char *const summary_dimensions[];
  * included; NULL-safe (an empty object when the workload is unknown). */
 json_t *summary_params_object(const char *workload, const char *params);
 
-/* Set config["id"] from its dimensions: workload/build/pool[/...]/wN. */
+/* Set config["id"] from its dimensions: workload/build/pool[/...]/wN,
+ * those of summary_dimensions in its order, then any other dimension (a
+ * string field doc_is_dim accepts) in name order. */
 void summary_set_id(json_t *config);
 
 /* Per-config statistics, then speedup, efficiency, slower flags and
@@ -27,5 +29,11 @@ void summary_document(json_t *doc);
  * and stored here, once; renderers and compare read them through this,
  * never fitting again. NULL when doc is not an object. */
 json_t *summary_fits(json_t *doc);
+
+/* Like summary_fits, for every derived figure: a document whose
+ * configurations lack the speedups and slower flags (made by hand, by an
+ * older contend, an import) gets them from its stored statistics, once,
+ * and its fits; a summarised document is only read. Returns the fits. */
+json_t *summary_derived(json_t *doc);
 
 #endif

@@ -162,7 +162,7 @@ void history_distinct_field(json_t *doc, const char *field, char *buf,
 	size_t i;
 	buf[0] = 0;
 	json_array_foreach(json_object_get(doc, "configs"), i, c) {
-		const char *v = json_string_value(json_object_get(c, field));
+		const char *v = doc_str(c, field, NULL);
 		if (!v || json_object_get(seen, v))
 			continue;
 		json_object_set_new(seen, v, json_true());
@@ -191,8 +191,13 @@ int history_load_file(const char *path, json_t **doc, const char **source,
 	    json_object_get(d, "benchmarks")) {
 		json_t *m = gbench_import(d, e);
 		json_decref(d);
-		if (!m)
+		/* The import maps fields, it does not judge them: a negative
+		 * thread count becomes a negative worker count, which the
+		 * document's own validation rejects like any other. */
+		if (!m || results_validate(m, e)) {
+			json_decref(m);
 			return errprefix(e, "'%s'", path);
+		}
 		*source = "gbench";
 		*doc = m;
 		return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "document/context.h"
+#include "document/doc.h"
 #include "document/jsonfile.h"
 #include "document/outpath.h"
 #include "document/validate.h"
@@ -125,7 +126,7 @@ static int name_unnamed(int fd, const char *path, char *tmp, size_t len)
  * after each configuration ("running") would be concatenated. */
 static int write_stream(const char *path, json_t *doc, errbuf *e)
 {
-	const char *status = json_string_value(json_object_get(doc, "status"));
+	const char *status = doc_str(doc, "status", NULL);
 	if (status && !strcmp(status, "running"))
 		return 0;
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
@@ -258,6 +259,35 @@ int results_validate(json_t *doc, errbuf *e)
 	return validate_values(doc, e);
 }
 
+static int read_all(int fd, char **text, size_t *len)
+{
+	size_t cap = 1 << 16;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		cap = (size_t)st.st_size + 1;
+	char *buf = malloc(cap);
+	*text = buf;
+	*len = 0;
+	for (;;) {
+		if (!buf)
+			return -1;
+		if (*len == cap) {
+			char *grown = realloc(buf, cap *= 2);
+			if (!grown)
+				return -1;
+			*text = buf = grown;
+		}
+		ssize_t k = read(fd, buf + *len, cap - *len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		*len += (size_t)k;
+	}
+}
+
 int results_load(const char *path, json_t **doc, errbuf *e)
 {
 	json_error_t je;
@@ -265,8 +295,18 @@ int results_load(const char *path, json_t **doc, errbuf *e)
 	int fd = jsonfile_open_regular(path, e);
 	if (fd < 0)
 		return -1;
-	json_t *d = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	/* read whole, then parsed from memory: json_loadfd reads one byte
+	 * per read(2), which made loading a 20 MB document take seconds */
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_all(fd, &text, &len), err = errno;
 	close(fd);
+	if (rc) {
+		free(text);
+		return errf(e, "cannot read '%s': %s", path, strerror(err));
+	}
+	json_t *d = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
 	if (!d)
 		return errf(e, "'%s' is not valid JSON: %s (line %d)", path,
 			    je.text, je.line);
@@ -301,8 +341,8 @@ int results_same_params(json_t *a, json_t *b)
 const char *results_machine(json_t *doc)
 {
 	json_t *ctx = json_object_get(doc, "context");
-	const char *m = json_string_value(json_object_get(ctx, "machine"));
+	const char *m = doc_str(ctx, "machine", NULL);
 	if (!m || !*m)
-		m = json_string_value(json_object_get(ctx, "host"));
+		m = doc_str(ctx, "host", NULL);
 	return m && *m ? m : "unknown";
 }

@@ -18,14 +18,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: contend dashboard [--history DB] [--out DIR] [--runs N]\n"
+		"usage: contend dashboard [--db FILE] [--out DIR] [--runs N]\n"
 		"                         [--threshold PCT] [--alpha A]\n"
 		"\n"
 		"Build a static HTML dashboard from the history: per workload the\n"
 		"latest scaling table, its plots, and the trend over the last runs\n"
 		"with regressions marked. Needs no server; fetches nothing.\n"
 		"\n"
-		"  --history DB     history database (default %s)\n"
+		"  --db FILE        history database (default %s;\n"
+		"                   --history FILE is the same)\n"
 		"  --out DIR        site directory (default %s)\n"
 		"  --runs N         runs shown in each trend (default 30)\n"
 		"  --threshold PCT  regression: slower by more than PCT %% (default 5)\n"
@@ -52,7 +53,8 @@ static int number(const char *what, const char *s, double lo, double hi,
 static int parse(int argc, char **argv, struct dashboard_opts *o)
 {
 	static const struct option lo[] = {
-		{"history", required_argument, NULL, 'H'},
+		{"db", required_argument, NULL, 'H'},
+		{"history", required_argument, NULL, 'H'}, /* the old name */
 		{"out", required_argument, NULL, 'o'},
 		{"runs", required_argument, NULL, 'r'},
 		{"threshold", required_argument, NULL, 't'},
@@ -102,8 +104,10 @@ int cmd_dashboard(int argc, char **argv)
 		return rc;
 	struct dashboard_summary s;
 	errbuf e;
-	if (dashboard_build(&o, &s, &e))
-		return verb_fail("dashboard", EXIT_USAGE, &e);
+	rc = dashboard_build(&o, &s, &e);
+	if (rc)
+		return verb_fail("dashboard", rc == DASHBOARD_FAILED
+				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,
 	       s.workloads == 1 ? "" : "s", s.runs, s.runs == 1 ? "" : "s",

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/diagnosis.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
+#include "document/groups.h"
 #include "pools/pool.h"
 
 void table_fmt_seconds(double s, char *buf, size_t len)
@@ -38,6 +41,21 @@ void table_fmt_bytes(double b, char *buf, size_t len)
 		snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
+/* "thread pool", or exec's "exec (mode=thread, OPENBLAS_NUM_THREADS=1)":
+ * what a note calls the series of a row, apart from its worker count. */
+static void series_label(json_t *c, char *buf, size_t len)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t n = doc_swept_dims(c, d, DOC_SWEPT_MAX), used;
+	used = (size_t)snprintf(buf, len, "%s%s", doc_str(c, "pool", ""),
+				n ? " (" : " pool");
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s",
+					 i ? ", " : "", d[i].name, d[i].value);
+	if (n && used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
 /* --- columns ---------------------------------------------------------- */
 
 typedef void (*cell_fn)(json_t *c, char *buf, size_t len);
@@ -49,7 +67,7 @@ static void c_pool(json_t *c, char *b, size_t n)
 }
 static void c_workers(json_t *c, char *b, size_t n)
 {
-	snprintf(b, n, "%lld", (long long)json_integer_value(json_object_get(c, "workers")));
+	snprintf(b, n, "%lld", (long long)doc_int(c, "workers", 0));
 }
 static void c_median(json_t *c, char *b, size_t n)
 {
@@ -147,21 +165,28 @@ static void c_devshm(json_t *c, char *b, size_t n)
 	table_fmt_bytes(g, t, sizeof t);
 	snprintf(b, n, "+%s", t);
 }
+static void c_taken(json_t *c, char *b, size_t n)
+{
+	double t = interference_taken(c);
+	snprintf(b, n, isfinite(t) ? "%.2f" : "n/a", t);
+}
+/* A busy row says so where the eye lands: its status. */
 static void c_status(json_t *c, char *b, size_t n)
 {
 	const char *st = doc_str(c, "status", "");
+	const char *busy = interference_busy(c) ? ", busy" : "";
 	json_t *slower = json_object_get(c, "slower");
 	if (strcmp(st, "ok"))
-		snprintf(b, n, "%s", st);
+		snprintf(b, n, "%s%s", st, busy);
 	else if (json_is_false(json_object_get(c, "checksum_ok")))
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
 	{
-		long long w = (long long)json_integer_value(json_object_get(slower, "than_workers"));
-		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
+		long long w = (long long)doc_int(slower, "than_workers", 0);
+		snprintf(b, n, "SLOWER than %lld worker%s%s", w, w == 1 ? "" : "s", busy);
 	}
 	else
-		snprintf(b, n, "ok");
+		snprintf(b, n, "ok%s", busy);
 }
 
 struct column {
@@ -188,6 +213,13 @@ static int per_worker_wanted(json_t *c)
 	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
+/* Cores other programs took: a column only when some row was busy (an
+ * idle machine's hundredths would be clutter). */
+static int busy_wanted(json_t *c)
+{
+	return interference_busy(c);
+}
+
 static const struct column columns[] = {
 	{"pool", c_pool, NULL, 0, NULL},
 	{"workers", c_workers, NULL, 1, NULL},
@@ -202,6 +234,7 @@ static const struct column columns[] = {
 	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, per_worker_wanted},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
+	{"others' cores", c_taken, "interference.taken_cores", 1, busy_wanted},
 	{"status", c_status, NULL, 0, NULL},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
@@ -217,34 +250,93 @@ static int column_present(const struct column *col, json_t **rows, size_t n)
 	return 0;
 }
 
+/* exec's --param and --env dimensions of the rows, as columns after the
+ * pool: a param by its name, a variable as $NAME. */
+struct swept_cols {
+	struct doc_swept col[DOC_SWEPT_MAX];
+	size_t n;
+};
+
+static void swept_columns(json_t **rows, size_t n, struct swept_cols *sc)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	sc->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = doc_swept_dims(rows[i], d, DOC_SWEPT_MAX);
+		for (size_t j = 0; j < k; j++) {
+			size_t m = 0;
+			while (m < sc->n && !(sc->col[m].env == d[j].env &&
+					      !strcmp(sc->col[m].name, d[j].name)))
+				m++;
+			if (m == sc->n && sc->n < DOC_SWEPT_MAX)
+				sc->col[sc->n++] = d[j];
+		}
+	}
+}
+
+static void swept_cell(json_t *c, const struct doc_swept *col, char *b, size_t n)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t k = doc_swept_dims(c, d, DOC_SWEPT_MAX);
+	snprintf(b, n, "-");
+	for (size_t j = 0; j < k; j++)
+		if (d[j].env == col->env && !strcmp(d[j].name, col->name))
+			snprintf(b, n, "%s", d[j].value);
+}
+
+/* Column k of the table: the pool, then the swept columns, then the rest
+ * of columns[]. */
+static void any_cell(const struct swept_cols *sc, size_t k, json_t *c,
+		     char *b, size_t n)
+{
+	if (k == 0)
+		columns[0].cell(c, b, n);
+	else if (k <= sc->n)
+		swept_cell(c, &sc->col[k - 1], b, n);
+	else
+		columns[k - sc->n].cell(c, b, n);
+}
+
+static void any_header(const struct swept_cols *sc, size_t k, char *b, size_t n)
+{
+	if (k && k <= sc->n)
+		snprintf(b, n, "%s%s", sc->col[k - 1].env ? "$" : "", sc->col[k - 1].name);
+	else
+		snprintf(b, n, "%s", columns[k ? k - sc->n : 0].header);
+}
+
 static void print_rows(FILE *out, json_t **rows, size_t n)
 {
-	int show[NCOLS];
-	size_t width[NCOLS];
-	char cell[64];
-	for (size_t k = 0; k < NCOLS; k++) {
-		show[k] = column_present(&columns[k], rows, n);
-		width[k] = strlen(columns[k].header);
+	struct swept_cols sc;
+	swept_columns(rows, n, &sc);
+	size_t ncols = NCOLS + sc.n;
+	int show[NCOLS + DOC_SWEPT_MAX], right[NCOLS + DOC_SWEPT_MAX];
+	size_t width[NCOLS + DOC_SWEPT_MAX];
+	char cell[256];
+	for (size_t k = 0; k < ncols; k++) {
+		const struct column *col = k && k <= sc.n ? NULL : &columns[k ? k - sc.n : 0];
+		show[k] = !col || column_present(col, rows, n);
+		right[k] = col && col->right;
+		any_header(&sc, k, cell, sizeof cell);
+		width[k] = strlen(cell);
 		for (size_t i = 0; i < n && show[k]; i++) {
-			columns[k].cell(rows[i], cell, sizeof cell);
+			any_cell(&sc, k, rows[i], cell, sizeof cell);
 			if (strlen(cell) > width[k])
 				width[k] = strlen(cell);
 		}
 	}
-	for (size_t k = 0; k < NCOLS; k++)
-		if (show[k])
-			fprintf(out, "%s%*s", k ? "  " : "  ",
-				columns[k].right ? (int)width[k] : -(int)width[k],
-				columns[k].header);
+	for (size_t k = 0; k < ncols; k++)
+		if (show[k]) {
+			any_header(&sc, k, cell, sizeof cell);
+			fprintf(out, "  %*s", right[k] ? (int)width[k] : -(int)width[k], cell);
+		}
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < NCOLS; k++) {
+		for (size_t k = 0; k < ncols; k++) {
 			if (!show[k])
 				continue;
-			columns[k].cell(rows[i], cell, sizeof cell);
-			fprintf(out, "  %*s",
-				columns[k].right ? (int)width[k] : -(int)width[k],
-				cell);
+			any_cell(&sc, k, rows[i], cell, sizeof cell);
+			fprintf(out, "  %*s", right[k] ? (int)width[k] : -(int)width[k], cell);
 		}
 		fputc('\n', out);
 	}
@@ -255,13 +347,19 @@ static void print_rows(FILE *out, json_t **rows, size_t n)
 static void note_slower(FILE *out, json_t *c, int cores)
 {
 	json_t *s = json_object_get(c, "slower");
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
+	json_int_t w = doc_int(c, "workers", 0);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ! %s: %lld workers are %.2fx slower than %lld "
 		"(the confidence intervals do not overlap)",
-		doc_str(c, "pool", ""), (long long)w, doc_num(s, "ratio", NAN),
-		(long long)json_integer_value(json_object_get(s, "than_workers")));
+		label, (long long)w, doc_num(s, "ratio", NAN),
+		(long long)doc_int(s, "than_workers", 0));
 	double lock = doc_figure(c, "lock.share", NAN);
-	if (isfinite(lock) && lock > 0.2)
+	if (!strcmp(doc_str(s, "cause", ""), "interference"))
+		fputs(": the machine was busy (other programs' notes below), "
+		      "which can explain it; not the workers, locks or cores: "
+		      "measure again on an idle machine", out);
+	else if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
 			*doc_str(c, "lock_model", "") ? "the interpreter lock" : "locks");
 	else if (w > cores)
@@ -269,10 +367,64 @@ static void note_slower(FILE *out, json_t *c, int cores)
 	fputs(".\n", out);
 }
 
+/* A row measured while other programs took the machine. */
+static void note_busy(FILE *out, json_t *c)
+{
+	char taken[48];
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_t *in = json_object_get(c, "interference");
+	size_t nb = json_array_size(json_object_get(in, "busy_reps"));
+	interference_phrase(c, taken, sizeof taken);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ~ %s, %lld worker%s: busy: %s taken by other "
+		"programs", label, (long long)w, w == 1 ? "" : "s", taken);
+	if (doc_num(in, "steal_s", 0) > 0)
+		fprintf(out, " (%.0f %% of it steal: the hypervisor's)",
+			100 * doc_num(in, "steal_s", 0) /
+				(doc_num(in, "steal_s", 0) + doc_num(in, "other_cpu_s", 0)));
+	/* A repetition shorter than a few ticks cannot be told busy on its
+	 * own; its configuration's repetitions together can. */
+	if (nb)
+		fprintf(out, " in %zu of %zu repetition%s", nb, doc_nreps(c),
+			doc_nreps(c) == 1 ? "" : "s");
+	else
+		fprintf(out, " over its %zu repetitions together (each too "
+			"short to tell on its own)", doc_nreps(c));
+	if (isfinite(doc_num(in, "load_avg_1m", NAN)))
+		fprintf(out, ", load average %.1f", doc_num(in, "load_avg_1m", NAN));
+	fputs(": its time is the machine's, not the code's alone.\n", out);
+}
+
+/* Repetitions the outlier rule named (summary.c, config.outliers). */
+static void note_outliers(FILE *out, json_t *c)
+{
+	json_t *o = json_object_get(c, "outliers"), *r;
+	size_t i;
+	json_int_t w = doc_workers(c);
+	char label[256];
+	series_label(c, label, sizeof label);
+	json_array_foreach(json_object_get(o, "reps"), i, r) {
+		char t[32], m[32];
+		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
+		table_fmt_seconds(doc_num(c, "median_wall_s", NAN), m, sizeof m);
+		fprintf(out, "  ~ %s, %lld worker%s: repetition %lld is an "
+			"outlier: %s against a median of %s (modified z-score "
+			"%.1f > %.1f)%s; the median and its interval keep it.\n",
+			label, (long long)w, w == 1 ? "" : "s",
+			(long long)doc_int(r, "index", 0) + 1, t, m,
+			fabs(doc_num(r, "z", NAN)), doc_num(o, "threshold", NAN),
+			doc_bool(r, "busy", 0) ? ", measured while other programs "
+			"took the machine" : "");
+	}
+}
+
 static void note_failure(FILE *out, json_t *c)
 {
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	fprintf(out, "  ! %s pool, %lld worker%s: %s", doc_str(c, "pool", ""),
+	json_int_t w = doc_int(c, "workers", 0);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ! %s, %lld worker%s: %s", label,
 		(long long)w, w == 1 ? "" : "s", doc_str(c, "status", ""));
 	if (*doc_str(c, "detail", ""))
 		fprintf(out, ": %s", doc_str(c, "detail", ""));
@@ -289,26 +441,35 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 			best = rows[i];
 	if (!best)
 		return;
-	char t[32];
+	char t[32], label[256];
 	table_fmt_seconds(doc_num(best, "median_wall_s", NAN), t, sizeof t);
-	json_int_t w = json_integer_value(json_object_get(best, "workers"));
-	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", doc_str(best, "pool", ""),
+	series_label(best, label, sizeof label);
+	json_int_t w = doc_int(best, "workers", 0);
+	fprintf(out, "  Fastest: %s with %lld worker%s, %s", label,
 		(long long)w, w == 1 ? "" : "s", t);
 	if (isfinite(doc_num(best, "speedup", NAN)) && w > 1)
-		fprintf(out, " (%.2fx its 1-worker run, %.0f %% efficiency)",
-			doc_num(best, "speedup", NAN), doc_num(best, "efficiency", NAN) * 100);
+		fprintf(out, " (%.2fx %s, %.0f %% efficiency)",
+			doc_num(best, "speedup", NAN),
+			json_is_string(json_object_get(best, "baseline_serial"))
+				? "the serial pool's run" : "its 1-worker run",
+			doc_num(best, "efficiency", NAN) * 100);
+	if (doc_bool(json_object_get(best, "interference"), "superlinear", 0))
+		fputs(": more than one worker's worth per worker because the "
+		      "machine was busy while one side of the ratio ran, not "
+		      "real super-linear scaling", out);
 	fputs(".\n", out);
 }
 
-/* The fastest of `pool`'s ok rows with lo <= workers <= hi, or NULL. */
-static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
+/* The fastest of the ok rows of row like's series (keys: each row's
+ * series id) with lo <= workers <= hi, or NULL. */
+static json_t *fastest_row(json_t **rows, char **keys, size_t n, size_t like,
 			   json_int_t lo, json_int_t hi)
 {
 	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++) {
-		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
+		json_int_t w = doc_int(rows[i], "workers", 0);
 		double s = doc_num(rows[i], "speedup", NAN);
-		if (strcmp(doc_str(rows[i], "pool", ""), pool) ||
+		if (!keys[i] || strcmp(keys[i], keys[like]) ||
 		    !doc_is_ok(rows[i]) || !isfinite(s) || w < lo || w > hi)
 			continue;
 		if (!best || s > doc_num(best, "speedup", NAN))
@@ -327,52 +488,109 @@ static int measurably_faster(json_t *a, json_t *b)
 	return doc_num(a, "speedup", NAN) > doc_num(b, "speedup", NAN) * 1.05;
 }
 
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like);
+
 /* No worker count gained: either one worker already kept the cores busy
  * with threads of its own (a BLAS or OpenMP pool: the dueling-pools
  * case), or something serialises the workers (a lock, the n_jobs case). */
 static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
-			 int cores)
+			 json_t *top, int cores, json_t *cause)
 {
 	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
-	if (isfinite(busy) && busy >= 0.75 * cores)
-		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+	int exec = one && !strcmp(doc_str(one, "workload", ""), "exec");
+	if (cause)
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
+			"(%.2fx at best): %s (above): %s.\n", pool, best,
+			doc_str(cause, "cause", ""), doc_str(cause, "advice", ""));
+	else if (isfinite(busy) && busy >= 0.75 * cores)
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): one worker already kept %.1f of the "
 			"%d cores busy with threads of its own; more workers "
 			"only compete for them: give each fewer inner threads "
-			"(--inner-threads 1) or use no pool.\n", pool, best,
-			busy, cores);
+			"(%s) or use no pool.\n", pool, best, busy, cores,
+			exec ? "e.g. --env OPENBLAS_NUM_THREADS=1" : "--inner-threads 1");
+	else if (exec && one && top &&
+		 json_equal(json_object_get(one, "argv"), json_object_get(top, "argv")))
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
+			"(%.2fx at best): every worker count ran the same command "
+			"line (no {workers} in it); unless the program reads "
+			"CONTEND_WORKERS, it did the same work each time.\n", pool,
+			best);
 	else
-		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): something serialises the work; the "
 			"lock wait column and the notes say what.\n", pool, best);
 }
 
-/* What to do next about the worker count, per pool: when no worker count
+/* The rows a verdict rests on were measured busy: no verdict. */
+static void next_busy(FILE *out, const char *label, json_t **rows,
+		      char **keys, size_t n, size_t like)
+{
+	size_t busy = 0, all = 0;
+	double most = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!keys[i] || strcmp(keys[i], keys[like]) || !doc_is_ok(rows[i]))
+			continue;
+		all++;
+		if (interference_busy(rows[i])) {
+			busy++;
+			most = fmax(most, interference_taken(rows[i]));
+		}
+	}
+	fprintf(out, "  Next: %s: inconclusive: the machine was busy "
+		"during %zu of its %zu rows (up to %.2f cores taken by other "
+		"programs); measure again on an idle machine before choosing a "
+		"worker count.\n", label, busy, all, most);
+}
+
+/* What to do next about the worker count, per series: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
  * the best within them are time the user can stop spending. */
-static void note_next(FILE *out, json_t **rows, size_t n, int cores)
+static void note_next(FILE *out, json_t *dx, json_t **rows, size_t n, int cores)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *pool = doc_str(rows[i], "pool", "");
-		int first = 1;
-		for (size_t j = 0; j < i; j++)
-			first &= strcmp(doc_str(rows[j], "pool", ""), pool) != 0;
-		json_t *in = fastest_row(rows, n, pool, 1, cores);
-		json_t *beyond = fastest_row(rows, n, pool, cores + 1, INT64_MAX);
-		json_t *best = fastest_row(rows, n, pool, 2, INT64_MAX);
-		if (!first || !best)
+	json_t *seen = json_object(); /* once per series */
+	char **keys = calloc(n + 1, sizeof *keys);
+	for (size_t i = 0; keys && i < n; i++)
+		keys[i] = doc_series_id(rows[i], DOC_KEY_ALL, 1);
+	for (size_t i = 0; keys && i < n; i++) {
+		json_t *like = rows[i];
+		char pool[256];
+		if (!keys[i] || json_object_get(seen, keys[i]))
 			continue;
-		if (doc_num(best, "speedup", NAN) < 1.1)
+		json_object_set_new(seen, keys[i], json_true());
+		json_t *in = fastest_row(rows, keys, n, i, 1, cores);
+		json_t *beyond = fastest_row(rows, keys, n, i, cores + 1, INT64_MAX);
+		json_t *best = fastest_row(rows, keys, n, i, 2, INT64_MAX);
+		json_t *one = fastest_row(rows, keys, n, i, 1, 1);
+		if (!best)
+			continue;
+		series_label(like, pool, sizeof pool);
+		if (interference_explains(best, one) ||
+		    (in && beyond && interference_explains(in, beyond)))
+			next_busy(out, pool, rows, keys, n, i);
+		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     fastest_row(rows, n, pool, 1, 1), cores);
+				     one, best, cores, named_cause(dx, rows, keys, n, i));
+		else if (in && beyond && !measurably_faster(beyond, in) &&
+			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
+			fprintf(out, "  Next: %s: inconclusive: intervals "
+				"overlap; add --reps (%.2fx beyond the %d cores "
+				"against %.2fx within them, not measurably "
+				"faster).\n", pool, doc_num(beyond, "speedup", NAN),
+				cores, doc_num(in, "speedup", NAN));
 		else if (in && beyond && !measurably_faster(beyond, in))
-			fprintf(out, "  Next: %s pool: more workers than the %d cores "
+			fprintf(out, "  Next: %s: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "
 				"%.2fx within them); keep --workers at %d or fewer "
 				"here.\n", pool, cores, doc_num(beyond, "speedup", NAN),
 				doc_num(in, "speedup", NAN), cores);
 	}
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	json_decref(seen);
 }
 
 /* Speedup is relative to the 1-worker run, so 3 worker counts give two
@@ -380,7 +598,7 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
  * R^2 near 1 then says nothing about the model. The line says so. */
 static void fit_line(FILE *out, const char *pool, json_t *f)
 {
-	json_int_t pts = json_integer_value(json_object_get(f, "points"));
+	json_int_t pts = doc_int(f, "points", 0);
 	fprintf(out, "  USL %s (%lld worker counts%s, R^2=%.2f): %s.\n", pool,
 		(long long)pts, pts <= 3 ? ", too few to test the model" : "",
 		doc_num(f, "r2", NAN), doc_str(f, "summary", ""));
@@ -393,300 +611,114 @@ static int single_worker(json_t *c)
 	return p && p->single_worker;
 }
 
-/* The scalability-law fit of each pool's series in this table. */
-static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
+/* The document's fits by series key (an object of arrays): note_fits looks
+ * a series up instead of reading every fit for every row. */
+static json_t *fits_by_series(json_t *doc)
 {
-	json_t *fits = doc_fits(doc), *f;
+	json_t *by = json_object(), *f;
+	size_t k;
+	json_array_foreach(doc_fits(doc), k, f) {
+		const char *key = doc_str(f, "series", "");
+		json_t *list = json_object_get(by, key);
+		if (!list)
+			json_object_set_new(by, key, list = json_array());
+		json_array_append(list, f);
+	}
+	return by;
+}
+
+/* The scalability-law fit of each pool's series in this table. */
+static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
+{
+	json_t *f;
 	size_t k;
 	char key[512], prev[512] = "";
 	for (size_t i = 0; i < n; i++) {
 		if (doc_series_key(rows[i], DOC_KEY_ALL, key, sizeof key) || !strcmp(key, prev))
 			continue;
 		snprintf(prev, sizeof prev, "%s", key);
-		json_array_foreach(fits, k, f) {
-			if (strcmp(doc_str(f, "series", ""), key))
-				continue;
-			if (json_is_true(json_object_get(f, "fitted")))
-				fit_line(out, doc_str(rows[i], "pool", ""), f);
+		/* the pool alone, as before, where it names the series */
+		char label[256];
+		struct doc_swept d[1];
+		if (doc_swept_dims(rows[i], d, 1))
+			series_label(rows[i], label, sizeof label);
+		else
+			snprintf(label, sizeof label, "%s", doc_str(rows[i], "pool", ""));
+		json_array_foreach(json_object_get(fits, key), k, f) {
+			if (doc_bool(f, "fitted", 0))
+				fit_line(out, label, f);
 			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
-				fprintf(out, "  USL %s: %s.\n", doc_str(rows[i], "pool", ""),
+				fprintf(out, "  USL %s: %s.\n", label,
 					doc_str(f, "reason", ""));
 		}
 	}
 }
 
-/* workers x library threads beyond the cores: the dueling-pools case.
- * The threads are what the library reported in the runner (a limit asked
- * for may be capped), else what was asked for. */
-static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
-				size_t n, int cores)
-{
-	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
-	for (size_t i = 0; i < n; i++) {
-		const char *inner = doc_str(rows[i], "inner_threads", "");
-		json_t *lt = json_object_get(rows[i], "library_threads");
-		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
-			 : !strcmp(inner, "default")
-				 ? (long)json_integer_value(json_object_get(blas, "threads"))
-				 : atol(inner);
-		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
-		if (!*inner || t <= 1 || w * t <= cores)
-			continue;
-		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
-			"library threads = %lld threads on %d cores.\n",
-			doc_str(rows[i], "pool", ""), (long long)w, w == 1 ? "" : "s", t,
-			(long long)(w * t), cores);
-	}
-}
-
-/* --- memory that grows with the tasks -------------------------------
+/* --- the diagnosis ----------------------------------------------------
  *
- * Memory a pool needs per worker comes and goes with the tasks running;
- * memory held by finished tasks keeps climbing as tasks finish. On the
- * median repetition's series (smoothed by a moving median over 5 samples;
- * tasks taken as evenly spread over the time), leaving out the first
- * 2 x workers tasks (at least the first 3 samples: the pool starting and
- * the workers' first inputs), a climb is a rise from a low sample to a
- * later high one. A climb counts when it is >= 8 MiB, at least half of
- * what the first 2 x workers tasks took (the workers' working set), and
- * lasted while more than 4 x workers tasks finished: with memory freed as
- * tasks end, no climb outlasts about one task per worker; the margin
- * keeps a loaded machine's uneven task timing (or an allocator growing
- * its arenas) from raising the flag.
- *   - Memory grew with tasks when the largest climb counts.
- *   - Held per finished task is not that climb's rise over its tasks.
- *     With a deferred release the memory saws up and down, and the
- *     largest climb may start low in one tooth and end high in a later
- *     one: its tasks include those whose memory a collection freed in
- *     between (a 6 MiB task read as 2.4). So the series is cut into teeth
- *     where it falls below the tooth's high by more than a climb needs to
- *     count (a fall that large is memory freed, not a working set
- *     breathing), each tooth's own largest climb is taken, and the figure
- *     is the rate over the teeth whose climb counts: their rises over
- *     their tasks. Pooled rather than the steepest tooth's: tasks are
- *     placed by time, so a tooth whose tasks ran faster than the
- *     repetition's average reads steeper, and the steepest of several is
- *     the one the timing flattered (on a loaded machine, by a quarter).
- *     With no tooth that counts (teeth shorter than 4 x workers tasks),
- *     the largest climb's rate stands.
- *   - A climb's rise is the least-squares slope of the raw samples from
- *     its low to its high times its span: the smoothing that finds the
- *     climb rounds off the top and bottom of each tooth, and the fit does
- *     not hang on two samples' jitter.
- * Each step is one pass over the series (at most SERIES_MAX points). An
- * allocator that keeps freed pages makes later teeth of an RSS saw
- * shallow, so RSS may understate the rate; the heap figure does not. */
+ * Read from the document (analysis/diagnosis.c made it with the
+ * document), never worked out here: each entry once per table, under the
+ * first of its rows, its evidence then its advice. */
 
-#define GROWTH_MIN_BYTES (8.0 * 1048576)
-#define SERIES_MAX 4096
-
-/* The series of the repetition with the median wall time among those
- * that have one. */
-static json_t *median_series(json_t *c)
+static void print_entry(FILE *out, json_t *e)
 {
-	double walls[512], med, off = INFINITY;
-	size_t n = 0, i;
-	json_t *r, *best = NULL;
-	json_array_foreach(json_object_get(c, "reps"), i, r)
-		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = doc_num(r, "wall_s", NAN);
-	med = stats_median(walls, n);
-	json_array_foreach(json_object_get(c, "reps"), i, r) {
-		json_t *s = json_object_get(json_object_get(r, "memory"), "series");
-		if (s && fabs(doc_num(r, "wall_s", NAN) - med) < off) {
-			best = s;
-			off = fabs(doc_num(r, "wall_s", NAN) - med);
-		}
+	const char *cause = doc_str(e, "cause", "");
+	const char *ev = doc_str(e, "evidence", "");
+	const char *adv = doc_str(e, "advice", "");
+	if (!strcmp(cause, "none"))
+		fprintf(out, "  Diagnosis: %s.\n", ev);
+	else
+		fprintf(out, "  ! %s: %s.\n", cause, ev);
+	if (*adv)
+		fprintf(out, "    Advice: %s.\n", adv);
+}
+
+/* The entries of row c not printed yet in this table (shown: a set of
+ * the entries printed, by address). dx: diagnosis_index of the document. */
+static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
+{
+	json_t *e;
+	size_t i;
+	char key[32];
+	json_array_foreach(json_object_get(dx, doc_str(c, "id", "")), i, e) {
+		snprintf(key, sizeof key, "%p", (void *)e);
+		if (json_object_get(shown, key))
+			continue;
+		json_object_set_new(shown, key, json_true());
+		print_entry(out, e);
 	}
-	return best;
 }
 
-/* Points of one column of a series; samples without it are skipped. */
-static size_t series_points(json_t *s, const char *key, double *t, double *v)
+/* Entries about no configuration (the document as a whole). */
+static void note_document_diagnosis(FILE *out, json_t *dx)
 {
-	json_t *ts = json_object_get(s, "t_s"), *vs = json_object_get(s, key);
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(ts) && n < SERIES_MAX; i++)
-		if (json_is_number(json_array_get(ts, i)) &&
-		    json_is_number(json_array_get(vs, i))) {
-			t[n] = json_number_value(json_array_get(ts, i));
-			v[n++] = json_number_value(json_array_get(vs, i));
-		}
-	return n;
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(dx, ""), i, e)
+		print_entry(out, e);
 }
 
-/* Each task's own buffers make the memory jitter up and down by a task's
- * worth; a moving median over 5 samples keeps that jitter from passing
- * for a climb. The window stays centred (narrower at the ends): a
- * lopsided one would carry the last high past the pool freeing it all
- * at the end, and a climb's fit would take that final drop in. */
-static void smooth(const double *v, size_t n, double *m)
+/* The first named cause (not "none") of any row of the series of
+ * rows[like] (keys: the rows' series ids), or NULL. */
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like)
 {
+	json_t *e;
+	size_t k;
 	for (size_t i = 0; i < n; i++) {
-		size_t h = i < 2 ? i : 2;
-		if (n - 1 - i < h)
-			h = n - 1 - i;
-		m[i] = stats_median(v + i - h, 2 * h + 1);
-	}
-}
-
-/* A series with what a climb must be to count (rule above). */
-struct growth {
-	const double *t, *v, *m;	/* times, raw and smoothed values */
-	size_t n, first;		/* samples; the first after the start */
-	double span, ntasks, workers;
-	double need;			/* the least rise that counts */
-};
-
-/* Climbs that count, added up. */
-struct climbs {
-	double rise, tasks;		/* bytes (fitted), tasks finished */
-	int n;
-};
-
-static double tasks_between(const struct growth *g, size_t lo, size_t hi)
-{
-	return g->ntasks * (g->t[hi] - g->t[lo]) / g->span;
-}
-
-static int climb_counts(const struct growth *g, size_t lo, size_t hi)
-{
-	return hi >= lo + 2 && g->m[hi] - g->m[lo] >= g->need &&
-	       tasks_between(g, lo, hi) > 4 * g->workers;
-}
-
-/* The largest rise from a low sample to a later high one in [a, b). */
-static void largest_climb(const struct growth *g, size_t a, size_t b,
-			  size_t *lo, size_t *hi)
-{
-	size_t low = a;
-	*lo = *hi = a;
-	for (size_t i = a; i < b; i++) {
-		if (g->m[i] < g->m[low])
-			low = i;
-		if (g->m[i] - g->m[low] > g->m[*hi] - g->m[*lo])
-			*lo = low, *hi = i;
-	}
-}
-
-/* The rise from lo to hi by the least-squares slope of the raw samples
- * between them. */
-static double fitted_rise(const struct growth *g, size_t lo, size_t hi)
-{
-	double st = 0, sv = 0, stt = 0, stv = 0, k = (double)(hi - lo + 1);
-	for (size_t i = lo; i <= hi; i++) {
-		double t = g->t[i] - g->t[lo];
-		st += t, sv += g->v[i], stt += t * t, stv += t * g->v[i];
-	}
-	double den = stt - st * st / k;
-	if (den <= 0)
-		return NAN;
-	return (stv - st * sv / k) / den * (g->t[hi] - g->t[lo]);
-}
-
-/* Add the climb [lo, hi] to *sum if it counts. */
-static void add_climb(const struct growth *g, size_t lo, size_t hi,
-		      struct climbs *sum)
-{
-	double rise = climb_counts(g, lo, hi) ? fitted_rise(g, lo, hi) : NAN;
-	if (!(rise > 0))
-		return;
-	sum->rise += rise;
-	sum->tasks += tasks_between(g, lo, hi);
-	sum->n++;
-}
-
-/* The teeth whose climb counts, or the largest climb [lo, hi] when none
- * does (rule above). */
-static struct climbs sustained_climbs(const struct growth *g, size_t lo,
-				      size_t hi)
-{
-	struct climbs sum = {0, 0, 0};
-	size_t a = g->first, l, h;
-	double high = g->m[a];
-	for (size_t i = a; i <= g->n; i++) {
-		if (i < g->n && g->m[i] >= high - g->need) {
-			high = fmax(high, g->m[i]);
+		if (!keys[i] || !keys[like] || strcmp(keys[i], keys[like]))
 			continue;
-		}
-		largest_climb(g, a, i, &l, &h);
-		add_climb(g, l, h, &sum);
-		if (i < g->n)
-			a = i, high = g->m[i];
+		json_array_foreach(json_object_get(dx, doc_str(rows[i], "id", "")), k, e)
+			if (strcmp(doc_str(e, "cause", "none"), "none"))
+				return e;
 	}
-	if (!sum.n)
-		add_climb(g, lo, hi, &sum);
-	return sum;
+	return NULL;
 }
 
-/* Bytes held per finished task, or NAN when memory did not grow with the
- * tasks (rule above); *over says over what. */
-static double held_per_task(const double *t, const double *v, size_t n,
-			    double ntasks, double workers, struct climbs *over)
+static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
+			int cores)
 {
-	*over = (struct climbs){0, 0, 0};
-	if (n < 4 || ntasks < 4 * workers || t[n - 1] <= t[0])
-		return NAN;
-	double *m = malloc(n * sizeof *m);
-	if (!m)
-		return NAN;
-	smooth(v, n, m);
-	struct growth g = {t, v, m, n, 0, t[n - 1] - t[0], ntasks, workers, 0};
-	double t1 = fmax(t[0] + g.span * 2 * workers / ntasks, t[2]);
-	/* What the running workers need shows in the first tasks: growth
-	 * smaller than half of that is a working set breathing, not memory
-	 * piling up. */
-	for (; g.first < n && t[g.first] <= t1; g.first++)
-		g.need = fmax(g.need, v[g.first] - v[0]);
-	g.need = fmax(g.need / 2, GROWTH_MIN_BYTES);
-	size_t lo, hi;
-	if (g.first < n) {
-		largest_climb(&g, g.first, n, &lo, &hi);
-		if (climb_counts(&g, lo, hi))
-			*over = sustained_climbs(&g, lo, hi);
-	}
-	free(m);
-	return over->n ? over->rise / over->tasks : NAN;
-}
-
-static void note_growth(FILE *out, json_t *c)
-{
-	double *t = malloc(2 * SERIES_MAX * sizeof *t), *v = t + SERIES_MAX;
-	static const char *const keys[][2] = {{"heap_bytes", "heap in use"},
-					       {"rss_bytes", "RSS"},
-					       {"devshm_bytes", "/dev/shm"}};
-	json_t *s = median_series(c);
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	/* The heap, where measured (the workload ran in the runner), is the
-	 * truer figure: RSS keeps what the allocator kept after a free. */
-	size_t use[2] = {json_is_array(json_object_get(s, "heap_bytes")) ? 0 : 1, 2};
-	for (size_t j = 0; s && t && j < 2; j++) {
-		size_t k = use[j];
-		size_t n = series_points(s, keys[k][0], t, v);
-		struct climbs over;
-		double per = held_per_task(t, v, n, doc_num(c, "ntasks", NAN), (double)w,
-					   &over);
-		char a[32], b[32], teeth[48] = "";
-		if (!isfinite(per))
-			continue;
-		table_fmt_bytes(per, a, sizeof a);
-		table_fmt_bytes(over.rise, b, sizeof b);
-		/* Several climbs, each ended by memory freed: their rises add
-		 * up to more than the peak, so say so. */
-		if (over.n > 1)
-			snprintf(teeth, sizeof teeth, " in %d climbs (freed in "
-				 "between)", over.n);
-		fprintf(out, "  ! %s pool, %lld worker%s: memory grew with tasks, "
-			"not workers: %s rose %s%s while %.0f tasks finished, %s "
-			"per finished task still held.\n", doc_str(c, "pool", ""),
-			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
-			over.tasks, a);
-	}
-	free(t);
-}
-
-static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
-{
+	json_t *shown = json_object();
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_failure(out, rows[i]);
@@ -696,11 +728,14 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
-		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
-			note_growth(out, rows[i]);
+		if (interference_busy(rows[i]))
+			note_busy(out, rows[i]);
+		note_outliers(out, rows[i]);
+		note_diagnosis(out, dx, rows[i], shown);
 	}
 	note_best(out, rows, n);
-	note_next(out, rows, n, cores);
+	note_next(out, dx, rows, n, cores);
+	json_decref(shown);
 }
 
 /* --- groups ----------------------------------------------------------- */
@@ -725,12 +760,19 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	}
 	const char *key;
 	json_t *v;
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t nd = doc_swept_dims(c, d, DOC_SWEPT_MAX);
 	fputs("  params:", out);
-	json_object_foreach(json_object_get(c, "params"), key, v)
-		fprintf(out, " %s=%s", key, json_string_value(v));
+	json_object_foreach(json_object_get(c, "params"), key, v) {
+		int swept = 0;
+		for (size_t j = 0; j < nd; j++)
+			swept |= !d[j].env && !strcmp(d[j].name, key);
+		if (!swept)
+			fprintf(out, " %s=%s", key, json_string_value(v));
+	}
 	fprintf(out, "\n  %d rep%s after %lld warm-up; interval: [", reps,
 		reps == 1 ? "" : "s",
-		(long long)json_integer_value(json_object_get(c, "warmup")));
+		(long long)doc_int(c, "warmup", 0));
 	if (isfinite(level))
 		fprintf(out, "order statistics, %.1f %% coverage", level * 100);
 	else
@@ -738,28 +780,22 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	fputs("]\n", out);
 }
 
-/* One table per combination of every dimension but the pool and the
- * worker count (and params), in run order. */
-static int same_group(json_t *a, json_t *b)
-{
-	return doc_same_series(a, b, DOC_KEY_NO_POOL);
-}
-
 /* The configuration of series `like` (every dimension and the params
- * equal, except build/lock model) with the given build and worker count. */
-static json_t *find_row(json_t *configs, json_t *like, const char *build,
-			json_int_t workers)
+ * equal, except build/lock model) with the given build and worker count:
+ * looked for among the members of like's group of that kind (g). */
+static json_t *find_row(json_t *configs, const struct doc_groups *g,
+			size_t like_i, const char *build, json_int_t workers)
 {
-	json_t *c;
-	size_t i;
-	json_array_foreach(configs, i, c) {
+	json_t *like = json_array_get(configs, like_i);
+	size_t k = g->group_of[like_i];
+	for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(g, k); j++) {
+		json_t *c = json_array_get(configs, doc_group_member(g, k, j));
 		if (strcmp(doc_str(c, "build", ""), build) ||
-		    json_integer_value(json_object_get(c, "workers")) != workers ||
+		    doc_int(c, "workers", 0) != workers ||
 		    strcmp(doc_str(c, "status", ""), "ok"))
 			continue;
-		if (doc_same_series(c, like, DOC_KEY_NO_BUILD) &&
-		    (!strcmp(build, "release") ||
-			     !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", ""))))
+		if (!strcmp(build, "release") ||
+		    !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", "")))
 			return c;
 	}
 	return NULL;
@@ -768,7 +804,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many)
 {
 	double r = doc_num(many, "median_wall_s", NAN) / doc_num(one, "median_wall_s", NAN);
-	json_int_t w = json_integer_value(json_object_get(many, "workers"));
+	json_int_t w = doc_int(many, "workers", 0);
 	if (r > 1)
 		fprintf(out, "%s: %lld workers are %.2fx slower than 1", label,
 			(long long)w, r);
@@ -786,25 +822,29 @@ static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many
 static void note_builds(FILE *out, json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs"), *c;
+	struct doc_groups g;
 	size_t i;
 	int header = 0;
+	if (doc_groups_series(configs, DOC_KEY_NO_BUILD, 1, &g))
+		return;
 	json_array_foreach(configs, i, c) {
 		if (!strcmp(doc_str(c, "build", ""), "release") || strcmp(doc_str(c, "status", ""), "ok") ||
-		    json_integer_value(json_object_get(c, "workers")) != 1)
+		    doc_int(c, "workers", 0) != 1)
 			continue;
-		json_t *rel1 = find_row(configs, c, "release", 1), *ltw = NULL;
-		json_t *o;
-		size_t j;
-		json_array_foreach(configs, j, o)
-			if (find_row(configs, c, doc_str(c, "build", ""),
-				     json_integer_value(json_object_get(o, "workers"))) == o &&
-			    (!ltw || json_integer_value(json_object_get(o, "workers")) >
-					     json_integer_value(json_object_get(ltw, "workers"))))
+		json_t *rel1 = find_row(configs, &g, i, "release", 1), *ltw = NULL;
+		size_t k = g.group_of[i];
+		for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(&g, k); j++) {
+			json_t *o = json_array_get(configs, doc_group_member(&g, k, j));
+			if (find_row(configs, &g, i, doc_str(c, "build", ""),
+				     doc_int(o, "workers", 0)) == o &&
+			    (!ltw || doc_int(o, "workers", 0) >
+					     doc_int(ltw, "workers", 0)))
 				ltw = o;
+		}
 		if (!rel1 || !ltw || ltw == c)
 			continue;
-		json_t *relw = find_row(configs, c, "release",
-					json_integer_value(json_object_get(ltw, "workers")));
+		json_t *relw = find_row(configs, &g, i, "release",
+					doc_int(ltw, "workers", 0));
 		if (!header++)
 			fputs("\nBuilds side by side:\n", out);
 		char label[128];
@@ -816,6 +856,7 @@ static void note_builds(FILE *out, json_t *doc)
 		fprintf(out, ". At 1 worker the hooks cost %.1fx.\n",
 			doc_num(c, "median_wall_s", NAN) / doc_num(rel1, "median_wall_s", NAN));
 	}
+	doc_groups_free(&g);
 }
 
 static int uses_blas(json_t *c)
@@ -824,32 +865,40 @@ static int uses_blas(json_t *c)
 	return w && w->uses_blas;
 }
 
+/* One table per combination of every dimension but the pool, the worker
+ * count and exec's params and env (columns of it), in run order: the
+ * groups of document/groups.h, made once. */
 void table_render(json_t *doc, FILE *out)
 {
 	json_t *configs = json_object_get(doc, "configs");
 	size_t n = json_array_size(configs);
-	int cores = (int)json_integer_value(json_object_get(
-		json_object_get(doc, "context"), "logical_cores"));
-	char *done = calloc(n + 1, 1);
-	json_t **rows = calloc(n + 1, sizeof *rows);
-	for (size_t i = 0; i < n && done && rows; i++) {
-		if (done[i])
-			continue;
-		json_t *head = json_array_get(configs, i);
-		size_t m = 0;
-		for (size_t j = i; j < n; j++)
-			if (!done[j] && same_group(head, json_array_get(configs, j))) {
-				rows[m++] = json_array_get(configs, j);
-				done[j] = 1;
-			}
+	int cores = (int)doc_int(
+		json_object_get(doc, "context"), "logical_cores", 0);
+	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
+	json_t *dx = diagnosis_index(doc); /* the stored diagnosis, by config */
+	struct doc_groups g;
+	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL | DOC_KEY_NO_SWEPT, 1, &g)) {
+		free(rows);
+		json_decref(fits);
+		json_decref(dx);
+		return;
+	}
+	for (size_t k = 0; k < g.ngroups; k++) {
+		size_t m = doc_group_size(&g, k);
+		for (size_t j = 0; j < m; j++)
+			rows[j] = json_array_get(configs, doc_group_member(&g, k, j));
+		json_t *head = rows[0];
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
 			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
-		print_notes(out, rows, m, cores > 0 ? cores : 1);
-		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
-		note_fits(out, doc, rows, m);
+		print_notes(out, dx, rows, m, cores > 0 ? cores : 1);
+		note_fits(out, fits, rows, m);
 	}
+	doc_groups_free(&g);
+	json_decref(fits);
 	note_builds(out, doc);
+	note_document_diagnosis(out, dx);
+	json_decref(dx);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)
@@ -865,6 +914,5 @@ void table_render(json_t *doc, FILE *out)
 		fputs("\n  Incomplete: the run never finished (status 'running': "
 		      "its harness was killed, or it is still going); the table "
 		      "shows the configurations written so far.\n", out);
-	free(done);
 	free(rows);
 }

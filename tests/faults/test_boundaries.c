@@ -389,6 +389,194 @@ static void test_report_escapes_and_fifo(void **state)
 	end_case("control characters in a document; report on a FIFO");
 }
 
+/* ---- 40-41: plot images through planted links ------------------------ */
+
+static void write_victim(const char *v)
+{
+	FILE *f = fopen(v, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+}
+
+static void assert_victim(const char *v)
+{
+	char buf[64] = "";
+	FILE *f = fopen(v, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	if (n != 9 || memcmp(buf, "precious\n", 9))
+		fail_msg("'%s' was written through (%zu bytes)", v, n);
+}
+
+/* Replace every image in d by a link to the victim: symbolic links, and
+ * one hard link (O_NOFOLLOW alone does not stop that one). */
+static int plant_image_links(const char *d, const char *v)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	int planted = 0;
+	while (dp && (de = readdir(dp))) {
+		char f[1400];
+		if (!strstr(de->d_name, ".png") && !strstr(de->d_name, ".svg"))
+			continue;
+		snprintf(f, sizeof f, "%s/%s", d, de->d_name);
+		assert_int_equal(unlink(f), 0);
+		if (planted++ == 0 && link(v, f) == 0)
+			continue;
+		assert_int_equal(symlink(v, f), 0);
+	}
+	if (dp)
+		closedir(dp);
+	return planted;
+}
+
+static void assert_images_ours(const char *d)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		char f[1400];
+		struct stat st;
+		if (!strstr(de->d_name, ".png") && !strstr(de->d_name, ".svg"))
+			continue;
+		snprintf(f, sizeof f, "%s/%s", d, de->d_name);
+		assert_int_equal(lstat(f, &st), 0);
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size < 100)
+			fail_msg("'%s' is not a fresh image of ours", f);
+		assert_null(strstr(de->d_name, ".tmp."));
+	}
+	if (dp)
+		closedir(dp);
+}
+
+static void test_plots_through_links(void **state)
+{
+	(void)state;
+	const char *doc = path("plots.json"), *v = path("victim");
+	char plots[700];
+	snprintf(plots, sizeof plots, "%s", path("plots"));
+	write_victim(v);
+	assert_int_equal(small_run(doc), 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(tu_contend(r, "report", doc, "--plots", plots, NULL), 0);
+	if (r->status == 2 && strstr(r->out, "gnuplot not found")) {
+		printf("   (no gnuplot: nothing to plant)\n");
+		end_case("plot images through planted links (skipped)");
+		return;
+	}
+	assert_int_equal(r->status, 0);
+	assert_true(plant_image_links(plots, v) >= 4);
+	assert_int_equal(tu_contend(r, "report", doc, "--plots", plots, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_victim(v);
+	assert_images_ours(plots);
+	end_case("plot images through planted links");
+}
+
+/* The dashboard: images under site/WORKLOAD/MACHINE planted the same way;
+ * then site/WORKLOAD itself a link to a directory outside the site. */
+static void test_dashboard_through_links(void **state)
+{
+	(void)state;
+	const char *doc = path("dash.json"), *db = path("dash.db"), *v = path("victim2");
+	char site[700], outside[700], wdir[1400], mdir[2200];
+	snprintf(site, sizeof site, "%s", path("site"));
+	snprintf(outside, sizeof outside, "%s", path("outside"));
+	snprintf(wdir, sizeof wdir, "%s/spin", site);
+	write_victim(v);
+	assert_int_equal(small_run(doc), 0);
+	assert_int_equal(tu_contend(r, "history", "add", "--db", db, doc, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	if (strstr(r->out, "gnuplot not found")) {
+		printf("   (no gnuplot: nothing to plant)\n");
+		end_case("dashboard images through planted links (skipped)");
+		return;
+	}
+	DIR *dp = opendir(wdir);
+	struct dirent *de;
+	mdir[0] = 0;
+	while (dp && (de = readdir(dp)))
+		if (de->d_name[0] != '.')
+			snprintf(mdir, sizeof mdir, "%s/%s", wdir, de->d_name);
+	if (dp)
+		closedir(dp);
+	assert_true(mdir[0] && plant_image_links(mdir, v) >= 4);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_null(strstr(r->out, "plots are missing"));
+	assert_victim(v);
+	assert_images_ours(mdir);
+	/* the workload's directory a link out of the site: refused */
+	assert_int_equal(mkdir(outside, 0700), 0);
+	tu_rmtree(wdir);
+	assert_int_equal(symlink(outside, wdir), 0);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "symbolic link"));
+	dp = opendir(outside);
+	int n = 0;
+	while (dp && (de = readdir(dp)))
+		n += de->d_name[0] != '.';
+	if (dp)
+		closedir(dp);
+	assert_int_equal(n, 0);
+	end_case("dashboard images and directories through links");
+}
+
+/* ---- 42: report on a document of 33k configurations ------------------ */
+
+/* A sweep over many params: series of 8 worker counts x 3 pools. */
+static json_t *big_config(size_t i)
+{
+	static const char *pools[] = {"serial", "thread", "process"};
+	int w = 1 + (int)(i % 8);
+	char id[128];
+	snprintf(id, sizeof id, "spin/release/%s/w%d/tasks=%zu",
+		 pools[(i / 8) % 3], w, 100 + i / 24);
+	json_t *reps = json_array();
+	for (int k = 0; k < 3; k++)
+		json_array_append_new(reps, json_pack(
+			"{s:i, s:f, s:f, s:s, s:s}", "index", k, "wall_s",
+			(0.01 / w + 0.001 * w) * (1 + 0.01 * k), "cpu_s", 0.01,
+			"status", "ok", "checksum", "0x00000000000000aa"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:I}, s:o, s:s}",
+			 "id", id, "workload", "spin", "build", "release",
+			 "pool", pools[(i / 8) % 3], "workers", w, "warmup", 0,
+			 "params", "tasks", (json_int_t)(100 + i / 24), "reps",
+			 reps, "status", "ok");
+}
+
+static void test_report_of_33k_configurations(void **state)
+{
+	(void)state;
+	json_t *configs = json_array();
+	for (size_t i = 0; i < 33000; i++)
+		json_array_append_new(configs, big_config(i));
+	json_t *d = json_pack("{s:s, s:s, s:{s:i}, s:o}", "schema",
+			      RESULTS_SCHEMA, "status", "complete", "context",
+			      "logical_cores", 2, "configs", configs);
+	const char *file = path("33k.json");
+	assert_int_equal(json_dump_file(d, file, JSON_COMPACT), 0);
+	json_decref(d);
+	/* a few seconds since the series are grouped once; before, over
+	 * 5 minutes (pairs of configurations compared) */
+	char *argv[] = {"timeout", "120", (char *)CONTEND_BIN, "report",
+			(char *)file, NULL};
+	assert_int_equal(tu_run(r, argv), 0);
+	if (r->status != 0)
+		fail_msg("report of 33k configurations: exit %d", r->status);
+	assert_non_null(strstr(r->out, "spin"));
+	unlink(file);
+	end_case("report of 33k configurations");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +585,9 @@ int main(void)
 		cmocka_unit_test(test_stdout_write_error),
 		cmocka_unit_test(test_impossible_values),
 		cmocka_unit_test(test_report_escapes_and_fifo),
+		cmocka_unit_test(test_plots_through_links),
+		cmocka_unit_test(test_dashboard_through_links),
+		cmocka_unit_test(test_report_of_33k_configurations),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
