@@ -5,6 +5,7 @@
 #   make test       build and run the whole test suite
 #   make report     build, run the default sweep, print tables
 #   make bench      measure contend's own overhead and speed targets
+#   make stories    the seeds' stories under contend doctor: the causes named
 #   make gbench     kernel micro-benchmarks (Google Benchmark) -> results/gbench.json
 #   make static     bin/contend-static: needs only the C library at run time
 
@@ -172,6 +173,12 @@ report-run: all
 	bin/contend dashboard --history results/history.db --out plots/dashboard
 	@echo "documents: $(REPORT_DIR)/  plots: plots/out/  dashboard: plots/dashboard/index.html"
 
+# The seeds' stories (examples/stories/README.md): each bug and fix under
+# contend doctor, one line of causes per story per variant (~1 min).
+.PHONY: stories
+stories: all
+	examples/stories/run-stories -o build/stories -- --workers 1,2 --reps 1
+
 BENCH_T_SRC := $(wildcard tests/bench_*.c)
 BENCH_T_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(BENCH_T_SRC))
 bench: check-deps
@@ -179,6 +186,8 @@ bench: check-deps
 bench-run: all $(BENCH_T_BIN)
 	@for b in $(BENCH_T_BIN); do echo "== $$b"; $$b || exit 1; done
 
+# bench_lockprof runs the preload and lockprof_target, and the Cython story.
+$(BENCH_T_BIN): $(PRELOAD_SO) $(LOCKPROF_TARGET)
 $(B)/tests/bench_%: tests/bench_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
