@@ -3,6 +3,7 @@
  * A row is flagged slower only when its median's confidence interval lies
  * wholly above the previous worker count's: noise never raises a flag. */
 #include "analysis/summary.h"
+#include "pools/pool.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -327,7 +328,8 @@ static json_t *serial_runs(json_t *configs)
 	json_t *by = json_object(), *c;
 	size_t i;
 	json_array_foreach(configs, i, c) {
-		if (strcmp(doc_str(c, "pool", ""), "serial") || doc_workers(c) != 1 ||
+		const struct pool_ops *pl = pool_find(doc_str(c, "pool", NULL));
+		if (!pl || !pl->single_worker || doc_workers(c) != 1 ||
 		    !isfinite(doc_num(c, "median_wall_s", NAN)))
 			continue;
 		char *key = doc_series_id(c, DOC_KEY_NO_POOL, 1);
