@@ -32,7 +32,7 @@ static double extra_cpu(struct diag_ctx *ctx, json_t *c)
 	json_t *one = diag_baseline(ctx, c);
 	double cpu = doc_num(c, "median_cpu_s", NAN);
 	double cpu1 = one ? doc_num(one, "median_cpu_s", NAN) : NAN;
-	if (!diag_poor_scaling(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
+	if (!diag_timing_to_explain(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
 	    !more_processes(c, one) ||
 	    diag_found(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
 		return NAN;

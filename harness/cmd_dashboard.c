@@ -104,8 +104,10 @@ int cmd_dashboard(int argc, char **argv)
 		return rc;
 	struct dashboard_summary s;
 	errbuf e;
-	if (dashboard_build(&o, &s, &e))
-		return verb_fail("dashboard", EXIT_USAGE, &e);
+	rc = dashboard_build(&o, &s, &e);
+	if (rc)
+		return verb_fail("dashboard", rc == DASHBOARD_FAILED
+				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,
 	       s.workloads == 1 ? "" : "s", s.runs, s.runs == 1 ? "" : "s",

@@ -25,6 +25,10 @@ struct dashboard_summary {
 	char index[4096];     /* path of index.html */
 };
 
+/* Returns 0; -1 (e set) when the inputs are unusable: the site directory
+ * or the history database; DASHBOARD_FAILED (e set) when building or
+ * writing the site failed after that. */
+#define DASHBOARD_FAILED (-2)
 int dashboard_build(const struct dashboard_opts *o,
 		    struct dashboard_summary *s, errbuf *e);
 
