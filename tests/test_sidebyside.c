@@ -167,7 +167,7 @@ static void test_capped(void **state)
 	(void)state;
 	json_t *configs = json_array();
 	for (int v = 1; v <= 10; v++) {
-		char val[8];
+		char val[16];
 		snprintf(val, sizeof val, "%d", v);
 		for (int w = 1; w <= 8; w *= 2)
 			json_array_append_new(configs, config("thread", w, 0.1 * v, 0.01, 40,
