@@ -25,7 +25,8 @@ static void usage(FILE *f)
 		"latest scaling table, its plots, and the trend over the last runs\n"
 		"with regressions marked. Needs no server; fetches nothing.\n"
 		"\n"
-		"  --history DB     history database (default %s)\n"
+		"  --history DB     the history: a SQLite file (default %s) or a\n"
+		"                   postgresql://... URI (contend history --help)\n"
 		"  --out DIR        site directory (default %s)\n"
 		"  --runs N         runs shown in each trend (default 30)\n"
 		"  --threshold PCT  regression: slower by more than PCT %% (default 5)\n"
@@ -102,8 +103,10 @@ int cmd_dashboard(int argc, char **argv)
 		return rc;
 	struct dashboard_summary s;
 	errbuf e;
-	if (dashboard_build(&o, &s, &e))
-		return verb_fail("dashboard", EXIT_USAGE, &e);
+	rc = dashboard_build(&o, &s, &e);
+	if (rc) /* a server that is down or went away: a runtime failure */
+		return verb_fail("dashboard", rc == HISTORY_UNAVAILABLE
+				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,
 	       s.workloads == 1 ? "" : "s", s.runs, s.runs == 1 ? "" : "s",

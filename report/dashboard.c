@@ -390,8 +390,9 @@ static int trend_section(struct page *p, const char *w, const char *m,
 	char dir[4200], **files = NULL;
 	size_t n = 0;
 	errbuf e;
-	if (history_trend(p->h, w, m, p->o->runs, &trend, p->e))
-		return -1;
+	int rc = history_trend(p->h, w, m, p->o->runs, &trend, p->e);
+	if (rc)
+		return rc; /* HISTORY_UNAVAILABLE stays a runtime failure */
 	size_t latest = mark_regressions(trend, p->o);
 	p->s->regressions += latest;
 	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
@@ -432,12 +433,11 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	int64_t run_id;
 	json_t *doc;
 	char mslug[80], slug[200];
-	if (history_latest_run(p->h, w, m, &run_id, p->e))
-		return -1;
-	if (!run_id)
-		return 0;
-	if (history_get_run(p->h, run_id, &doc, p->e))
-		return -1;
+	int rc = history_latest_run(p->h, w, m, &run_id, p->e);
+	if (rc || !run_id)
+		return rc;
+	if ((rc = history_get_run(p->h, run_id, &doc, p->e)))
+		return rc;
 	plots_slug(m, mslug, sizeof mslug);
 	snprintf(slug, sizeof slug, "%s/%s", wslug, mslug);
 	json_t *wd = workload_doc(doc, w);
@@ -449,7 +449,7 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
 	latest_plots(p, wd, slug);
-	int rc = trend_section(p, w, m, slug);
+	rc = trend_section(p, w, m, slug);
 	fputs("</div>\n", p->f);
 	json_decref(wd);
 	json_decref(doc);
@@ -523,19 +523,21 @@ static int build_page(struct page *p)
 {
 	json_t *workloads, *runs, *w;
 	size_t i;
-	if (history_workloads(p->h, &workloads, p->e))
-		return -1;
-	if (history_machines(p->h, &p->machines, p->e) ||
-	    history_list(p->h, &runs, p->e)) {
+	int rc = history_workloads(p->h, &workloads, p->e);
+	if (rc)
+		return rc;
+	p->machines = runs = NULL;
+	if ((rc = history_machines(p->h, &p->machines, p->e)) ||
+	    (rc = history_list(p->h, &runs, p->e))) {
 		json_decref(p->machines);
 		json_decref(workloads);
-		return -1;
+		return rc;
 	}
 	p->s->workloads = json_array_size(workloads);
 	p->s->runs = json_array_size(runs);
 	page_head(p, p->s->workloads, p->s->runs);
 	page_nav(p, workloads);
-	int rc = 0;
+	rc = 0;
 	json_array_foreach(workloads, i, w)
 		if (!rc)
 			rc = workload_section(p, json_string_value(w));
@@ -554,8 +556,11 @@ int dashboard_build(const struct dashboard_opts *o,
 	memset(s, 0, sizeof *s);
 	s->plots_ok = 1;
 	struct page p = {.o = o, .s = s, .e = e};
-	if (mkdir_p(o->outdir, e) || history_open(o->history, 0, &p.h, e))
+	if (mkdir_p(o->outdir, e))
 		return -1;
+	int orc = history_open(o->history, 0, &p.h, e);
+	if (orc)
+		return orc;
 	char *text = NULL;
 	size_t len = 0;
 	p.f = open_memstream(&text, &len);

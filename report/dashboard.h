@@ -25,6 +25,7 @@ struct dashboard_summary {
 	char index[4096];     /* path of index.html */
 };
 
+/* -1, or HISTORY_UNAVAILABLE when the history's server failed. */
 int dashboard_build(const struct dashboard_opts *o,
 		    struct dashboard_summary *s, errbuf *e);
 

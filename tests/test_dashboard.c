@@ -2,7 +2,9 @@
  *
  * A history with a known regression and a workload named like an HTML
  * injection is turned into a site; the page is checked as text and, when
- * Debian's chromium is installed, rendered headless (else skipped). */
+ * Debian's chromium is installed, rendered headless (else skipped). The
+ * site is built from a SQLite history, then from a PostgreSQL one
+ * (tests/testutil_pg.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "document/history.h"
 #include "report/plots.h"
 #include "tests/testutil.h"
+#include "tests/testutil_pg.h"
 
 #define CHROMIUM "/usr/bin/chromium"
 #define EVIL_WORKLOAD "<script>alert(1)</script>"
@@ -61,7 +64,8 @@ static json_t *run_doc(const char *w, const char *host, const char *utc,
 
 struct fx {
 	char *dir;
-	char db[512], site[512], index[600];
+	char db[1100], site[512], index[600];
+	char db2[1100]; /* a second, empty history (a file or a schema) */
 	struct cmd_result r;
 };
 
@@ -77,19 +81,34 @@ static void add(const char *db, json_t *doc)
 	json_decref(doc);
 }
 
-static int setup(void **state)
+/* pg: the histories are schemas on the test server, not files. */
+static int setup_on(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	f->dir = tu_tempdir();
+	*state = f;
 	snprintf(f->db, sizeof f->db, "%s/history.db", f->dir);
+	snprintf(f->db2, sizeof f->db2, "%s/fleet.db", f->dir);
+	if (pg && (tu_pg_fresh(f->db, sizeof f->db) ||
+		   tu_pg_fresh(f->db2, sizeof f->db2)))
+		return -1;
 	snprintf(f->site, sizeof f->site, "%s/site", f->dir);
 	snprintf(f->index, sizeof f->index, "%s/index.html", f->site);
 	add(f->db, run_doc("cf", "ci", "2024-01-01T00:00:00Z", 0, 1));
 	add(f->db, run_doc("cf", "ci", "2024-01-02T00:00:00Z", 0, 1));
 	add(f->db, run_doc("cf", "ci", "2024-01-03T00:00:00Z", 2, 1.25));
 	add(f->db, run_doc(EVIL_WORKLOAD, EVIL_HOST, "2024-01-04T00:00:00Z", 0, 1));
-	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_on(state, 0);
+}
+
+static int setup_pg(void **state)
+{
+	return setup_on(state, 1);
 }
 
 static int teardown(void **state)
@@ -243,8 +262,7 @@ static void scale(json_t *c, double by)
 static void test_machines(void **state)
 {
 	struct fx *f = *state;
-	char db[600];
-	snprintf(db, sizeof db, "%s/fleet.db", f->dir);
+	const char *db = f->db2;
 	for (int i = 0; i < 6; i++) {
 		char utc[32];
 		snprintf(utc, sizeof utc, "2024-02-%02dT0%d:00:00Z", 1 + i / 2, i % 2);
@@ -388,5 +406,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plots_charts, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup_teardown(test_site, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_machines, setup_pg, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("dashboard (sqlite history)",
+					     tests, NULL, NULL);
+	if (tu_pg_admin())
+		rc |= cmocka_run_group_tests_name("dashboard (postgresql history)",
+						  pg_tests, NULL, NULL);
+	return rc;
 }
