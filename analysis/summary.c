@@ -36,7 +36,7 @@ void summary_set_id(json_t *config)
 	char id[512] = "";
 	size_t used = 0;
 	for (const char *const *d = summary_dimensions; *d; d++) {
-		const char *v = json_string_value(json_object_get(config, *d));
+		const char *v = doc_str(config, *d, NULL);
 		if (v)
 			used += (size_t)snprintf(id + used, sizeof id - used,
 						 "%s%s", used ? "/" : "", v);
@@ -45,8 +45,7 @@ void summary_set_id(json_t *config)
 	}
 	if (used < sizeof id)
 		snprintf(id + used, sizeof id - used, "/w%lld",
-			 (long long)json_integer_value(
-				 json_object_get(config, "workers")));
+			 (long long)doc_int(config, "workers", 0));
 	json_object_set_new(config, "id", json_string(id));
 }
 
@@ -96,13 +95,13 @@ static void config_status(json_t *c)
 {
 	json_t *rep;
 	size_t i;
-	const char *cur = json_string_value(json_object_get(c, "status"));
+	const char *cur = doc_str(c, "status", NULL);
 	if (cur && strcmp(cur, "ok"))
 		return;
 	json_array_foreach(json_object_get(c, "failed_warmups"), i, rep)
 		goto failed;
 	json_array_foreach(json_object_get(c, "reps"), i, rep) {
-		const char *st = json_string_value(json_object_get(rep, "status"));
+		const char *st = doc_str(rep, "status", NULL);
 		if (st && strcmp(st, "ok"))
 			goto failed;
 	}
@@ -120,12 +119,12 @@ static void config_stats(json_t *c)
 	const char *sum = NULL;
 	int agree = 1;
 	json_array_foreach(reps, i, rep) {
-		const char *st = json_string_value(json_object_get(rep, "status"));
+		const char *st = doc_str(rep, "status", NULL);
 		if (!st || strcmp(st, "ok"))
 			continue;
-		wall[k] = json_number_value(json_object_get(rep, "wall_s"));
-		cpu[k++] = json_number_value(json_object_get(rep, "cpu_s"));
-		const char *cs = json_string_value(json_object_get(rep, "checksum"));
+		wall[k] = doc_num(rep, "wall_s", 0);
+		cpu[k++] = doc_num(rep, "cpu_s", 0);
+		const char *cs = doc_str(rep, "checksum", NULL);
 		if (cs && sum && strcmp(cs, sum))
 			agree = 0;
 		if (cs && !sum)
@@ -150,53 +149,49 @@ static void config_stats(json_t *c)
 	config_status(c);
 }
 
-static double num(json_t *c, const char *key)
-{
-	json_t *v = json_object_get(c, key);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static json_int_t workers_of(json_t *c)
-{
-	return json_integer_value(json_object_get(c, "workers"));
-}
-
 /* Speedup against the 1-worker config of the same series; slower flag
  * against the next smaller worker count of the series. */
 static void config_relations(json_t *configs, size_t i)
 {
 	json_t *c = json_array_get(configs, i), *base = NULL, *prev = NULL;
-	json_int_t w = workers_of(c);
+	json_int_t w = doc_workers(c);
 	for (size_t j = 0; j < json_array_size(configs); j++) {
 		json_t *o = json_array_get(configs, j);
 		if (j == i || !doc_same_series(c, o, DOC_KEY_ALL) ||
-		    !isfinite(num(o, "median_wall_s")))
+		    !isfinite(doc_num(o, "median_wall_s", NAN)))
 			continue;
-		json_int_t ow = workers_of(o);
+		json_int_t ow = doc_workers(o);
 		if (ow == 1)
 			base = o;
-		if (ow < w && (!prev || ow > workers_of(prev)))
+		if (ow < w && (!prev || ow > doc_workers(prev)))
 			prev = o;
 	}
-	if (w == 1 && isfinite(num(c, "median_wall_s")))
+	if (w == 1 && isfinite(doc_num(c, "median_wall_s", NAN)))
 		base = c;
-	double m = num(c, "median_wall_s");
+	double m = doc_num(c, "median_wall_s", NAN);
 	if (base && isfinite(m)) {
-		double sp = num(base, "median_wall_s") / m;
+		double sp = doc_num(base, "median_wall_s", NAN) / m;
 		set_real(c, "speedup", sp);
 		set_real(c, "efficiency", sp / (double)w);
+		/* the speedup's range over this median's interval: plots
+		 * draw it as error bars, without refitting anything */
+		double t1 = doc_num(base, "median_wall_s", NAN);
+		set_real(c, "speedup_low", t1 / doc_num(c, "ci_high_s", m));
+		set_real(c, "speedup_high", t1 / doc_num(c, "ci_low_s", m));
 		json_object_set(c, "baseline", json_object_get(base, "id"));
 	} else {
 		json_object_set_new(c, "speedup", json_null());
+		json_object_set_new(c, "speedup_low", json_null());
+		json_object_set_new(c, "speedup_high", json_null());
 		json_object_set_new(c, "efficiency", json_null());
 		json_object_set_new(c, "baseline", json_null());
 	}
 	json_t *slower = json_null();
-	if (prev && num(c, "ci_low_s") > num(prev, "ci_high_s"))
+	if (prev && doc_num(c, "ci_low_s", NAN) > doc_num(prev, "ci_high_s", NAN))
 		slower = json_pack("{s:O, s:I, s:f}", "than",
 				   json_object_get(prev, "id"), "than_workers",
-				   workers_of(prev), "ratio",
-				   m / num(prev, "median_wall_s"));
+				   doc_workers(prev), "ratio",
+				   m / doc_num(prev, "median_wall_s", NAN));
 	json_object_set_new(c, "slower", slower);
 }
 
@@ -207,12 +202,12 @@ static void checksum_agreement(json_t *configs)
 	size_t n = json_array_size(configs);
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = json_array_get(configs, i);
-		const char *ca = json_string_value(json_object_get(a, "checksum"));
+		const char *ca = doc_str(a, "checksum", NULL);
 		for (size_t j = 0; ca && j < n; j++) {
 			json_t *b = json_array_get(configs, j);
-			const char *cb = json_string_value(json_object_get(b, "checksum"));
-			if (!cb || strcmp(json_string_value(json_object_get(a, "workload")),
-					  json_string_value(json_object_get(b, "workload"))) ||
+			const char *cb = doc_str(b, "checksum", NULL);
+			if (!cb || strcmp(doc_str(a, "workload", NULL),
+					  doc_str(b, "workload", NULL)) ||
 			    !json_equal(json_object_get(a, "params"),
 					json_object_get(b, "params")))
 				continue;
@@ -234,6 +229,27 @@ void summary_document(json_t *doc)
 	json_t *fits = usl_fit_document(doc);
 	if (fits)
 		json_object_set_new(doc, "fits", fits);
+}
+
+/* summary_document gives every configuration a speedup field (null when
+ * there is no baseline): its absence says the relations were never made. */
+static int has_relations(json_t *configs)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(configs, i, c)
+		if (!json_object_get(c, "speedup"))
+			return 0;
+	return 1;
+}
+
+json_t *summary_derived(json_t *doc)
+{
+	json_t *configs = json_object_get(doc, "configs");
+	if (json_is_array(configs) && !has_relations(configs))
+		for (size_t i = 0; i < json_array_size(configs); i++)
+			config_relations(configs, i);
+	return summary_fits(doc);
 }
 
 json_t *summary_fits(json_t *doc)

@@ -28,4 +28,10 @@ void summary_document(json_t *doc);
  * never fitting again. NULL when doc is not an object. */
 json_t *summary_fits(json_t *doc);
 
+/* Like summary_fits, for every derived figure: a document whose
+ * configurations lack the speedups and slower flags (made by hand, by an
+ * older contend, an import) gets them from its stored statistics, once,
+ * and its fits; a summarised document is only read. Returns the fits. */
+json_t *summary_derived(json_t *doc);
+
 #endif

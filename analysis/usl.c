@@ -231,7 +231,7 @@ static json_t *series_head(json_t *config, const char *key)
 
 static int usable(json_t *c, double *workers, double *wall)
 {
-	const char *st = json_string_value(json_object_get(c, "status"));
+	const char *st = doc_str(c, "status", NULL);
 	json_t *w = json_object_get(c, "workers");
 	json_t *m = json_object_get(c, "median_wall_s");
 	if (!st || strcmp(st, "ok") || !json_is_integer(w) || !json_is_number(m))

@@ -65,18 +65,13 @@ static json_t *gb_new_config(json_t *b, const char *run_name,
 	return c;
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static json_t *gb_rep(json_t *b)
 {
-	double scale = unit_seconds(jstr(b, "time_unit"));
+	double scale = unit_seconds(doc_str(b, "time_unit", NULL));
 	json_t *rt = json_object_get(b, "real_time");
 	json_t *ct = json_object_get(b, "cpu_time");
-	const char *why = jstr(b, "error_message");
-	if (json_is_true(json_object_get(b, "error_occurred")))
+	const char *why = doc_str(b, "error_message", NULL);
+	if (doc_bool(b, "error_occurred", 0))
 		return json_pack("{s:f, s:s, s:s}", "wall_s", 0.0, "status",
 				 "error", "detail", why ? why : "error");
 	if (!json_is_number(rt) || !isfinite(scale))
@@ -98,8 +93,8 @@ static void gb_summarise(json_t *c)
 	if (!w)
 		return;
 	json_array_foreach(reps, i, r)
-		if (!strcmp(json_string_value(json_object_get(r, "status")), "ok"))
-			w[n++] = json_number_value(json_object_get(r, "wall_s"));
+		if (!strcmp(doc_str(r, "status", NULL), "ok"))
+			w[n++] = doc_num(r, "wall_s", 0);
 	struct summary s;
 	stats_summarise(w, n, &s);
 	free(w);
@@ -116,7 +111,7 @@ static void gb_summarise(json_t *c)
 
 static json_int_t workers_of(json_t *c)
 {
-	return json_integer_value(json_object_get(c, "workers"));
+	return doc_int(c, "workers", 0);
 }
 
 /* The 1-thread configuration of c's series, or NULL. */
@@ -144,7 +139,7 @@ static void gb_speedups(json_t *configs)
 		json_t *m = json_object_get(c, "median_wall_s");
 		if (!json_is_number(m) || !(b = gb_baseline(configs, c)))
 			continue;
-		double sp = json_number_value(json_object_get(b, "median_wall_s")) /
+		double sp = doc_num(b, "median_wall_s", 0) /
 			    json_number_value(m);
 		json_object_set(c, "baseline", json_object_get(b, "id"));
 		json_object_set_new(c, "speedup", json_real(sp));
@@ -173,10 +168,11 @@ static json_t *gb_context(json_t *ctx)
  * only aggregates contributes its median as one repetition. */
 static int gb_wanted(json_t *b, json_t *index)
 {
-	const char *rt = jstr(b, "run_type"), *agg = jstr(b, "aggregate_name");
+	const char *rt = doc_str(b, "run_type", NULL);
+	const char *agg = doc_str(b, "aggregate_name", NULL);
 	if (!rt || !strcmp(rt, "iteration"))
 		return 1;
-	const char *run = jstr(b, "run_name");
+	const char *run = doc_str(b, "run_name", NULL);
 	json_t *c = run ? json_object_get(index, run) : NULL;
 	return !strcmp(rt, "aggregate") && agg && !strcmp(agg, "median") &&
 	       (!c || json_array_size(json_object_get(c, "reps")) == 0);
@@ -185,7 +181,7 @@ static int gb_wanted(json_t *b, json_t *index)
 static int gb_entry_into(json_t *b, json_t *configs, json_t *index,
 			 const char *build, errbuf *e)
 {
-	const char *name = jstr(b, "name"), *run = jstr(b, "run_name");
+	const char *name = doc_str(b, "name", NULL), *run = doc_str(b, "run_name", NULL);
 	if (!name)
 		return errf(e, "a Google Benchmark entry has no 'name'");
 	if (!run)
@@ -215,7 +211,7 @@ json_t *gbench_import(json_t *gb, errbuf *e)
 		     "'benchmarks')");
 		return NULL;
 	}
-	const char *build = jstr(ctx, "library_build_type");
+	const char *build = doc_str(ctx, "library_build_type", NULL);
 	json_t *configs = json_array(), *index = json_object(), *b;
 	size_t i;
 	json_array_foreach(list, i, b) {

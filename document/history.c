@@ -229,8 +229,13 @@ int history_load_file(const char *path, json_t **doc, const char **source,
 	    json_object_get(d, "benchmarks")) {
 		json_t *m = gbench_import(d, e);
 		json_decref(d);
-		if (!m)
+		/* The import maps fields, it does not judge them: a negative
+		 * thread count becomes a negative worker count, which the
+		 * document's own validation rejects like any other. */
+		if (!m || results_validate(m, e)) {
+			json_decref(m);
 			return errprefix(e, "'%s'", path);
+		}
 		*source = "gbench";
 		*doc = m;
 		return 0;

@@ -14,6 +14,7 @@
 #include "harness/commands.h"
 #include "harness/verb.h"
 #include "common/err.h"
+#include "document/doc.h"
 #include "document/history.h"
 
 static void usage(FILE *f)
@@ -115,10 +116,11 @@ static int do_add(const char *db, int nfiles, char **files)
 	return rc;
 }
 
-static const char *str(json_t *o, const char *k)
+/* A table cell: "-" for a missing or empty field. */
+static const char *cell(json_t *o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
-	return s && *s ? s : "-";
+	const char *s = doc_str(o, k, "");
+	return *s ? s : "-";
 }
 
 static void print_runs(json_t *runs)
@@ -131,11 +133,11 @@ static void print_runs(json_t *runs)
 	json_array_foreach(runs, i, r)
 		printf("%5lld  %-20.20s  %-12.12s  %-10.10s  %-9.9s  %7lld  "
 		       "%-11.11s  %s\n",
-		       (long long)json_integer_value(json_object_get(r, "run_id")),
-		       str(r, "utc_time"), str(r, "machine"), str(r, "git_rev"),
-		       str(r, "builds"),
-		       (long long)json_integer_value(json_object_get(r, "configs")),
-		       str(r, "status"), str(r, "workloads"));
+		       (long long)doc_int(r, "run_id", 0),
+		       cell(r, "utc_time"), cell(r, "machine"), cell(r, "git_rev"),
+		       cell(r, "builds"),
+		       (long long)doc_int(r, "configs", 0),
+		       cell(r, "status"), cell(r, "workloads"));
 	if (!json_array_size(runs))
 		printf("(no runs yet)\n");
 }

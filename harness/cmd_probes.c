@@ -8,6 +8,7 @@
 #include "harness/commands.h"
 #include "harness/verb.h"
 #include "common/err.h"
+#include "document/doc.h"
 #include "probes/counters.h"
 
 #define COST_ITERATIONS 50
@@ -53,35 +54,29 @@ static json_t *gather(errbuf *e)
 	return o;
 }
 
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static void print_kernel(json_t *k)
 {
 	json_t *p = json_object_get(k, "perf_event_paranoid");
 	printf("kernel\n");
 	if (json_is_integer(p))
 		printf("  perf_event_paranoid  %lld (%s)\n",
-		       (long long)json_integer_value(p), str(k, "paranoid_meaning"));
+		       (long long)json_integer_value(p), doc_str(k, "paranoid_meaning", ""));
 	else
 		printf("  perf_event_paranoid  unknown (%s)\n",
-		       str(k, "paranoid_meaning"));
+		       doc_str(k, "paranoid_meaning", ""));
 	printf("  this process         %s\n",
-	       json_is_true(json_object_get(k, "privileged"))
+	       doc_bool(k, "privileged", 0)
 		       ? "privileged (root, CAP_PERFMON or CAP_SYS_ADMIN): "
 			 "paranoid does not bind it"
 		       : "unprivileged: perf_event_paranoid applies");
 	if (json_is_string(json_object_get(k, "pmu")))
-		printf("  hardware PMU         %s (%s/%s)\n", str(k, "pmu"),
-		       str(k, "pmu_path"), str(k, "pmu"));
+		printf("  hardware PMU         %s (%s/%s)\n", doc_str(k, "pmu", ""),
+		       doc_str(k, "pmu_path", ""), doc_str(k, "pmu", ""));
 	else
 		printf("  hardware PMU         none exposed (no cpu PMU under %s)\n",
-		       str(k, "pmu_path"));
+		       doc_str(k, "pmu_path", ""));
 	printf("  hypervisor           %s\n",
-	       json_is_true(json_object_get(k, "hypervisor")) ? "yes" : "no");
+	       doc_bool(k, "hypervisor", 0) ? "yes" : "no");
 }
 
 static void print_papi(json_t *p)
@@ -89,26 +84,25 @@ static void print_papi(json_t *p)
 	size_t i;
 	json_t *c;
 	if (!json_is_string(json_object_get(p, "version"))) {
-		printf("PAPI\n  unusable: %s\n", str(p, "reason"));
+		printf("PAPI\n  unusable: %s\n", doc_str(p, "reason", ""));
 		return;
 	}
-	printf("PAPI %s\n", str(p, "version"));
+	printf("PAPI %s\n", doc_str(p, "version", ""));
 	json_array_foreach(json_object_get(p, "components"), i, c) {
-		if (json_is_true(json_object_get(c, "active")))
-			printf("  %-20s active, %lld counters\n", str(c, "name"),
-			       (long long)json_integer_value(
-				       json_object_get(c, "counters")));
+		if (doc_bool(c, "active", 0))
+			printf("  %-20s active, %lld counters\n", doc_str(c, "name", ""),
+			       (long long)doc_int(c, "counters", 0));
 		else
-			printf("  %-20s disabled: %s\n", str(c, "name"),
-			       str(c, "reason"));
+			printf("  %-20s disabled: %s\n", doc_str(c, "name", ""),
+			       doc_str(c, "reason", ""));
 	}
 }
 
 static const char *cell(json_t *a)
 {
-	if (!json_is_true(json_object_get(a, "available")))
+	if (!doc_bool(a, "available", 0))
 		return "no";
-	return json_is_true(json_object_get(a, "user_only")) ? "user" : "yes";
+	return doc_bool(a, "user_only", 0) ? "user" : "yes";
 }
 
 /* Reasons repeat (one disabled PAPI component refuses every preset): list
@@ -148,18 +142,18 @@ static void print_counters(json_t *counters)
 	printf("  %-18s %-5s %-5s %s\n", "counter", "papi", "perf", "auto");
 	json_array_foreach(counters, i, c) {
 		json_t *a = json_object_get(c, "auto");
-		const char *name = str(c, "name");
+		const char *name = doc_str(c, "name", "");
 		printf("  %-18s %-5s %-5s %s\n", name,
 		       cell(json_object_get(c, "papi")),
 		       cell(json_object_get(c, "perf")),
-		       json_is_true(json_object_get(a, "available"))
-			       ? str(a, "backend")
+		       doc_bool(a, "available", 0)
+			       ? doc_str(a, "backend", "")
 			       : "-");
 		const char *keys[] = {"papi", "perf"};
 		for (int k = 0; k < 2; k++) {
 			json_t *b = json_object_get(c, keys[k]);
-			if (!json_is_true(json_object_get(b, "available")))
-				add_reason(why, str(b, "reason"), name);
+			if (!doc_bool(b, "available", 0))
+				add_reason(why, doc_str(b, "reason", ""), name);
 		}
 	}
 	printf("  (user: kernel part excluded by perf_event_paranoid)\n");
@@ -175,12 +169,12 @@ static void print_text(json_t *o)
 	print_counters(json_object_get(o, "counters"));
 	printf("rusage (%s): voluntary and involuntary context switches, page "
 	       "faults: always\n",
-	       str(json_object_get(o, "rusage"), "source"));
+	       doc_str(json_object_get(o, "rusage"), "source", ""));
 	printf("cost (--counters auto, median of %lld): start+stop %.1f us, one "
 	       "read of all counters %.1f us\n",
-	       (long long)json_integer_value(json_object_get(cost, "iterations")),
-	       json_real_value(json_object_get(cost, "start_stop_us")),
-	       json_real_value(json_object_get(cost, "read_us")));
+	       (long long)doc_int(cost, "iterations", 0),
+	       doc_num(cost, "start_stop_us", 0),
+	       doc_num(cost, "read_us", 0));
 }
 
 int cmd_probes(int argc, char **argv)

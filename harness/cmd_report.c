@@ -32,8 +32,7 @@ static int render_plots(json_t *doc, const char *dir, errbuf *e)
 {
 	char **files = NULL;
 	size_t n = 0;
-	mkdir(dir, 0755);
-	if (plots_render(doc, dir, &files, &n, e))
+	if (plots_render(doc, dir, NULL, &files, &n, e))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "plot: %s\n", files[i]);

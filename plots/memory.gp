@@ -1,8 +1,8 @@
 # memory.gp - resident memory (pool processes included) over the time of a
 # repetition, one line per configuration of a workload.
-# Set by contend with -e: out, dat, nser, ttl.
+# Set by contend with -e: pngout, svgout (files contend opened), dat, nser, ttl.
 set terminal pngcairo size 1000,640 noenhanced font 'sans,11'
-set output out.'.png'
+set output pngout
 set title ttl noenhanced
 set xlabel 'time since the repetition started (s)'
 set ylabel 'resident memory (MiB)'
@@ -11,5 +11,5 @@ set grid
 set yrange [0:*]
 plot for [i=0:nser-1] dat index i using 1:2 with lines lc i+1 dt 1+i/8 lw 2
 set terminal svg size 1000,640 noenhanced font 'sans,11'
-set output out.'.svg'
+set output svgout
 replot

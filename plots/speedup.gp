@@ -1,8 +1,8 @@
 # speedup.gp - speedup over 1 worker against workers, one line per series
 # of a workload, with the ideal (linear) line and each series' USL fit.
-# Set by contend with -e: out, dat, usl, nser, nusl, xmax, ttl.
+# Set by contend with -e: pngout, svgout (files contend opened), dat, usl, nser, nusl, xmax, ttl.
 set terminal pngcairo size 1000,640 noenhanced font 'sans,11'
-set output out.'.png'
+set output pngout
 set title ttl noenhanced
 set xlabel 'workers (count)'
 set ylabel 'speedup over 1 worker (times)'
@@ -16,5 +16,5 @@ plot x with lines lc 'gray40' dt 3 lw 1.5 title 'ideal (linear)', \
      for [i=0:nser-1] dat index i using 1:2:3:4 with yerrorlines lc i+1 dt 1+i/8 lw 2 pt 7, \
      for [i=0:nusl-1] usl index i using 1:2:3 with lines lc variable dt (10,8) lw 1.2
 set terminal svg size 1000,640 noenhanced font 'sans,11'
-set output out.'.svg'
+set output svgout
 replot

@@ -1,8 +1,8 @@
 # walltime.gp - median wall time of every configuration of a workload, with
 # the confidence interval of the median as error bars.
-# Set by contend with -e: out, dat, ttl.
+# Set by contend with -e: pngout, svgout (files contend opened), dat, ttl.
 set terminal pngcairo size 1000,640 noenhanced font 'sans,11'
-set output out.'.png'
+set output pngout
 set title ttl noenhanced
 set xlabel 'configuration (build/pool/workers)'
 set ylabel 'median wall time (s)'
@@ -16,5 +16,5 @@ set xrange [-0.6:*]
 plot dat using 0:2:xtic(1) with boxes lc 2 title 'median wall time', \
      '' using 0:2:3:4 with yerrorbars lc 'black' pt 0 title 'confidence interval of the median'
 set terminal svg size 1000,640 noenhanced font 'sans,11'
-set output out.'.svg'
+set output svgout
 replot

@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
 #include "report/plots.h"
+#include "report/safefile.h"
 #include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
@@ -56,12 +58,6 @@ static void esc(FILE *f, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	html_escape(f, buf);
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 /* A configuration id without its workload: "release/thread/w2". */
@@ -136,22 +132,22 @@ static void page_nav(struct page *p, json_t *workloads)
 static void run_context(struct page *p, json_t *doc, int64_t run_id)
 {
 	json_t *c = json_object_get(doc, "context");
-	const char *t = str(c, "utc_time"), *cpu = str(c, "cpu_model");
-	const char *git = str(c, "git_rev"), *st = str(doc, "status");
+	const char *t = doc_str(c, "utc_time", ""), *cpu = doc_str(c, "cpu_model", "");
+	const char *git = doc_str(c, "git_rev", ""), *st = doc_str(doc, "status", "");
 	fputs("<p class=\"note\">", p->f);
-	const char *host = str(c, "host");
+	const char *host = doc_str(c, "host", "");
 	esc(p->f, "Latest run: %lld, %s on host %s", (long long)run_id,
 	    t[0] ? t : "time unknown", host[0] ? host : "?");
 	if (json_is_integer(json_object_get(c, "logical_cores")))
 		esc(p->f, ", %lld logical cores",
-		    (long long)json_integer_value(json_object_get(c, "logical_cores")));
+		    (long long)doc_int(c, "logical_cores", 0));
 	if (cpu[0])
 		esc(p->f, " (%s)", cpu);
 	esc(p->f, ", git %s, %s.", git[0] ? git : "unknown",
 	    st[0] ? st : "status unknown");
-	if (str(c, "command")[0]) {
+	if (doc_str(c, "command", "")[0]) {
 		fputs(" Command: <code>", p->f);
-		html_escape(p->f, str(c, "command"));
+		html_escape(p->f, doc_str(c, "command", ""));
 		fputs("</code>", p->f);
 	}
 	fputs("</p>\n", p->f);
@@ -159,31 +155,31 @@ static void run_context(struct page *p, json_t *doc, int64_t run_id)
 
 static void scaling_row(struct page *p, json_t *c, const char *w)
 {
-	const char *st = str(c, "status");
+	const char *st = doc_str(c, "status", "");
 	json_t *slower = json_object_get(c, "slower");
 	const char *cls = strcmp(st, "ok") ? " class=\"failed\""
 			  : json_is_object(slower) ? " class=\"slower\"" : "";
 	fprintf(p->f, "<tr%s><td>", cls);
-	html_escape(p->f, short_id(str(c, "id"), w));
+	html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 	fprintf(p->f, "</td><td class=\"num\">%lld</td>",
-		(long long)json_integer_value(json_object_get(c, "workers")));
+		(long long)doc_int(c, "workers", 0));
 	cell_num(p->f, json_object_get(c, "median_wall_s"), "");
 	if (json_is_number(json_object_get(c, "ci_low_s")))
 		fprintf(p->f, "<td class=\"num\">%.4g &ndash; %.4g</td>",
-			json_number_value(json_object_get(c, "ci_low_s")),
-			json_number_value(json_object_get(c, "ci_high_s")));
+			doc_num(c, "ci_low_s", 0),
+			doc_num(c, "ci_high_s", 0));
 	else
 		fputs("<td class=\"na\">n/a</td>", p->f);
 	cell_num(p->f, json_object_get(c, "speedup"), "x");
 	cell_num(p->f, json_object_get(c, "efficiency"), "");
 	fputs("<td>", p->f);
 	html_escape(p->f, st);
-	if (str(c, "detail")[0])
-		esc(p->f, ": %s", str(c, "detail"));
+	if (doc_str(c, "detail", "")[0])
+		esc(p->f, ": %s", doc_str(c, "detail", ""));
 	if (json_is_object(slower))
 		esc(p->f, "; %.2fx slower than %s",
-		    json_number_value(json_object_get(slower, "ratio")),
-		    str(slower, "than"));
+		    doc_num(slower, "ratio", 0),
+		    doc_str(slower, "than", ""));
 	fputs("</td></tr>\n", p->f);
 }
 
@@ -203,15 +199,15 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 
 static void fits_list(struct page *p, json_t *doc)
 {
-	json_t *fits = summary_fits(doc), *f;
+	json_t *fits = summary_derived(doc), *f;
 	size_t i;
 	if (json_array_size(fits))
 		fputs("<ul class=\"fits\">\n", p->f);
 	json_array_foreach(fits, i, f) {
 		fputs("<li><b>", p->f);
-		html_escape(p->f, str(f, "series"));
+		html_escape(p->f, doc_str(f, "series", ""));
 		fputs("</b>: ", p->f);
-		html_escape(p->f, str(f, "summary"));
+		html_escape(p->f, doc_str(f, "summary", ""));
 		fputs("</li>\n", p->f);
 	}
 	if (json_array_size(fits))
@@ -250,12 +246,11 @@ static void images(struct page *p, const char *slug, char **files, size_t n)
 
 static void latest_plots(struct page *p, json_t *doc, const char *slug)
 {
-	char dir[4200], **files = NULL;
+	char **files = NULL;
 	size_t n = 0;
 	errbuf e;
-	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
 	fputs("<h4>Plots of the latest run</h4>\n", p->f);
-	if (plots_render(doc, dir, &files, &n, &e))
+	if (plots_render(doc, p->o->outdir, slug, &files, &n, &e))
 		note_plot_error(p, e.msg);
 	else
 		images(p, slug, files, n);
@@ -329,13 +324,13 @@ static void trend_cell(FILE *f, json_t *pt)
 	if (!pt || !json_is_number(m)) {
 		fputs("<td class=\"na\">", f);
 		if (pt)
-			html_escape(f, str(pt, "status"));
+			html_escape(f, doc_str(pt, "status", ""));
 		else
 			fputs("&ndash;", f);
 		fputs("</td>", f);
 		return;
 	}
-	int reg = json_is_true(json_object_get(pt, "regression"));
+	int reg = doc_bool(pt, "regression", 0);
 	fprintf(f, "<td class=\"num%s\">%.4g", reg ? " regression" : "",
 		json_number_value(m));
 	json_t *ch = json_object_get(pt, "change");
@@ -343,18 +338,18 @@ static void trend_cell(FILE *f, json_t *pt)
 		fprintf(f, " (%+.1f %%)", 100 * json_number_value(ch));
 	if (reg)
 		fprintf(f, " REGRESSION, p=%.2g",
-			json_number_value(json_object_get(pt, "p")));
+			doc_num(pt, "p", 0));
 	fputs("</td>", f);
 }
 
 static void trend_head(struct page *p, json_t *r)
 {
-	const char *git = str(r, "git_rev");
+	const char *git = doc_str(r, "git_rev", "");
 	fputs("<th>", p->f);
 	esc(p->f, "run %lld",
-	    (long long)json_integer_value(json_object_get(r, "run_id")));
+	    (long long)doc_int(r, "run_id", 0));
 	fputs("<br>", p->f);
-	esc(p->f, "%.10s", str(r, "utc_time"));
+	esc(p->f, "%.10s", doc_str(r, "utc_time", ""));
 	fputs("<br>", p->f);
 	esc(p->f, "git %s", git[0] ? git : "?");
 	fputs("</th>", p->f);
@@ -372,7 +367,7 @@ static void trend_table(struct page *p, json_t *trend, const char *w)
 	fputs("</tr></thead>\n<tbody>\n", p->f);
 	json_array_foreach(json_object_get(trend, "configs"), i, c) {
 		fputs("<tr><td>", p->f);
-		html_escape(p->f, short_id(str(c, "id"), w));
+		html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 		fputs("</td>", p->f);
 		for (size_t k = first; k < nr; k++) {
 			json_t *id = json_object_get(json_array_get(runs, k), "run_id");
@@ -387,7 +382,7 @@ static int trend_section(struct page *p, const char *w, const char *m,
 			 const char *slug)
 {
 	json_t *trend;
-	char dir[4200], **files = NULL;
+	char **files = NULL;
 	size_t n = 0;
 	errbuf e;
 	int rc = history_trend(p->h, w, m, p->o->runs, &trend, p->e);
@@ -398,8 +393,7 @@ static int trend_section(struct page *p, const char *w, const char *m,
 	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
 	esc(p->f, "%zu regression%s in the latest run.", latest,
 	    latest == 1 ? "" : "s");
-	snprintf(dir, sizeof dir, "%s/%s", p->o->outdir, slug);
-	if (plots_render_trend(trend, dir, &files, &n, &e))
+	if (plots_render_trend(trend, p->o->outdir, slug, &files, &n, &e))
 		note_plot_error(p, e.msg);
 	else
 		images(p, slug, files, n);
@@ -420,7 +414,7 @@ static json_t *workload_doc(json_t *doc, const char *w)
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
-		if (!strcmp(str(c, "workload"), w))
+		if (!strcmp(doc_str(c, "workload", ""), w))
 			json_array_append(json_object_get(out, "configs"), c);
 	return out;
 }
@@ -474,49 +468,36 @@ static int workload_section(struct page *p, const char *w)
 	return rc;
 }
 
-static int write_atomic(const char *path, const char *text, size_t len,
-			errbuf *e)
+/* index.html replaced atomically by a file we created (report/safefile.h):
+ * the site directory may be shared. */
+static int write_atomic(const char *dir, const char *name, const char *text,
+			size_t len, errbuf *e)
 {
-	char tmp[4200];
-	/* mkstemp, not a name from the pid: the site directory may be
-	 * shared, and a planted symlink must not be written through. */
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *f = fd < 0 || fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
-	if (!f) {
-		int err = errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		return errf(e, "cannot write '%s': %s", path, strerror(err));
+	int dirfd;
+	struct safefile sf;
+	if (safefile_opendir(dir, NULL, &dirfd, e))
+		return -1;
+	if (safefile_create(dirfd, name, &sf, e)) {
+		close(dirfd);
+		return errprefix(e, "%s", dir);
 	}
-	size_t k = fwrite(text, 1, len, f);
-	if (fclose(f) || k != len || rename(tmp, path)) {
-		int err = errno;
-		unlink(tmp);
-		return errf(e, "cannot write '%s': %s", path, strerror(err));
-	}
-	return 0;
-}
-
-static int mkdir_p(const char *dir, errbuf *e)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", dir);
-	for (char *q = tmp + 1; *q; q++) {
-		if (*q != '/')
+	size_t done = 0;
+	while (done < len) {
+		ssize_t k = write(sf.fd, text + done, len - done);
+		if (k < 0 && errno == EINTR)
 			continue;
-		*q = 0;
-		mkdir(tmp, 0755);
-		*q = '/';
+		if (k <= 0) {
+			int err = k < 0 ? errno : EIO;
+			safefile_discard(&sf);
+			close(dirfd);
+			return errf(e, "cannot write '%s/%s': %s", dir, name,
+				    strerror(err));
+		}
+		done += (size_t)k;
 	}
-	struct stat st;
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return errf(e, "cannot create '%s': %s", dir, strerror(errno));
-	if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
-		return errf(e, "cannot create '%s': not a directory", dir);
-	return 0;
+	int rc = safefile_commit(&sf, e) ? errprefix(e, "%s", dir) : 0;
+	close(dirfd);
+	return rc;
 }
 
 static int build_page(struct page *p)
@@ -556,8 +537,10 @@ int dashboard_build(const struct dashboard_opts *o,
 	memset(s, 0, sizeof *s);
 	s->plots_ok = 1;
 	struct page p = {.o = o, .s = s, .e = e};
-	if (mkdir_p(o->outdir, e))
+	int dirfd;
+	if (safefile_opendir(o->outdir, NULL, &dirfd, e))
 		return -1;
+	close(dirfd);
 	int orc = history_open(o->history, 0, &p.h, e);
 	if (orc)
 		return orc;
@@ -570,7 +553,7 @@ int dashboard_build(const struct dashboard_opts *o,
 	history_close(p.h);
 	snprintf(s->index, sizeof s->index, "%s/index.html", o->outdir);
 	if (!rc)
-		rc = write_atomic(s->index, text, len, e);
+		rc = write_atomic(o->outdir, "index.html", text, len, e);
 	free(text);
 	return rc;
 }

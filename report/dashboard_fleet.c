@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "document/doc.h"
 #include "document/results.h"
 #include "report/dashboard.h"
 
@@ -68,7 +69,7 @@ static void verdict(FILE *f, json_t *machines, json_t *row)
 	json_array_foreach(row, i, c) {
 		if (json_is_null(c))
 			continue;
-		double t = json_number_value(json_object_get(c, "median_wall_s"));
+		double t = doc_num(c, "median_wall_s", 0);
 		n++;
 		if (t < tf)
 			tf = t, fast = i;
@@ -100,7 +101,7 @@ static void side_row(FILE *f, json_t *machines, json_t *docs, json_t *c,
 		have += mc != NULL;
 	}
 	if (have >= 2) {
-		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *id = doc_str(c, "id", NULL);
 		size_t n = strlen(w);
 		fputs("<tr><td>", f);
 		html_escape(f, !strncmp(id, w, n) && id[n] == '/' ? id + n + 1 : id);

@@ -19,9 +19,9 @@ static const char *const head_cols[] = {"id", "workload", "build", "pool",
 static const char *const stat_cols[] = {
 	"ntasks", "warmup", "reps", "ok_reps", "median_wall_s", "min_wall_s",
 	"max_wall_s", "ci_low_s", "ci_high_s", "ci_level", "median_cpu_s",
-	"cpu_util", "speedup", "efficiency", "baseline", "checksum",
-	"checksum_ok", "slower_than", "slower_ratio", "status", "detail",
-	NULL};
+	"cpu_util", "speedup", "speedup_low", "speedup_high", "efficiency",
+	"baseline", "checksum", "checksum_ok", "slower_than", "slower_ratio",
+	"status", "detail", NULL};
 /* Fields that are neither dimensions nor probe figures. */
 static const char *const not_probe[] = {"params", "slower", NULL};
 /* Words about a probe figure, not figures: where it came from, its unit. */
@@ -75,7 +75,7 @@ static size_t ok_reps(json_t *c)
 	json_t *r;
 	size_t i, n = 0;
 	json_array_foreach(json_object_get(c, "reps"), i, r) {
-		const char *st = json_string_value(json_object_get(r, "status"));
+		const char *st = doc_str(r, "status", NULL);
 		n += st && !strcmp(st, "ok");
 	}
 	return n;
@@ -301,10 +301,10 @@ static void md_fits(FILE *out, json_t *doc)
 		fprintf(out, "\n## Scaling (Universal Scalability Law)\n\n");
 	json_array_foreach(fits, i, f) {
 		fprintf(out, "- ");
-		md_text(out, json_string_value(json_object_get(f, "series"))
+		md_text(out, doc_str(f, "series", NULL)
 				     ?: "?");
 		fprintf(out, ": ");
-		md_text(out, json_string_value(json_object_get(f, "summary"))
+		md_text(out, doc_str(f, "summary", NULL)
 				     ?: "");
 		fputc('\n', out);
 	}
@@ -447,7 +447,7 @@ static void gb_times(json_t *entry, json_int_t iterations, double real_s,
 
 static int rep_ok(json_t *r)
 {
-	const char *st = json_string_value(json_object_get(r, "status"));
+	const char *st = doc_str(r, "status", NULL);
 	return st && !strcmp(st, "ok") &&
 	       json_is_number(json_object_get(r, "wall_s"));
 }
@@ -464,8 +464,8 @@ static size_t gb_iterations(json_t *list, json_t *c, const struct gb_ids *ids,
 	json_array_foreach(json_object_get(c, "reps"), i, r) {
 		if (!rep_ok(r))
 			continue;
-		wall[n] = json_number_value(json_object_get(r, "wall_s"));
-		cpu[n] = json_number_value(json_object_get(r, "cpu_s"));
+		wall[n] = doc_num(r, "wall_s", 0);
+		cpu[n] = doc_num(r, "cpu_s", 0);
 		json_t *en = gb_entry(ids, "", "iteration");
 		json_object_set_new(en, "repetition_index",
 				    json_integer((json_int_t)n));
@@ -526,9 +526,9 @@ static void gb_aggregates(json_t *list, json_t *c, const struct gb_ids *ids,
 static void gb_error(json_t *list, json_t *c, const struct gb_ids *ids)
 {
 	json_t *en = gb_entry(ids, "", "iteration");
-	const char *why = json_string_value(json_object_get(c, "detail"));
+	const char *why = doc_str(c, "detail", NULL);
 	if (!why)
-		why = json_string_value(json_object_get(c, "status"));
+		why = doc_str(c, "status", NULL);
 	json_object_set_new(en, "repetition_index", json_integer(0));
 	json_object_set_new(en, "error_occurred", json_true());
 	json_object_set_new(en, "error_message",
@@ -551,10 +551,10 @@ static void gb_config(json_t *list, json_t *c, json_t *families,
 	}
 	json_t *inst = json_object_get(instances, key);
 	struct gb_ids ids = {
-		.id = json_string_value(json_object_get(c, "id")) ?: "?",
+		.id = doc_str(c, "id", NULL) ?: "?",
 		.family = json_integer_value(fam),
 		.instance = json_integer_value(inst),
-		.threads = json_integer_value(json_object_get(c, "workers")),
+		.threads = doc_int(c, "workers", 0),
 		.nreps = (json_int_t)ok_reps(c),
 	};
 	json_integer_set(inst, ids.instance + 1);

@@ -2,7 +2,10 @@
  *
  * gnuplot runs by fork/exec in the output directory; only file names we
  * made and numbers reach its command line, and titles are reduced to a
- * safe character set, so no user text is ever evaluated as gnuplot code. */
+ * safe character set, so no user text is ever evaluated as gnuplot code.
+ * The output directory may be shared: every file is created by us
+ * (report/safefile.h) and gnuplot writes its images into descriptors we
+ * opened (/proc/self/fd/N), never into a name it opens itself. */
 #include "report/plots.h"
 
 #include <errno.h>
@@ -21,9 +24,11 @@
 #include "document/doc.h"
 #include "analysis/summary.h"
 #include "analysis/usl.h"
+#include "report/safefile.h"
 
 struct plot_ctx {
-	const char *outdir;
+	char outdir[PATH_MAX]; /* for messages and the list of files */
+	int dirfd;	       /* where every file is made */
 	char tpldir[PATH_MAX];
 	char ***files;
 	size_t *nfiles;
@@ -91,24 +96,6 @@ static const char *short_label(const char *id, const char *workload)
 
 /* ---- files and gnuplot ---- */
 
-static int mkdir_p(const char *dir, errbuf *e)
-{
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s", dir);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return errf(e, "cannot create '%s': %s", tmp,
-				    strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return errf(e, "cannot create '%s': %s", tmp, strerror(errno));
-	return 0;
-}
-
 static int has_templates(const char *dir)
 {
 	char p[PATH_MAX + 64];
@@ -144,27 +131,28 @@ static int find_templates(char *out, size_t len, errbuf *e)
 
 static FILE *open_data(const struct plot_ctx *p, const char *name)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", p->outdir, name);
-	/* The output directory is the user's choice and may be shared:
-	 * never write through a symlink planted under one of our names. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = safefile_fresh(p->dirfd, name, p->e);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f) {
-		errf(p->e, "cannot write '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (!f && fd >= 0) {
+		errf(p->e, "cannot write '%s/%s': %s", p->outdir, name,
+		     strerror(errno));
+		close(fd);
 	}
 	return f;
 }
 
-static int add_file(const struct plot_ctx *p, const char *name)
+/* gnuplot wrote into img's descriptor: put it under its name and list it. */
+static int add_file(const struct plot_ctx *p, struct safefile *img)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
-	snprintf(path, sizeof path, "%s/%s", p->outdir, name);
-	if (stat(path, &st) < 0 || st.st_size == 0)
+	snprintf(path, sizeof path, "%s/%s", p->outdir, img->name);
+	if (fstat(img->fd, &st) < 0 || st.st_size == 0) {
+		safefile_discard(img);
 		return errf(p->e, "gnuplot did not write '%s'", path);
+	}
+	if (safefile_commit(img, p->e))
+		return errprefix(p->e, "%s", p->outdir);
 	char **grown = realloc(*p->files, (*p->nfiles + 1) * sizeof *grown);
 	if (!grown || !(grown[*p->nfiles] = strdup(path)))
 		return errf(p->e, "out of memory");
@@ -183,11 +171,15 @@ static void last_line(char *buf)
 		memmove(buf, nl + 1, strlen(nl + 1) + 1);
 }
 
+/* In the child: the images' descriptors stay open across exec (they are
+ * O_CLOEXEC in contend), the data files are read from the output
+ * directory's descriptor. */
 static void exec_gnuplot(const struct plot_ctx *p, const char *script,
-			 const char *vars, int errfd)
+			 const char *vars, int errfd, const int *imgfd)
 {
 	int null = open("/dev/null", O_RDWR);
-	if (chdir(p->outdir) < 0 || null < 0)
+	if (fchdir(p->dirfd) < 0 || null < 0 ||
+	    fcntl(imgfd[0], F_SETFD, 0) < 0 || fcntl(imgfd[1], F_SETFD, 0) < 0)
 		_exit(126);
 	dup2(null, 0);
 	dup2(null, 1);
@@ -196,29 +188,19 @@ static void exec_gnuplot(const struct plot_ctx *p, const char *script,
 	_exit(127);
 }
 
-static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
-		       const char *vars, const char *base)
+static int wait_gnuplot(const struct plot_ctx *p, pid_t pid, int errfd,
+			const char *tpl)
 {
-	char script[PATH_MAX + 64], msg[4096] = "";
-	int fd[2];
-	snprintf(script, sizeof script, "%s/%s", p->tpldir, tpl);
-	if (pipe(fd) < 0)
-		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
-	pid_t pid = fork();
-	if (pid < 0)
-		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
-	if (pid == 0)
-		exec_gnuplot(p, script, vars, fd[1]);
-	close(fd[1]);
+	char msg[4096] = "";
 	size_t got = 0;
 	ssize_t k;
 	char chunk[1024];
-	while ((k = read(fd[0], chunk, sizeof chunk)) > 0 || (k < 0 && errno == EINTR))
+	while ((k = read(errfd, chunk, sizeof chunk)) > 0 || (k < 0 && errno == EINTR))
 		if (k > 0 && got + (size_t)k < sizeof msg) {
 			memcpy(msg + got, chunk, (size_t)k);
 			got += (size_t)k;
 		}
-	close(fd[0]);
+	close(errfd);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -229,22 +211,65 @@ static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return errf(p->e, "gnuplot failed on %s: %s", tpl,
 			    msg[0] ? msg : "no message");
-	char name[PATH_MAX];
-	snprintf(name, sizeof name, "%s.png", base);
-	if (add_file(p, name))
-		return -1;
-	snprintf(name, sizeof name, "%s.svg", base);
-	return add_file(p, name);
+	return 0;
 }
 
-/* Common variables: out (base name), dat (its data file), ttl. */
+static int fork_gnuplot(const struct plot_ctx *p, const char *tpl,
+			const char *vars, const int *imgfd)
+{
+	char script[PATH_MAX + 64];
+	int fd[2];
+	snprintf(script, sizeof script, "%s/%s", p->tpldir, tpl);
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return errf(p->e, "cannot run gnuplot: %s", strerror(errno));
+	}
+	if (pid == 0)
+		exec_gnuplot(p, script, vars, fd[1], imgfd);
+	close(fd[1]);
+	return wait_gnuplot(p, pid, fd[0], tpl);
+}
+
+/* base.png and base.svg: files we made, handed to gnuplot as pngout and
+ * svgout, renamed over their names once gnuplot succeeded. */
+static int run_gnuplot(const struct plot_ctx *p, const char *tpl,
+		       const char *vars, const char *base)
+{
+	struct safefile img[2];
+	char name[NAME_MAX + 1], all[4096];
+	snprintf(name, sizeof name, "%s.png", base);
+	if (safefile_create(p->dirfd, name, &img[0], p->e))
+		return errprefix(p->e, "%s", p->outdir);
+	snprintf(name, sizeof name, "%s.svg", base);
+	if (safefile_create(p->dirfd, name, &img[1], p->e)) {
+		safefile_discard(&img[0]);
+		return errprefix(p->e, "%s", p->outdir);
+	}
+	snprintf(all, sizeof all, "%s; pngout='/proc/self/fd/%d'; "
+		 "svgout='/proc/self/fd/%d'", vars, img[0].fd, img[1].fd);
+	int fds[2] = {img[0].fd, img[1].fd};
+	int rc = fork_gnuplot(p, tpl, all, fds);
+	if (rc || add_file(p, &img[0])) {
+		safefile_discard(&img[0]);
+		safefile_discard(&img[1]);
+		return -1;
+	}
+	return add_file(p, &img[1]);
+}
+
+/* Common variables: dat (the data file), ttl; run_gnuplot adds pngout and
+ * svgout. */
 static int draw(const struct plot_ctx *p, const char *tpl, const char *base,
 		const char *title, const char *more)
 {
 	char ttl[512], vars[2048];
 	safe_title(title, ttl, sizeof ttl);
-	snprintf(vars, sizeof vars, "out='%s'; dat='%s.dat'; ttl='%s'%s%s", base,
-		 base, ttl, more[0] ? "; " : "", more);
+	snprintf(vars, sizeof vars, "dat='%s.dat'; ttl='%s'%s%s", base, ttl,
+		 more[0] ? "; " : "", more);
 	return run_gnuplot(p, tpl, vars, base);
 }
 
@@ -252,22 +277,10 @@ static int draw(const struct plot_ctx *p, const char *tpl, const char *base,
 
 static int is_ok(json_t *c)
 {
-	const char *s = json_string_value(json_object_get(c, "status"));
+	const char *s = doc_str(c, "status", NULL);
 	json_t *m = json_object_get(c, "median_wall_s");
 	return s && !strcmp(s, "ok") && json_is_number(m) &&
 	       json_number_value(m) > 0;
-}
-
-static double num(json_t *o, const char *k, double dflt)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_number(v) ? json_number_value(v) : dflt;
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 struct point {
@@ -280,29 +293,24 @@ static int cmp_point(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Speedups of one series against its 1-worker median; 0 points when the
- * series has no ok 1-worker run. */
+/* The speedups summary_document stored for one series (and their range
+ * over each median's interval, the error bars); 0 points when the series
+ * has no baseline. A document summarised before the range was stored
+ * gets bars of zero width. */
 static size_t series_points(json_t *configs, const char *key, struct point *pt,
 			    size_t cap)
 {
 	json_t *c;
 	size_t i, n = 0;
-	double t1 = 0;
 	char k[512];
-	json_array_foreach(configs, i, c)
-		if (!doc_series_key(c, DOC_KEY_ALL, k, sizeof k) && !strcmp(k, key) &&
-		    is_ok(c) && num(c, "workers", 0) == 1)
-			t1 = num(c, "median_wall_s", 0);
-	if (t1 <= 0)
-		return 0;
 	json_array_foreach(configs, i, c) {
-		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) || !is_ok(c) ||
-		    n == cap)
+		double s = doc_num(c, "speedup", NAN);
+		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) ||
+		    !is_ok(c) || !isfinite(s) || n == cap)
 			continue;
-		double m = num(c, "median_wall_s", 0);
-		pt[n++] = (struct point){num(c, "workers", 1), t1 / m,
-					 t1 / num(c, "ci_high_s", m),
-					 t1 / num(c, "ci_low_s", m)};
+		pt[n++] = (struct point){doc_num(c, "workers", 1), s,
+					 doc_num(c, "speedup_low", s),
+					 doc_num(c, "speedup_high", s)};
 	}
 	qsort(pt, n, sizeof *pt, cmp_point);
 	return n;
@@ -311,7 +319,7 @@ static size_t series_points(json_t *configs, const char *key, struct point *pt,
 static void write_usl_block(FILE *f, json_t *fit, const char *label,
 			    double xmax, int color)
 {
-	double s = num(fit, "sigma", 0), k = num(fit, "kappa", 0);
+	double s = doc_num(fit, "sigma", 0), k = doc_num(fit, "kappa", 0);
 	fputc('"', f);
 	fprintf(f, "%s USL fit", label);
 	fputs("\"\n", f);
@@ -327,8 +335,8 @@ static json_t *fit_of(json_t *fits, const char *key)
 	json_t *f;
 	size_t i;
 	json_array_foreach(fits, i, f)
-		if (!strcmp(str(f, "series"), key) &&
-		    json_is_true(json_object_get(f, "fitted")))
+		if (!strcmp(doc_str(f, "series", ""), key) &&
+		    doc_bool(f, "fitted", 0))
 			return f;
 	return NULL;
 }
@@ -352,7 +360,7 @@ static double max_workers(json_t *configs)
 	size_t i;
 	double m = 2;
 	json_array_foreach(configs, i, c)
-		m = fmax(m, num(c, "workers", 1));
+		m = fmax(m, doc_num(c, "workers", 1));
 	return m;
 }
 
@@ -429,10 +437,10 @@ static int chart_walltime(const struct plot_ctx *p, const char *w,
 	json_array_foreach(configs, i, c) {
 		if (!is_ok(c))
 			continue;
-		double m = num(c, "median_wall_s", 0);
-		put_label(f, short_label(str(c, "id"), w));
-		fprintf(f, " %g %g %g\n", m, num(c, "ci_low_s", m),
-			num(c, "ci_high_s", m));
+		double m = doc_num(c, "median_wall_s", 0);
+		put_label(f, short_label(doc_str(c, "id", ""), w));
+		fprintf(f, " %g %g %g\n", m, doc_num(c, "ci_low_s", m),
+			doc_num(c, "ci_high_s", m));
 		rows++;
 	}
 	fclose(f);
@@ -463,7 +471,7 @@ static int chart_lockshare(const struct plot_ctx *p, const char *w,
 		if (!json_is_number(s))
 			continue;
 		double share = fmin(1, fmax(0, json_number_value(s)));
-		put_label(f, short_label(str(c, "id"), w));
+		put_label(f, short_label(doc_str(c, "id", ""), w));
 		fprintf(f, " %g %g\n", 100 * share, 100 * (1 - share));
 	}
 	fclose(f);
@@ -489,9 +497,9 @@ static json_t *partner(json_t *configs, json_t *c, const char *model)
 	char k1[512], k2[512];
 	build_free_key(c, k1, sizeof k1);
 	json_array_foreach(configs, i, x)
-		if (!strcmp(str(x, "build"), "linetrace") &&
-		    !strcmp(str(x, "lock_model"), model) && is_ok(x) &&
-		    num(x, "workers", 0) == num(c, "workers", -1)) {
+		if (!strcmp(doc_str(x, "build", ""), "linetrace") &&
+		    !strcmp(doc_str(x, "lock_model", ""), model) && is_ok(x) &&
+		    doc_num(x, "workers", 0) == doc_num(c, "workers", -1)) {
 			build_free_key(x, k2, sizeof k2);
 			if (!strcmp(k1, k2))
 				return x;
@@ -505,13 +513,13 @@ static json_t *linetrace_variants(json_t *configs)
 	json_t *out = json_array(), *c, *v;
 	size_t i, j;
 	json_array_foreach(configs, i, c) {
-		if (strcmp(str(c, "build"), "linetrace"))
+		if (strcmp(doc_str(c, "build", ""), "linetrace"))
 			continue;
 		int seen = 0;
 		json_array_foreach(out, j, v)
-			seen |= !strcmp(json_string_value(v), str(c, "lock_model"));
+			seen |= !strcmp(json_string_value(v), doc_str(c, "lock_model", ""));
 		if (!seen)
-			json_array_append_new(out, json_string(str(c, "lock_model")));
+			json_array_append_new(out, json_string(doc_str(c, "lock_model", "")));
 	}
 	return out;
 }
@@ -523,7 +531,7 @@ static size_t write_builds_rows(FILE *f, json_t *configs, json_t *variants,
 	size_t i, j, rows = 0;
 	char key[512], label[600];
 	json_array_foreach(configs, i, c) {
-		if (strcmp(str(c, "build"), "release") || !is_ok(c))
+		if (strcmp(doc_str(c, "build", ""), "release") || !is_ok(c))
 			continue;
 		int any = 0;
 		json_array_foreach(variants, j, v)
@@ -534,13 +542,13 @@ static size_t write_builds_rows(FILE *f, json_t *configs, json_t *variants,
 		const char *rest = short_label(key, w);
 		rest += strncmp(rest, "*/", 2) ? 0 : 2;
 		snprintf(label, sizeof label, "%s/w%lld", rest,
-			 (long long)num(c, "workers", 0));
+			 (long long)doc_num(c, "workers", 0));
 		put_label(f, label);
-		fprintf(f, " %g", num(c, "median_wall_s", 0));
+		fprintf(f, " %g", doc_num(c, "median_wall_s", 0));
 		json_array_foreach(variants, j, v) {
 			json_t *lt = partner(configs, c, json_string_value(v));
 			if (lt)
-				fprintf(f, " %g", num(lt, "median_wall_s", 0));
+				fprintf(f, " %g", doc_num(lt, "median_wall_s", 0));
 			else
 				fputs(" ?", f);
 		}
@@ -623,7 +631,7 @@ static json_t *median_series(json_t *c)
 	double walls[512];
 	json_array_foreach(json_object_get(c, "reps"), i, r)
 		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = num(r, "wall_s", 0);
+			walls[n++] = doc_num(r, "wall_s", 0);
 	for (size_t a = 0; a < n; a++) { /* the median's rank: count below */
 		size_t below = 0;
 		for (size_t b = 0; b < n; b++)
@@ -648,7 +656,7 @@ static int write_memory_block(FILE *f, json_t *c, const char *w)
 	size_t n = mem_points(median_series(c), t, rss, 4096);
 	if (n < 2)
 		return 0;
-	put_label(f, short_label(str(c, "id"), w));
+	put_label(f, short_label(doc_str(c, "id", ""), w));
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%g %g\n", t[i], rss[i] / 1048576.0);
@@ -684,16 +692,26 @@ static int chart_memory(const struct plot_ctx *p, const char *w,
 
 /* ---- entry points ---- */
 
-static int begin(struct plot_ctx *p, const char *outdir, char ***files,
-		 size_t *nfiles, errbuf *e)
+static int begin(struct plot_ctx *p, const char *outdir, const char *below,
+		 char ***files, size_t *nfiles, errbuf *e)
 {
-	p->outdir = outdir;
+	snprintf(p->outdir, sizeof p->outdir, "%s%s%s", outdir,
+		 below && below[0] ? "/" : "", below ? below : "");
+	p->dirfd = -1;
 	p->files = files;
 	p->nfiles = nfiles;
 	p->fits = NULL;
 	p->e = e;
 	return find_templates(p->tpldir, sizeof p->tpldir, e) ||
-	       mkdir_p(outdir, e) ? -1 : 0;
+	       safefile_opendir(outdir, below, &p->dirfd, e) ? -1 : 0;
+}
+
+static int end(struct plot_ctx *p, int rc)
+{
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
+	return rc;
 }
 
 static json_t *configs_of(json_t *configs, const char *w)
@@ -701,7 +719,7 @@ static json_t *configs_of(json_t *configs, const char *w)
 	json_t *out = json_array(), *c;
 	size_t i;
 	json_array_foreach(configs, i, c)
-		if (json_is_object(c) && !strcmp(str(c, "workload"), w))
+		if (json_is_object(c) && !strcmp(doc_str(c, "workload", ""), w))
 			json_array_append(out, c);
 	return out;
 }
@@ -720,8 +738,8 @@ static int render_workload(const struct plot_ctx *p, json_t *all, const char *w)
 	return rc ? -1 : 0;
 }
 
-int plots_render(json_t *doc, const char *outdir, char ***files,
-		 size_t *nfiles, errbuf *e)
+int plots_render(json_t *doc, const char *outdir, const char *below,
+		 char ***files, size_t *nfiles, errbuf *e)
 {
 	struct plot_ctx p;
 	*files = NULL;
@@ -729,28 +747,28 @@ int plots_render(json_t *doc, const char *outdir, char ***files,
 	json_t *configs = json_object_get(doc, "configs"), *c;
 	if (!json_is_array(configs))
 		return errf(e, "not a results document: no 'configs' array");
-	if (begin(&p, outdir, files, nfiles, e))
-		return -1;
-	p.fits = summary_fits(doc);
+	if (begin(&p, outdir, below, files, nfiles, e))
+		return end(&p, -1);
+	p.fits = summary_derived(doc);
 	json_t *seen = json_object();
 	size_t i;
 	int rc = 0;
 	json_array_foreach(configs, i, c) {
-		const char *w = str(c, "workload");
+		const char *w = doc_str(c, "workload", "");
 		if (rc || !w[0] || json_object_get(seen, w))
 			continue;
 		json_object_set_new(seen, w, json_true());
 		rc = render_workload(&p, configs, w);
 	}
 	json_decref(seen);
-	return rc;
+	return end(&p, rc);
 }
 
 /* ISO 8601 "2024-05-01T10:00:00..." cut to what the template's timefmt
  * reads; 0 when the time is missing or malformed. */
 static int trend_time(json_t *pt, char *buf, size_t len)
 {
-	const char *t = str(pt, "utc_time");
+	const char *t = doc_str(pt, "utc_time", "");
 	if (strlen(t) < 19 || t[10] != 'T')
 		return 0;
 	snprintf(buf, len, "%.19s", t);
@@ -771,15 +789,15 @@ static int write_trend_block(FILE *f, FILE *reg, json_t *c, const char *w,
 		     json_is_number(json_object_get(pt, "median_wall_s"));
 	if (!n)
 		return 0;
-	put_label(f, short_label(str(c, "id"), w));
+	put_label(f, short_label(doc_str(c, "id", ""), w));
 	fputc('\n', f);
 	json_array_foreach(json_object_get(c, "points"), i, pt) {
-		double m = num(pt, "median_wall_s", NAN);
+		double m = doc_num(pt, "median_wall_s", NAN);
 		if (!trend_time(pt, t, sizeof t) || !isfinite(m))
 			continue;
-		fprintf(f, "%s %g %g %g\n", t, m, num(pt, "ci_low_s", m),
-			num(pt, "ci_high_s", m));
-		if (json_is_true(json_object_get(pt, "regression"))) {
+		fprintf(f, "%s %g %g %g\n", t, m, doc_num(pt, "ci_low_s", m),
+			doc_num(pt, "ci_high_s", m));
+		if (doc_bool(pt, "regression", 0)) {
 			fprintf(reg, "%s %g\n", t, m);
 			*nreg = 1;
 		}
@@ -788,14 +806,14 @@ static int write_trend_block(FILE *f, FILE *reg, json_t *c, const char *w,
 	return 1;
 }
 
-int plots_render_trend(json_t *trend, const char *outdir, char ***files,
-		       size_t *nfiles, errbuf *e)
+int plots_render_trend(json_t *trend, const char *outdir, const char *below,
+		       char ***files, size_t *nfiles, errbuf *e)
 {
 	struct plot_ctx p;
-	const char *w = str(trend, "workload");
+	const char *w = doc_str(trend, "workload", "");
 	char slug[80], base[128], name[160], title[600], more[512];
-	if (begin(&p, outdir, files, nfiles, e))
-		return -1;
+	if (begin(&p, outdir, below, files, nfiles, e))
+		return end(&p, -1);
 	plots_slug(w, slug, sizeof slug);
 	snprintf(base, sizeof base, "trend-%s", slug);
 	snprintf(name, sizeof name, "%s.dat", base);
@@ -804,7 +822,7 @@ int plots_render_trend(json_t *trend, const char *outdir, char ***files,
 	if (!f || !(reg = open_data(&p, name))) {
 		if (f)
 			fclose(f);
-		return -1;
+		return end(&p, -1);
 	}
 	fputs("\"time\" \"median\"\n", reg);
 	json_t *c;
@@ -815,11 +833,11 @@ int plots_render_trend(json_t *trend, const char *outdir, char ***files,
 	fclose(f);
 	fclose(reg);
 	if (!nser)
-		return 0;
+		return end(&p, 0);
 	snprintf(title, sizeof title, "%s: median wall time over runs", w);
 	snprintf(more, sizeof more, "reg='%s-reg.dat'; nser=%d; nreg=%d", base,
 		 nser, nreg);
-	return draw(&p, "trend.gp", base, title, more);
+	return end(&p, draw(&p, "trend.gp", base, title, more));
 }
 
 void plots_free(char **files, size_t nfiles)

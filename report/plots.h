@@ -15,15 +15,18 @@
  * wall time per configuration with CI error bars, lock-wait share against
  * compute (when lock data exist), release vs linetrace (when both builds
  * exist), memory over time (when memory.series exist). Each chart is
- * written as NAME.png and NAME.svg in outdir (created if missing); *files
- * lists the images written (caller frees with plots_free). */
-int plots_render(json_t *doc, const char *outdir, char ***files,
-		 size_t *nfiles, errbuf *e);
+ * written as NAME.png and NAME.svg in outdir/below (created if missing;
+ * below may be NULL; a component of below that is a symbolic link is
+ * refused, so nothing lands outside outdir); every file is created by
+ * contend, never written through a planted link (report/safefile.h);
+ * *files lists the images written (caller frees with plots_free). */
+int plots_render(json_t *doc, const char *outdir, const char *below,
+		 char ***files, size_t *nfiles, errbuf *e);
 
 /* Trend of median wall time over runs for one workload, from
  * history_trend(): trend-<workload>.png/.svg, added to *files. */
-int plots_render_trend(json_t *trend, const char *outdir, char ***files,
-		       size_t *nfiles, errbuf *e);
+int plots_render_trend(json_t *trend, const char *outdir, const char *below,
+		       char ***files, size_t *nfiles, errbuf *e);
 
 void plots_free(char **files, size_t nfiles);
 

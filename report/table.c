@@ -49,7 +49,7 @@ static void c_pool(json_t *c, char *b, size_t n)
 }
 static void c_workers(json_t *c, char *b, size_t n)
 {
-	snprintf(b, n, "%lld", (long long)json_integer_value(json_object_get(c, "workers")));
+	snprintf(b, n, "%lld", (long long)doc_int(c, "workers", 0));
 }
 static void c_median(json_t *c, char *b, size_t n)
 {
@@ -157,7 +157,7 @@ static void c_status(json_t *c, char *b, size_t n)
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
 	{
-		long long w = (long long)json_integer_value(json_object_get(slower, "than_workers"));
+		long long w = (long long)doc_int(slower, "than_workers", 0);
 		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
 	}
 	else
@@ -255,11 +255,11 @@ static void print_rows(FILE *out, json_t **rows, size_t n)
 static void note_slower(FILE *out, json_t *c, int cores)
 {
 	json_t *s = json_object_get(c, "slower");
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_int_t w = doc_int(c, "workers", 0);
 	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
 		"(the confidence intervals do not overlap)",
 		doc_str(c, "pool", ""), (long long)w, doc_num(s, "ratio", NAN),
-		(long long)json_integer_value(json_object_get(s, "than_workers")));
+		(long long)doc_int(s, "than_workers", 0));
 	double lock = doc_figure(c, "lock.share", NAN);
 	if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
@@ -271,7 +271,7 @@ static void note_slower(FILE *out, json_t *c, int cores)
 
 static void note_failure(FILE *out, json_t *c)
 {
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_int_t w = doc_int(c, "workers", 0);
 	fprintf(out, "  ! %s pool, %lld worker%s: %s", doc_str(c, "pool", ""),
 		(long long)w, w == 1 ? "" : "s", doc_str(c, "status", ""));
 	if (*doc_str(c, "detail", ""))
@@ -291,7 +291,7 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 		return;
 	char t[32];
 	table_fmt_seconds(doc_num(best, "median_wall_s", NAN), t, sizeof t);
-	json_int_t w = json_integer_value(json_object_get(best, "workers"));
+	json_int_t w = doc_int(best, "workers", 0);
 	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", doc_str(best, "pool", ""),
 		(long long)w, w == 1 ? "" : "s", t);
 	if (isfinite(doc_num(best, "speedup", NAN)) && w > 1)
@@ -306,7 +306,7 @@ static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
 {
 	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++) {
-		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
+		json_int_t w = doc_int(rows[i], "workers", 0);
 		double s = doc_num(rows[i], "speedup", NAN);
 		if (strcmp(doc_str(rows[i], "pool", ""), pool) ||
 		    !doc_is_ok(rows[i]) || !isfinite(s) || w < lo || w > hi)
@@ -380,7 +380,7 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
  * R^2 near 1 then says nothing about the model. The line says so. */
 static void fit_line(FILE *out, const char *pool, json_t *f)
 {
-	json_int_t pts = json_integer_value(json_object_get(f, "points"));
+	json_int_t pts = doc_int(f, "points", 0);
 	fprintf(out, "  USL %s (%lld worker counts%s, R^2=%.2f): %s.\n", pool,
 		(long long)pts, pts <= 3 ? ", too few to test the model" : "",
 		doc_num(f, "r2", NAN), doc_str(f, "summary", ""));
@@ -406,7 +406,7 @@ static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
 		json_array_foreach(fits, k, f) {
 			if (strcmp(doc_str(f, "series", ""), key))
 				continue;
-			if (json_is_true(json_object_get(f, "fitted")))
+			if (doc_bool(f, "fitted", 0))
 				fit_line(out, doc_str(rows[i], "pool", ""), f);
 			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
 				fprintf(out, "  USL %s: %s.\n", doc_str(rows[i], "pool", ""),
@@ -427,9 +427,9 @@ static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
 		json_t *lt = json_object_get(rows[i], "library_threads");
 		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
 			 : !strcmp(inner, "default")
-				 ? (long)json_integer_value(json_object_get(blas, "threads"))
+				 ? (long)doc_int(blas, "threads", 0)
 				 : atol(inner);
-		json_int_t w = json_integer_value(json_object_get(rows[i], "workers"));
+		json_int_t w = doc_int(rows[i], "workers", 0);
 		if (!*inner || t <= 1 || w * t <= cores)
 			continue;
 		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
@@ -656,7 +656,7 @@ static void note_growth(FILE *out, json_t *c)
 					       {"rss_bytes", "RSS"},
 					       {"devshm_bytes", "/dev/shm"}};
 	json_t *s = median_series(c);
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_int_t w = doc_int(c, "workers", 0);
 	/* The heap, where measured (the workload ran in the runner), is the
 	 * truer figure: RSS keeps what the allocator kept after a free. */
 	size_t use[2] = {json_is_array(json_object_get(s, "heap_bytes")) ? 0 : 1, 2};
@@ -730,7 +730,7 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 		fprintf(out, " %s=%s", key, json_string_value(v));
 	fprintf(out, "\n  %d rep%s after %lld warm-up; interval: [", reps,
 		reps == 1 ? "" : "s",
-		(long long)json_integer_value(json_object_get(c, "warmup")));
+		(long long)doc_int(c, "warmup", 0));
 	if (isfinite(level))
 		fprintf(out, "order statistics, %.1f %% coverage", level * 100);
 	else
@@ -754,7 +754,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 	size_t i;
 	json_array_foreach(configs, i, c) {
 		if (strcmp(doc_str(c, "build", ""), build) ||
-		    json_integer_value(json_object_get(c, "workers")) != workers ||
+		    doc_int(c, "workers", 0) != workers ||
 		    strcmp(doc_str(c, "status", ""), "ok"))
 			continue;
 		if (doc_same_series(c, like, DOC_KEY_NO_BUILD) &&
@@ -768,7 +768,7 @@ static json_t *find_row(json_t *configs, json_t *like, const char *build,
 static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many)
 {
 	double r = doc_num(many, "median_wall_s", NAN) / doc_num(one, "median_wall_s", NAN);
-	json_int_t w = json_integer_value(json_object_get(many, "workers"));
+	json_int_t w = doc_int(many, "workers", 0);
 	if (r > 1)
 		fprintf(out, "%s: %lld workers are %.2fx slower than 1", label,
 			(long long)w, r);
@@ -790,21 +790,21 @@ static void note_builds(FILE *out, json_t *doc)
 	int header = 0;
 	json_array_foreach(configs, i, c) {
 		if (!strcmp(doc_str(c, "build", ""), "release") || strcmp(doc_str(c, "status", ""), "ok") ||
-		    json_integer_value(json_object_get(c, "workers")) != 1)
+		    doc_int(c, "workers", 0) != 1)
 			continue;
 		json_t *rel1 = find_row(configs, c, "release", 1), *ltw = NULL;
 		json_t *o;
 		size_t j;
 		json_array_foreach(configs, j, o)
 			if (find_row(configs, c, doc_str(c, "build", ""),
-				     json_integer_value(json_object_get(o, "workers"))) == o &&
-			    (!ltw || json_integer_value(json_object_get(o, "workers")) >
-					     json_integer_value(json_object_get(ltw, "workers"))))
+				     doc_int(o, "workers", 0)) == o &&
+			    (!ltw || doc_int(o, "workers", 0) >
+					     doc_int(ltw, "workers", 0)))
 				ltw = o;
 		if (!rel1 || !ltw || ltw == c)
 			continue;
 		json_t *relw = find_row(configs, c, "release",
-					json_integer_value(json_object_get(ltw, "workers")));
+					doc_int(ltw, "workers", 0));
 		if (!header++)
 			fputs("\nBuilds side by side:\n", out);
 		char label[128];
@@ -828,8 +828,8 @@ void table_render(json_t *doc, FILE *out)
 {
 	json_t *configs = json_object_get(doc, "configs");
 	size_t n = json_array_size(configs);
-	int cores = (int)json_integer_value(json_object_get(
-		json_object_get(doc, "context"), "logical_cores"));
+	int cores = (int)doc_int(
+		json_object_get(doc, "context"), "logical_cores", 0);
 	char *done = calloc(n + 1, 1);
 	json_t **rows = calloc(n + 1, sizeof *rows);
 	for (size_t i = 0; i < n && done && rows; i++) {

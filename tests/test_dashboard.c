@@ -362,7 +362,7 @@ static void test_plots_charts(void **state)
 	size_t n;
 	errbuf e;
 	snprintf(dir, sizeof dir, "%s/plots", f->dir);
-	assert_int_equal(plots_render(doc, dir, &files, &n, &e), 0);
+	assert_int_equal(plots_render(doc, dir, NULL, &files, &n, &e), 0);
 	const char *kinds[] = {"speedup", "walltime", "lockshare", "builds", "memory"};
 	for (size_t k = 0; k < 5; k++) {
 		char name[64];
@@ -392,8 +392,8 @@ static void test_plots_charts(void **state)
 	snprintf(path, sizeof path, "%s/PWNED2", dir);
 	assert_int_not_equal(access(path, F_OK), 0);
 	plots_free(files, n);
-	assert_int_equal(plots_render(json_object_get(doc, "context"), dir, &files,
-				      &n, &e), -1);
+	assert_int_equal(plots_render(json_object_get(doc, "context"), dir, NULL,
+				      &files, &n, &e), -1);
 	json_decref(doc);
 }
 

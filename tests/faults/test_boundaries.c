@@ -389,6 +389,147 @@ static void test_report_escapes_and_fifo(void **state)
 	end_case("control characters in a document; report on a FIFO");
 }
 
+/* ---- 40-41: plot images through planted links ------------------------ */
+
+static void write_victim(const char *v)
+{
+	FILE *f = fopen(v, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+}
+
+static void assert_victim(const char *v)
+{
+	char buf[64] = "";
+	FILE *f = fopen(v, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	if (n != 9 || memcmp(buf, "precious\n", 9))
+		fail_msg("'%s' was written through (%zu bytes)", v, n);
+}
+
+/* Replace every image in d by a link to the victim: symbolic links, and
+ * one hard link (O_NOFOLLOW alone does not stop that one). */
+static int plant_image_links(const char *d, const char *v)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	int planted = 0;
+	while (dp && (de = readdir(dp))) {
+		char f[1400];
+		if (!strstr(de->d_name, ".png") && !strstr(de->d_name, ".svg"))
+			continue;
+		snprintf(f, sizeof f, "%s/%s", d, de->d_name);
+		assert_int_equal(unlink(f), 0);
+		if (planted++ == 0 && link(v, f) == 0)
+			continue;
+		assert_int_equal(symlink(v, f), 0);
+	}
+	if (dp)
+		closedir(dp);
+	return planted;
+}
+
+static void assert_images_ours(const char *d)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		char f[1400];
+		struct stat st;
+		if (!strstr(de->d_name, ".png") && !strstr(de->d_name, ".svg"))
+			continue;
+		snprintf(f, sizeof f, "%s/%s", d, de->d_name);
+		assert_int_equal(lstat(f, &st), 0);
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size < 100)
+			fail_msg("'%s' is not a fresh image of ours", f);
+		assert_null(strstr(de->d_name, ".tmp."));
+	}
+	if (dp)
+		closedir(dp);
+}
+
+static void test_plots_through_links(void **state)
+{
+	(void)state;
+	const char *doc = path("plots.json"), *v = path("victim");
+	char plots[700];
+	snprintf(plots, sizeof plots, "%s", path("plots"));
+	write_victim(v);
+	assert_int_equal(small_run(doc), 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(tu_contend(r, "report", doc, "--plots", plots, NULL), 0);
+	if (r->status == 2 && strstr(r->out, "gnuplot not found")) {
+		printf("   (no gnuplot: nothing to plant)\n");
+		end_case("plot images through planted links (skipped)");
+		return;
+	}
+	assert_int_equal(r->status, 0);
+	assert_true(plant_image_links(plots, v) >= 4);
+	assert_int_equal(tu_contend(r, "report", doc, "--plots", plots, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_victim(v);
+	assert_images_ours(plots);
+	end_case("plot images through planted links");
+}
+
+/* The dashboard: images under site/WORKLOAD/MACHINE planted the same way;
+ * then site/WORKLOAD itself a link to a directory outside the site. */
+static void test_dashboard_through_links(void **state)
+{
+	(void)state;
+	const char *doc = path("dash.json"), *db = path("dash.db"), *v = path("victim2");
+	char site[700], outside[700], wdir[1400], mdir[2200];
+	snprintf(site, sizeof site, "%s", path("site"));
+	snprintf(outside, sizeof outside, "%s", path("outside"));
+	snprintf(wdir, sizeof wdir, "%s/spin", site);
+	write_victim(v);
+	assert_int_equal(small_run(doc), 0);
+	assert_int_equal(tu_contend(r, "history", "add", "--db", db, doc, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	if (strstr(r->out, "gnuplot not found")) {
+		printf("   (no gnuplot: nothing to plant)\n");
+		end_case("dashboard images through planted links (skipped)");
+		return;
+	}
+	DIR *dp = opendir(wdir);
+	struct dirent *de;
+	mdir[0] = 0;
+	while (dp && (de = readdir(dp)))
+		if (de->d_name[0] != '.')
+			snprintf(mdir, sizeof mdir, "%s/%s", wdir, de->d_name);
+	if (dp)
+		closedir(dp);
+	assert_true(mdir[0] && plant_image_links(mdir, v) >= 4);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_null(strstr(r->out, "plots are missing"));
+	assert_victim(v);
+	assert_images_ours(mdir);
+	/* the workload's directory a link out of the site: refused */
+	assert_int_equal(mkdir(outside, 0700), 0);
+	tu_rmtree(wdir);
+	assert_int_equal(symlink(outside, wdir), 0);
+	assert_int_equal(tu_contend(r, "dashboard", "--history", db, "--out",
+				    site, NULL), 0);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "symbolic link"));
+	dp = opendir(outside);
+	int n = 0;
+	while (dp && (de = readdir(dp)))
+		n += de->d_name[0] != '.';
+	if (dp)
+		closedir(dp);
+	assert_int_equal(n, 0);
+	end_case("dashboard images and directories through links");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +538,8 @@ int main(void)
 		cmocka_unit_test(test_stdout_write_error),
 		cmocka_unit_test(test_impossible_values),
 		cmocka_unit_test(test_report_escapes_and_fifo),
+		cmocka_unit_test(test_plots_through_links),
+		cmocka_unit_test(test_dashboard_through_links),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
