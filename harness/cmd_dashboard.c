@@ -18,15 +18,16 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: contend dashboard [--history DB] [--out DIR] [--runs N]\n"
+		"usage: contend dashboard [--db FILE] [--out DIR] [--runs N]\n"
 		"                         [--threshold PCT] [--alpha A]\n"
 		"\n"
 		"Build a static HTML dashboard from the history: per workload the\n"
 		"latest scaling table, its plots, and the trend over the last runs\n"
 		"with regressions marked. Needs no server; fetches nothing.\n"
 		"\n"
-		"  --history DB     the history: a SQLite file (default %s) or a\n"
-		"                   postgresql://... URI (contend history --help)\n"
+		"  --db DB          the history: a SQLite file (default %s) or a\n"
+		"                   postgresql://... URI (contend history --help;\n"
+		"                   --history DB is the same)\n"
 		"  --out DIR        site directory (default %s)\n"
 		"  --runs N         runs shown in each trend (default 30)\n"
 		"  --threshold PCT  regression: slower by more than PCT %% (default 5)\n"
@@ -53,7 +54,8 @@ static int number(const char *what, const char *s, double lo, double hi,
 static int parse(int argc, char **argv, struct dashboard_opts *o)
 {
 	static const struct option lo[] = {
-		{"history", required_argument, NULL, 'H'},
+		{"db", required_argument, NULL, 'H'},
+		{"history", required_argument, NULL, 'H'}, /* the old name */
 		{"out", required_argument, NULL, 'o'},
 		{"runs", required_argument, NULL, 'r'},
 		{"threshold", required_argument, NULL, 't'},

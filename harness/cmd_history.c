@@ -2,7 +2,7 @@
  * (a SQLite file, or a PostgreSQL server a fleet of machines shares).
  *
  * Nightly jobs add every results document (or Google Benchmark JSON) here;
- * compare --history and the dashboard read it back. */
+ * compare --db and the dashboard read it back. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>

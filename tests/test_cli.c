@@ -111,6 +111,13 @@ static void test_verb_convention(void **state)
 	assert_non_null(strstr(r->out, "contend history: unknown option"));
 	tu_contend(r, "history", "--help", NULL);
 	assert_non_null(strstr(r->out, "-h, --help"));
+	/* one name for the history database in every verb that reads it */
+	const char *db_verbs[] = {"history", "compare", "dashboard"};
+	for (size_t i = 0; i < 3; i++) {
+		tu_contend(r, db_verbs[i], "--help", NULL);
+		if (!strstr(r->out, "--db FILE"))
+			fail_msg("%s --help lacks --db FILE", db_verbs[i]);
+	}
 	tu_contend(r, "report", "x.json", "--format", NULL);
 	assert_int_equal(r->status, 2);
 	assert_non_null(strstr(r->out, "contend report: option '--format' "

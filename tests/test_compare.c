@@ -317,7 +317,10 @@ static void test_mismatched_configs(void **state)
 	json_t *n = make_doc(10, 0.05, 0.001, 0, 1, "bbb");
 	json_array_remove(json_object_get(b, "configs"), 3); /* w8 */
 	json_t *c = json_array_get(json_object_get(n, "configs"), 0);
+	/* a configuration of another series (pairs are made by series and
+	 * worker count, not by the id's text) */
 	json_object_set_new(c, "id", json_string("cf/release/process/w1"));
+	json_object_set_new(c, "pool", json_string("process"));
 	json_object_set_new(c, "status", json_string("crashed"));
 	json_t *c1 = json_array_get(json_object_get(n, "configs"), 1);
 	json_array_clear(json_object_get(c1, "reps")); /* nothing to test */
@@ -375,14 +378,51 @@ static void test_from_history(void **state)
 	save(make_doc(10, 0.05, 0.001, 4, 1.3, "2024-01-02T00:00:00Z"), f->newer);
 	tu_contend(&f->r, "history", "add", "--db", db, f->newer, f->base, NULL);
 	assert_int_equal(f->r.status, 0);
-	tu_contend(&f->r, "compare", "--history", db, "--last", "2", NULL);
+	tu_contend(&f->r, "compare", "--db", db, "--last", "2", NULL);
 	assert_int_equal(f->r.status, 1);
 	char l[512];
 	assert_non_null(strstr(line_of(f->r.out, "thread/w4", l, sizeof l),
 			       "REGRESSION"));
 	assert_non_null(strstr(f->r.out, "run 2"));
+	/* --history is the old name of --db */
 	tu_contend(&f->r, "compare", "--history", db, "--last", "3", NULL);
 	assert_int_equal(f->r.status, 2);
+}
+
+/* --json prints the engine's result, and exits as the text does. */
+static void test_json_output(void **state)
+{
+	struct fx *f = *state;
+	save(make_doc(10, 0.05, 0.001, 0, 1, "aaa"), f->base);
+	save(make_doc(10, 0.05, 0.001, 2, 1.2, "bbb"), f->newer);
+	tu_contend(&f->r, "compare", "--json", f->base, f->newer, NULL);
+	assert_int_equal(f->r.status, 1);
+	json_error_t je;
+	json_t *j = json_loads(f->r.out, 0, &je);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "schema")),
+			    "contend-compare/1");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(j, "base"), "label")), f->base);
+	json_t *cs = json_object_get(j, "configs"), *c;
+	size_t i, slower = 0;
+	assert_int_equal(json_array_size(cs), 4);
+	json_array_foreach(cs, i, c) {
+		int w = (int)json_integer_value(json_object_get(c, "workers"));
+		const char *v = json_string_value(json_object_get(c, "verdict"));
+		slower += !strcmp(v, "slower");
+		if (w == 2)
+			assert_string_equal(v, "slower");
+	}
+	assert_int_equal(slower, 1);
+	assert_true(json_is_true(json_object_get(j, "regression")));
+	json_decref(j);
+	tu_contend(&f->r, "compare", "--json", f->base, f->base, NULL);
+	assert_int_equal(f->r.status, 0);
+	j = json_loads(f->r.out, 0, &je);
+	assert_non_null(j);
+	assert_true(json_is_false(json_object_get(j, "regression")));
+	json_decref(j);
 }
 
 /* Same ids, other workload parameters (a nightly trees=16 run against a
@@ -511,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scaling_regression, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_params_differ_not_compared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_params_differ_partly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_params_equal_compared, setup, teardown),

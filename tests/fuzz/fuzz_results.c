@@ -1,9 +1,12 @@
 /* fuzz_results.c - a results document as `contend report` reads it:
  * results_load (JSON + validation), then everything rendered from it:
- * summary_document, the table, and every export format, into /dev/null.
+ * summary_document, the table, and every export format, into /dev/null;
+ * and `contend compare` of the document against itself (the engine and
+ * its JSON).
  *
  * Property: a document that validates renders without crashing, leaking
  * or tripping a sanitizer, however odd its numbers and strings. */
+#include "analysis/compare.h"
 #include "report/export.h"
 #include "document/results.h"
 #include "analysis/summary.h"
@@ -26,6 +29,12 @@ static void render(json_t *doc)
 		json_decref(rows);
 	}
 	json_decref(usl_fit_document(doc));
+	struct compare_opts o = {.threshold = 0.05, .alpha = 0.05};
+	struct compare_result r;
+	if (!compare_docs(doc, doc, &o, &r, &e)) {
+		json_decref(compare_result_json(&r, &o));
+		compare_result_free(&r);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
