@@ -20,11 +20,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: contend history add [--db DB] RESULTS.json...\n"
-		"       contend history list [--db DB] [--json]\n"
-		"       contend history copy [--db DB] --to DB\n"
+		"usage: contend history add [--db FILE] RESULTS.json...\n"
+		"       contend history list [--db FILE] [--json]\n"
+		"       contend history copy [--db FILE] --to FILE\n"
 		"\n"
-		"Keep runs in a history (default %s). DB is a SQLite file, or a\n"
+		"Keep runs in a history (default %s). FILE is a SQLite file, or a\n"
 		"PostgreSQL server's database as a URI, postgresql://USER@HOST/DB\n"
 		"(or postgres://...; libpq's URI syntax, e.g. ?host=/run/postgresql),\n"
 		"which many machines can add to at once.\n"
@@ -34,8 +34,8 @@ static void usage(FILE *f)
 		"  copy  add every run of --db to --to (either kind to either kind);\n"
 		"        runs already there are skipped, so copying again is harmless\n"
 		"\n"
-		"  --db DB     the history (for copy: the one read)\n"
-		"  --to DB     copy: the history written (created when missing)\n"
+		"  --db FILE   the history (for copy: the one read)\n"
+		"  --to FILE   copy: the history written (created when missing)\n"
 		"  --json      list as JSON\n"
 		"  -h, --help  this help\n"
 		"\n" VERB_EXIT_HELP
