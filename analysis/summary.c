@@ -11,6 +11,7 @@
 
 #include "bench/workload.h"
 #include "document/doc.h"
+#include "document/groups.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
 
@@ -149,25 +150,9 @@ static void config_stats(json_t *c)
 	config_status(c);
 }
 
-/* Speedup against the 1-worker config of the same series; slower flag
- * against the next smaller worker count of the series. */
-static void config_relations(json_t *configs, size_t i)
+static void set_relations(json_t *c, json_t *base, json_t *prev)
 {
-	json_t *c = json_array_get(configs, i), *base = NULL, *prev = NULL;
 	json_int_t w = doc_workers(c);
-	for (size_t j = 0; j < json_array_size(configs); j++) {
-		json_t *o = json_array_get(configs, j);
-		if (j == i || !doc_same_series(c, o, DOC_KEY_ALL) ||
-		    !isfinite(doc_num(o, "median_wall_s", NAN)))
-			continue;
-		json_int_t ow = doc_workers(o);
-		if (ow == 1)
-			base = o;
-		if (ow < w && (!prev || ow > doc_workers(prev)))
-			prev = o;
-	}
-	if (w == 1 && isfinite(doc_num(c, "median_wall_s", NAN)))
-		base = c;
 	double m = doc_num(c, "median_wall_s", NAN);
 	if (base && isfinite(m)) {
 		double sp = doc_num(base, "median_wall_s", NAN) / m;
@@ -195,36 +180,131 @@ static void config_relations(json_t *configs, size_t i)
 	json_object_set_new(c, "slower", slower);
 }
 
+struct member {
+	json_t *c;
+	json_int_t workers;
+	size_t index;
+};
+
+static int by_workers(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	if (x->workers != y->workers)
+		return x->workers < y->workers ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* One series, members sorted by worker count: the baseline is its
+ * (last measured) 1-worker configuration, a configuration's previous one
+ * the first measured configuration of the next smaller worker count. */
+static void series_relations(struct member *m, size_t k)
+{
+	json_t *base = NULL, *prev = NULL;
+	qsort(m, k, sizeof *m, by_workers);
+	for (size_t i = 0; i < k; i++)
+		if (m[i].workers == 1 && isfinite(doc_num(m[i].c, "median_wall_s", NAN)))
+			base = m[i].c;
+	for (size_t a = 0, b; a < k; a = b) {
+		json_t *first_ok = NULL;
+		for (b = a; b < k && m[b].workers == m[a].workers; b++) {
+			int ok = isfinite(doc_num(m[b].c, "median_wall_s", NAN));
+			json_t *own = m[b].workers == 1 && ok ? m[b].c : base;
+			set_relations(m[b].c, own, prev);
+			if (ok && !first_ok)
+				first_ok = m[b].c;
+		}
+		if (first_ok)
+			prev = first_ok;
+	}
+}
+
+/* Speedup against the 1-worker config of the same series; slower flag
+ * against the next smaller worker count of the series. Grouped once
+ * (document/groups.h), so this is n log n, not a pass over every pair. */
+static void config_relations(json_t *configs)
+{
+	struct doc_groups g;
+	size_t n = json_array_size(configs);
+	struct member *m = malloc((n + 1) * sizeof *m);
+	if (!m || doc_groups_series(configs, DOC_KEY_ALL, 1, &g)) {
+		free(m);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (g.group_of[i] == DOC_NO_GROUP) {
+			json_t *c = json_array_get(configs, i);
+			int own = doc_workers(c) == 1 && isfinite(doc_num(c, "median_wall_s", NAN));
+			set_relations(c, own ? c : NULL, NULL);
+		}
+	for (size_t k = 0; k < g.ngroups; k++) {
+		size_t size = doc_group_size(&g, k);
+		for (size_t j = 0; j < size; j++) {
+			size_t i = doc_group_member(&g, k, j);
+			json_t *c = json_array_get(configs, i);
+			m[j] = (struct member){c, doc_workers(c), i};
+		}
+		series_relations(m, size);
+	}
+	free(m);
+	doc_groups_free(&g);
+}
+
+/* A configuration's workload and params: what must give one checksum. */
+static char *checksum_key(json_t *c)
+{
+	const char *w = json_string_value(json_object_get(c, "workload"));
+	json_t *p = json_object_get(c, "params");
+	char *pt = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+		     : strdup("");
+	char *key = NULL;
+	if (w && pt && asprintf(&key, "%s\x1f%s", w, pt) < 0)
+		key = NULL;
+	free(pt);
+	return key;
+}
+
 /* Configs of one workload with the same parameters must agree on the
- * checksum whatever the pool, worker count or build. */
+ * checksum whatever the pool, worker count or build: in a group with two
+ * different checksums, every configuration with one disagrees with some
+ * other. */
 static void checksum_agreement(json_t *configs)
 {
 	size_t n = json_array_size(configs);
-	for (size_t i = 0; i < n; i++) {
-		json_t *a = json_array_get(configs, i);
-		const char *ca = doc_str(a, "checksum", NULL);
-		for (size_t j = 0; ca && j < n; j++) {
-			json_t *b = json_array_get(configs, j);
-			const char *cb = doc_str(b, "checksum", NULL);
-			if (!cb || strcmp(doc_str(a, "workload", NULL),
-					  doc_str(b, "workload", NULL)) ||
-			    !json_equal(json_object_get(a, "params"),
-					json_object_get(b, "params")))
-				continue;
-			if (strcmp(ca, cb))
-				json_object_set_new(a, "checksum_ok", json_false());
+	char **keys = calloc(n + 1, sizeof *keys);
+	struct doc_groups g;
+	if (!keys)
+		return;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = checksum_key(json_array_get(configs, i));
+	if (doc_groups_build(keys, n, &g))
+		return;
+	for (size_t k = 0; k < g.ngroups; k++) {
+		const char *first = NULL;
+		int differ = 0;
+		for (size_t j = 0; j < doc_group_size(&g, k); j++) {
+			json_t *c = json_array_get(configs, doc_group_member(&g, k, j));
+			const char *cs = json_string_value(json_object_get(c, "checksum"));
+			if (cs && first && strcmp(cs, first))
+				differ = 1;
+			if (cs && !first)
+				first = cs;
+		}
+		for (size_t j = 0; differ && j < doc_group_size(&g, k); j++) {
+			json_t *c = json_array_get(configs, doc_group_member(&g, k, j));
+			if (json_is_string(json_object_get(c, "checksum")))
+				json_object_set_new(c, "checksum_ok", json_false());
 		}
 	}
+	doc_groups_free(&g);
 }
 
 void summary_document(json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs"), *c;
-	size_t n = json_array_size(configs), i;
+	size_t i;
 	json_array_foreach(configs, i, c)
 		config_stats(c);
-	for (i = 0; i < n; i++)
-		config_relations(configs, i);
+	config_relations(configs);
 	checksum_agreement(configs);
 	json_t *fits = usl_fit_document(doc);
 	if (fits)
@@ -247,8 +327,7 @@ json_t *summary_derived(json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs");
 	if (json_is_array(configs) && !has_relations(configs))
-		for (size_t i = 0; i < json_array_size(configs); i++)
-			config_relations(configs, i);
+		config_relations(configs);
 	return summary_fits(doc);
 }
 

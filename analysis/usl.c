@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "document/doc.h"
+#include "document/groups.h"
 
 double usl_predict(double sigma, double kappa, double n)
 {
@@ -248,20 +249,19 @@ struct series_pts {
 	size_t m;
 };
 
-static void collect(json_t *configs, const char *key, struct series_pts *s)
+/* The usable points of one series (group k), first of each worker count. */
+static void collect(json_t *configs, const struct doc_groups *g, size_t k,
+		    struct series_pts *s)
 {
-	char k[512];
-	json_t *c;
-	size_t i;
 	s->m = 0;
-	json_array_foreach(configs, i, c) {
+	for (size_t j = 0; j < doc_group_size(g, k); j++) {
+		json_t *c = json_array_get(configs, doc_group_member(g, k, j));
 		double n, wall;
-		if (doc_series_key(c, DOC_KEY_ALL, k, sizeof k) || strcmp(k, key) ||
-		    !usable(c, &n, &wall) || s->m == 256)
+		if (!usable(c, &n, &wall) || s->m == 256)
 			continue;
 		int dup = 0;
-		for (size_t j = 0; j < s->m; j++)
-			dup |= s->n[j] == n;
+		for (size_t q = 0; q < s->m; q++)
+			dup |= s->n[q] == n;
 		if (!dup) {
 			s->n[s->m] = n;
 			s->wall[s->m++] = wall;
@@ -334,21 +334,19 @@ static json_t *fit_series(json_t *first, const char *key,
 json_t *usl_fit_document(json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs");
-	json_t *fits = json_array(), *seen = json_object(), *c;
-	size_t i;
-	char key[512];
-	json_array_foreach(configs, i, c) {
-		if (doc_series_key(c, DOC_KEY_ALL, key, sizeof key) ||
-		    json_object_get(seen, key))
-			continue;
-		json_object_set_new(seen, key, json_true());
-		struct series_pts *s = malloc(sizeof *s);
-		if (!s)
-			break;
-		collect(configs, key, s);
-		json_array_append_new(fits, fit_series(c, key, s));
-		free(s);
+	json_t *fits = json_array();
+	struct doc_groups g;
+	/* one pass to group (a fit per series key, params not compared) */
+	if (doc_groups_series(configs, DOC_KEY_ALL, 0, &g))
+		return fits;
+	struct series_pts *s = malloc(sizeof *s);
+	for (size_t k = 0; s && k < g.ngroups; k++) {
+		size_t first = doc_group_member(&g, k, 0);
+		collect(configs, &g, k, s);
+		json_array_append_new(fits, fit_series(json_array_get(configs, first),
+						       g.key[first], s));
 	}
-	json_decref(seen);
+	free(s);
+	doc_groups_free(&g);
 	return fits;
 }

@@ -258,6 +258,35 @@ int results_validate(json_t *doc, errbuf *e)
 	return validate_values(doc, e);
 }
 
+static int read_all(int fd, char **text, size_t *len)
+{
+	size_t cap = 1 << 16;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		cap = (size_t)st.st_size + 1;
+	char *buf = malloc(cap);
+	*text = buf;
+	*len = 0;
+	for (;;) {
+		if (!buf)
+			return -1;
+		if (*len == cap) {
+			char *grown = realloc(buf, cap *= 2);
+			if (!grown)
+				return -1;
+			*text = buf = grown;
+		}
+		ssize_t k = read(fd, buf + *len, cap - *len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		*len += (size_t)k;
+	}
+}
+
 int results_load(const char *path, json_t **doc, errbuf *e)
 {
 	json_error_t je;
@@ -265,8 +294,18 @@ int results_load(const char *path, json_t **doc, errbuf *e)
 	int fd = jsonfile_open_regular(path, e);
 	if (fd < 0)
 		return -1;
-	json_t *d = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	/* read whole, then parsed from memory: json_loadfd reads one byte
+	 * per read(2), which made loading a 20 MB document take seconds */
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_all(fd, &text, &len), err = errno;
 	close(fd);
+	if (rc) {
+		free(text);
+		return errf(e, "cannot read '%s': %s", path, strerror(err));
+	}
+	json_t *d = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
 	if (!d)
 		return errf(e, "'%s' is not valid JSON: %s (line %d)", path,
 			    je.text, je.line);

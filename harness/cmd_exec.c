@@ -13,6 +13,7 @@
 #include "document/context.h"
 #include "harness/execsweep.h"
 #include "document/results.h"
+#include "report/hotlocks.h"
 #include "report/table.h"
 
 static const char usage[] =
@@ -172,7 +173,7 @@ int cmd_exec(int argc, char **argv)
 		verb_fail("exec", EXIT_RUNTIME, &e);
 	if (!cl.quiet) {
 		table_render(doc, stdout);
-		exec_print_hot_locks(doc, stdout);
+		hotlocks_render(doc, stdout);
 	}
 	fflush(stdout); /* keep the table before this line in a shared log */
 	fprintf(stderr, "results: %s\n", cl.o.out_path);

@@ -5,8 +5,10 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/commands.h"
 #include "harness/verb.h"
@@ -15,11 +17,14 @@
 
 static const char usage_text[] =
 	"usage: contend scan [--json] [--fail-on KINDS] [--all] PATH...\n"
+	"       contend scan [options] --pid PID [PATH...]\n"
 	"\n"
 	"Find profiling and trace hooks compiled into ELF binaries: shared\n"
 	"objects, executables, object files, directories (recursively; each\n"
-	"file once, symlink loops noted and skipped) and wheel/zip archives\n"
-	"(every ELF member, shown as archive.whl!member/path.so).\n"
+	"file once; a symlink to a directory met inside a walk is noted and\n"
+	"not followed) and wheel/zip archives (every ELF member, shown as\n"
+	"archive.whl!member/path.so). --pid PID scans the files a running\n"
+	"process has mapped (/proc/PID/maps), each once.\n"
 	"\n"
 	"kinds (from the .symtab and .dynsym symbol tables):\n"
 	"  cython      Cython trace/profile hooks (__Pyx_TraceSetupAndCall,\n"
@@ -31,44 +36,81 @@ static const char usage_text[] =
 	"  coverage    gcov (__gcov_*), llvm (__llvm_profile_*), sanitizer coverage\n"
 	"  sanitizer   __asan_*, __tsan_*, __ubsan_*, __msan_*, __hwasan_*\n"
 	"\n"
-	"Symbols alone cannot tell a harmful Cython build (CYTHON_TRACE_NOGIL:\n"
-	"hooks take the interpreter lock inside nogil code) from a harmless\n"
-	"linetrace build, so the call sites of PyGILState_Ensure/Release in each\n"
-	"binary's own code are counted by disassembly (x86-64, aarch64; other\n"
-	"architectures say so in a note). Cython hooks plus such call sites:\n"
-	"\"takes the interpreter lock in nogil code: parallel calls will\n"
-	"serialise\". A module's own `with gil:` blocks count too; compare with\n"
-	"the build without linetrace when in doubt.\n"
+	"verdict (from the code's structure, followed by disassembly on x86-64\n"
+	"and aarch64; counts of PyGILState_Ensure/Release call sites decide\n"
+	"nothing, since memoryview reference counts and `with gil:` blocks\n"
+	"take the interpreter lock legitimately in every build):\n"
+	"  harmful   a PyGILState_Ensure leads to a tracing test (or a trace\n"
+	"            hook) and straight to the PyGILState_Release: hooks take\n"
+	"            the interpreter lock on every call of nogil functions\n"
+	"            (CYTHON_TRACE_NOGIL) and parallel calls serialise; the\n"
+	"            functions that do so are listed (by .symtab name, or by\n"
+	"            address when stripped)\n"
+	"  unknown   interpreter-lock call sites that could not be judged:\n"
+	"            \"unknown (stripped; N interpreter-lock call sites)\" for a\n"
+	"            stripped binary with no trace shape to recognise, or lock\n"
+	"            calls on an architecture the disassembler does not follow\n"
+	"  harmless  hooks that do not take the lock (a linetrace build without\n"
+	"            CYTHON_TRACE_NOGIL costs nothing without a tracer; trace\n"
+	"            tests found by disassembly in a stripped one; -pg, ...)\n"
+	"  none      no hooks found\n"
+	"The table lists every binary that is not 'none' (all with --all);\n"
+	"the summary line counts binaries, instrumented, stripped, skipped.\n"
 	"\n"
 	"Files that are not ELF, corrupt ELF or zip files and unreadable paths\n"
-	"are skipped with a note. Inside directories and archives, files that\n"
-	"are neither ELF nor named like a binary (.so, .o, .pyd) are ignored.\n"
+	"are skipped with a note. Inside directories, archives and a process's\n"
+	"maps, files that are neither ELF nor named like a binary (.so, .o,\n"
+	".pyd) are ignored.\n"
 	"\n"
 	"options:\n"
 	"  --json           print a JSON document (every binary, its kinds,\n"
 	"                   hook symbols (first 24), GIL call sites, verdict,\n"
-	"                   and the skipped files with reasons)\n"
-	"  --fail-on KINDS  exit 1 if any binary carries one of KINDS: a comma\n"
-	"                   list of the kinds above, or 'any'\n"
+	"                   lock-per-call functions, and the skipped files)\n"
+	"  --fail-on KINDS  a release gate: exit 1 if any binary carries one of\n"
+	"                   KINDS, a comma list of the kinds above, 'unknown'\n"
+	"                   (a binary that could not be judged) or 'any' (all\n"
+	"                   of them); exit 3 if a PATH (or the --pid process)\n"
+	"                   gave no binary at all, only skips\n"
+	"  --pid PID        scan what process PID has mapped (may be repeated)\n"
 	"  --all            list binaries with nothing found too\n"
 	"  -h, --help       show this help\n"
 	"\n"
-	"exit status: 0 scanned (no --fail-on kind found), 1 a --fail-on kind\n"
-	"was found, 2 bad options or a PATH that does not exist, 3 a runtime\n"
-	"failure (a path that could not be read, output that could not be\n"
-	"written).\n";
+	"exit status: 0 scanned (no --fail-on kind found); 1 a --fail-on kind\n"
+	"was found; 2 bad options, a PATH that does not exist or no process\n"
+	"PID; 3 a runtime failure (maps unreadable, output not written) or,\n"
+	"with --fail-on, a PATH of which nothing could be scanned.\n";
+
+#define MAX_PIDS 16
 
 struct scan_opts {
 	int json, all;
 	unsigned fail_mask;
 	int fail_set;
+	long pids[MAX_PIDS];
+	int npids;
 };
+
+static int parse_pid(const char *arg, struct scan_opts *o)
+{
+	char *end;
+	errno = 0;
+	long pid = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || pid <= 0)
+		return verb_error("scan", -1, "--pid: '%s' is not a process id",
+				  arg);
+	if (o->npids == MAX_PIDS)
+		return verb_error("scan", -1, "--pid: at most %d processes",
+				  MAX_PIDS);
+	o->pids[o->npids++] = pid;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"fail-on", required_argument, NULL, 'f'},
+		{"pid", required_argument, NULL, 'p'},
 		{"all", no_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -91,6 +133,10 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			}
 			o->fail_set = 1;
 			break;
+		case 'p':
+			if (parse_pid(optarg, o))
+				return -1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			*exit_now = 1;
@@ -99,9 +145,9 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o, int *exit_now)
 			return -1;
 		}
 	}
-	if (optind >= argc) {
-		return verb_error("scan", -1, "no PATH given (see 'contend "
-				  "scan --help')");
+	if (optind >= argc && !o->npids) {
+		return verb_error("scan", -1, "no PATH or --pid given (see "
+				  "'contend scan --help')");
 	}
 	return 0;
 }
@@ -205,35 +251,80 @@ static int print_json(const struct hs_report *r)
 	return 0;
 }
 
-int cmd_scan(int argc, char **argv)
+/* Every PATH and PID must exist before anything is scanned: a typo in a
+ * release gate should fail loudly, not scan the rest. */
+static int check_inputs(int argc, char **argv, const struct scan_opts *o)
 {
-	struct scan_opts o = {0};
-	int exit_now = 0;
-	if (parse_opts(argc, argv, &o, &exit_now))
-		return EXIT_USAGE;
-	if (exit_now)
-		return EXIT_OK;
-	errbuf e;
-	/* Every PATH must exist before anything is scanned: a typo in a
-	 * release gate should fail loudly, not scan the rest. */
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
 		if (lstat(argv[i], &st) && (errno == ENOENT || errno == ENOTDIR)) {
-			return verb_error("scan", EXIT_USAGE, "%s: no such "
-					  "file or directory", argv[i]);
+			return verb_error("scan", -1, "%s: no such file or "
+					  "directory", argv[i]);
 		}
 	}
+	for (int i = 0; i < o->npids; i++) {
+		char dir[32];
+		snprintf(dir, sizeof dir, "/proc/%ld", o->pids[i]);
+		if (access(dir, F_OK))
+			return verb_error("scan", -1, "--pid %ld: no such "
+					  "process", o->pids[i]);
+	}
+	return 0;
+}
+
+/* Scan every input; `blank` counts those that gave no binary but skips
+ * (named with their first skip on stderr), which a gate cannot pass. */
+static int scan_inputs(int argc, char **argv, const struct scan_opts *o,
+		       struct hs_report *r, int *blank)
+{
+	errbuf e;
+	*blank = 0;
+	for (int i = 0; i < o->npids + argc - optind; i++) {
+		size_t bins = r->nbins, skips = r->nskips;
+		char name[40];
+		const char *what = name;
+		int rc;
+		if (i < o->npids) {
+			snprintf(name, sizeof name, "--pid %ld", o->pids[i]);
+			rc = hs_scan_pid(r, o->pids[i], &e);
+		} else {
+			what = argv[optind + i - o->npids];
+			rc = hs_scan_path(r, what, &e);
+		}
+		if (rc)
+			return verb_fail("scan", -1, &e);
+		if (r->nbins == bins && r->nskips > skips) {
+			(*blank)++;
+			if (o->fail_set)
+				fprintf(stderr, "contend scan: %s: nothing could "
+					"be scanned (%s: %s)\n", what,
+					r->skips[skips].path, r->skips[skips].reason);
+		}
+	}
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_opts o = {0};
+	int exit_now = 0, blank;
+	if (parse_opts(argc, argv, &o, &exit_now) ||
+	    check_inputs(argc, argv, &o))
+		return EXIT_USAGE;
+	if (exit_now)
+		return EXIT_OK;
 	struct hs_report r;
 	hs_report_init(&r);
-	for (int i = optind; i < argc; i++)
-		if (hs_scan_path(&r, argv[i], &e)) {
-			hs_report_free(&r);
-			return verb_fail("scan", EXIT_RUNTIME, &e);
-		}
+	if (scan_inputs(argc, argv, &o, &r, &blank)) {
+		hs_report_free(&r);
+		return EXIT_RUNTIME;
+	}
 	int rc = o.json ? print_json(&r) : (print_table(&r, o.all), 0);
 	int tripped = o.fail_set && (hs_report_kinds(&r) & o.fail_mask);
 	hs_report_free(&r);
 	if (rc)
 		return EXIT_RUNTIME;
-	return tripped ? EXIT_FOUND : EXIT_OK;
+	if (tripped)
+		return EXIT_FOUND;
+	return o.fail_set && blank ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -21,7 +21,6 @@
 
 #include "document/results.h"
 #include "analysis/summary.h"
-#include "report/table.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
 #include "probes/registry.h"
@@ -818,76 +817,4 @@ int exec_check_command(const char *argv0, int workers, errbuf *e)
 					 : "command '%s' not found in PATH", cmd);
 	free(cmd);
 	return ok ? 0 : -1;
-}
-
-/* --- the hottest locks of the row that waited most --------------------- */
-
-static double path2(json_t *o, const char *a, const char *b)
-{
-	json_t *v = json_object_get(json_object_get(o, a), b);
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static json_t *worst_config(json_t *doc)
-{
-	json_t *c, *worst = NULL;
-	size_t i;
-	json_array_foreach(json_object_get(doc, "configs"), i, c) {
-		double s = path2(c, "lock", "share");
-		if (isfinite(s) && s > 0 && (!worst || s > path2(worst, "lock", "share")))
-			worst = c;
-	}
-	return worst;
-}
-
-static json_t *worst_rep(json_t *config)
-{
-	json_t *rep, *worst = NULL;
-	size_t i;
-	json_array_foreach(json_object_get(config, "reps"), i, rep)
-		if (json_array_size(json_object_get(json_object_get(rep, "lock"), "top")) &&
-		    (!worst || path2(rep, "lock", "wait_s") > path2(worst, "lock", "wait_s")))
-			worst = rep;
-	return worst;
-}
-
-static void print_lock(json_t *l, FILE *out)
-{
-	char t[32];
-	json_t *s;
-	size_t i;
-	const char *kind = json_string_value(json_object_get(l, "kind"));
-	int cond = kind && !strcmp(kind, "cond");
-	table_fmt_seconds(json_number_value(json_object_get(l, "wait_s")), t, sizeof t);
-	fprintf(out, "    %-6s %9s  %6lld %-9s  %s\n", kind ? kind : "?", t,
-		(long long)json_integer_value(json_object_get(l, "contended")),
-		cond ? "waits" : "contended",
-		json_string_value(json_object_get(l, "site")) ?: "(no call site)");
-	json_t *sites = json_object_get(l, "sites");
-	if (json_array_size(sites) < 2)
-		return;
-	json_array_foreach(sites, i, s) {
-		table_fmt_seconds(json_number_value(json_object_get(s, "wait_s")), t, sizeof t);
-		fprintf(out, "           %9s  %6lld            at %s\n", t,
-			(long long)json_integer_value(json_object_get(s, "count")),
-			json_string_value(json_object_get(s, "where")));
-	}
-}
-
-void exec_print_hot_locks(json_t *doc, FILE *out)
-{
-	json_t *c = worst_config(doc), *rep = c ? worst_rep(c) : NULL, *l;
-	size_t i;
-	if (!rep)
-		return;
-	json_int_t w = json_integer_value(json_object_get(c, "workers"));
-	fprintf(out, "\n  Most contended locks at %lld worker%s, where %.0f %% of "
-		"worker time waited (repetition %lld of %zu):\n",
-		(long long)w, w == 1 ? "" : "s", path2(c, "lock", "share") * 100,
-		(long long)json_integer_value(json_object_get(rep, "index")) + 1,
-		json_array_size(json_object_get(c, "reps")));
-	fprintf(out, "    %-6s %9s  %6s %-9s  %s\n", "kind", "waited", "count", "",
-		"call site (cond: waiting on a condition variable)");
-	json_array_foreach(json_object_get(json_object_get(rep, "lock"), "top"), i, l)
-		print_lock(l, out);
 }

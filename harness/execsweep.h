@@ -39,8 +39,4 @@ int exec_check_command(const char *argv0, int workers, errbuf *e);
  * -1 with e set when the document cannot be written. */
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e);
 
-/* The most contended locks, with call sites, of the row that waited most
- * (largest lock share); prints nothing when no lock was waited on. */
-void exec_print_hot_locks(json_t *doc, FILE *out);
-
 #endif

@@ -392,6 +392,7 @@ struct elfscan {
 	struct found *found;
 	size_t nfound, capfound;
 	int has_symtab, has_gil_sym, has_tstate_sym;
+	int defines_gil; /* the interpreter itself: its own lock calls */
 	struct addrset func_roles; /* defined functions of interest -> role */
 	struct addrset got_slots; /* GOT/data slots relocated to them */
 	struct addrset rel_sites; /* ET_REL: (section << 40 | offset) */
@@ -490,6 +491,7 @@ static int read_symbols(struct elfscan *s, Elf_Scn *scn, const GElf_Shdr *sh,
 		int defined = sym.st_shndx != SHN_UNDEF;
 		int role = role_of_name(name);
 		s->has_gil_sym |= is_gil_role(role);
+		s->defines_gil |= defined && role == HR_ENSURE;
 		s->has_tstate_sym |= role == HR_TSTATE;
 		if (defined && type == STT_FUNC && sym.st_shndx < SHN_LORESERVE &&
 		    remember_func(s, &sym, name, role))
@@ -1129,8 +1131,12 @@ static void judge_shapes(struct counter *c, struct hs_binary *b)
  * references neither the lock nor the thread state. */
 static void count_gil_calls(struct elfscan *s, struct hs_binary *b)
 {
-	if (!s->has_gil_sym && !s->has_tstate_sym) {
-		b->gil_counted = 1;
+	if ((!s->has_gil_sym && !s->has_tstate_sym) || s->defines_gil) {
+		b->gil_counted = !s->defines_gil;
+		if (s->defines_gil)
+			snprintf(b->note, sizeof b->note,
+				 "the interpreter itself (defines PyGILState_Ensure):"
+				 " its own lock calls are not hooks");
 		return;
 	}
 	struct counter c = {.s = s};
@@ -1273,10 +1279,17 @@ static void verdict_words(struct hs_binary *b)
 
 /* Harmful when a lock region holds a tracing test; unknown when the
  * lock calls could not be followed, or when a stripped binary shows
- * neither hook names nor a tracing test to vouch for them. */
-static void judge(struct hs_binary *b, int has_gil_sym)
+ * neither hook names nor a tracing test to vouch for them. The
+ * interpreter itself (it defines PyGILState_Ensure) is judged by its
+ * symbols alone: its lock calls are its own business, not hooks. */
+static void judge(struct hs_binary *b, const struct elfscan *s)
 {
 	long sites = b->gil_ensure + b->gil_release;
+	if (s->defines_gil) {
+		b->verdict = b->kinds ? HV_HARMLESS : HV_NONE;
+		verdict_words(b);
+		return;
+	}
 	if (b->stripped && (b->regions_harmful || b->trace_tests) &&
 	    !(b->kinds & HK_BIT(HK_CYTHON))) {
 		b->kinds |= HK_BIT(HK_CYTHON);
@@ -1284,7 +1297,7 @@ static void judge(struct hs_binary *b, int has_gil_sym)
 	}
 	if (b->regions_harmful)
 		b->verdict = HV_HARMFUL;
-	else if (has_gil_sym && !b->gil_counted)
+	else if (s->has_gil_sym && !b->gil_counted)
 		b->verdict = HV_UNKNOWN;
 	else if (b->stripped && sites > 0 && !(b->kinds & HK_BIT(HK_CYTHON)))
 		b->verdict = HV_UNKNOWN;
@@ -1324,7 +1337,7 @@ static int scan_elf(struct hs_report *r, const char *name, Elf *elf, errbuf *e)
 		elfscan_free(&s);
 		return rc;
 	}
-	judge(&b, s.has_gil_sym);
+	judge(&b, &s);
 	if (b.verdict == HV_UNKNOWN && b.gil_counted && !b.note[0])
 		snprintf(b.note, sizeof b.note,
 			 "stripped (no .symtab) and no tracing test recognised: "
@@ -1622,15 +1635,20 @@ static int scan_node(struct hs_report *r, const char *path, int explicit,
 		     const struct ancestor *up, struct seen *seen, errbuf *e)
 {
 	struct stat st, lst;
+	int is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
 	if (stat(path, &st) < 0) {
 		int err = errno;
-		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
-		    (err == ENOENT || err == ENOTDIR))
+		if (is_link && (err == ENOENT || err == ENOTDIR))
 			return add_skip(r, e, path, "broken symlink");
 		if (err == ELOOP)
 			return add_skip(r, e, path, "symlink loop");
 		return add_skip(r, e, path, "%s", strerror(err));
 	}
+	/* A walk stays inside the tree it was given: a link to a directory
+	 * can lead anywhere (/proc/self/root, a link to /), so it is noted
+	 * and not followed. A PATH the user named is followed. */
+	if (S_ISDIR(st.st_mode) && is_link && !explicit)
+		return add_skip(r, e, path, "symlink to a directory: not followed");
 	if (S_ISDIR(st.st_mode))
 		return scan_dir(r, path, &st, up, seen, e);
 	if (!S_ISREG(st.st_mode))
@@ -1649,6 +1667,72 @@ int hs_scan_path(struct hs_report *r, const char *path, errbuf *e)
 	struct seen seen = {0};
 	int rc = scan_node(r, path, 1, NULL, &seen, e);
 	free(seen.v);
+	return rc;
+}
+
+/* The file of one /proc/PID/maps line: the path after the inode field,
+ * or NULL for anonymous and special ([heap], [vdso]) mappings. A file
+ * deleted since it was mapped ends in " (deleted)"; it is cut off here
+ * and the open then fails with a reason. */
+static char *maps_path(char *line)
+{
+	line[strcspn(line, "\n")] = 0;
+	int fields = 0;
+	char *p = line;
+	while (*p && fields < 5) {
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+		fields++;
+	}
+	if (*p != '/')
+		return NULL;
+	size_t n = strlen(p);
+	static const char deleted[] = " (deleted)";
+	if (n > sizeof deleted - 1 &&
+	    !strcmp(p + n - (sizeof deleted - 1), deleted))
+		p[n - (sizeof deleted - 1)] = 0;
+	return p;
+}
+
+int hs_scan_pid(struct hs_report *r, long pid, errbuf *e)
+{
+	char maps[64];
+	snprintf(maps, sizeof maps, "/proc/%ld/maps", pid);
+	FILE *f = fopen(maps, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return errf(e, "no process %ld", pid);
+		if (errno == EACCES || errno == EPERM)
+			return errf(e, "%s: permission denied (the process belongs "
+				    "to another user: run as that user or root)",
+				    maps);
+		return errf(e, "%s: %s", maps, strerror(errno));
+	}
+	struct seen seen = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	errno = 0;
+	while (!rc && getline(&line, &cap, f) > 0) {
+		char *path = maps_path(line);
+		/* Data files are mapped too (locale archives, caches): only
+		 * ELF files and names promising a binary are reported. */
+		if (path)
+			rc = scan_node(r, path, 0, NULL, &seen, e);
+	}
+	/* A process that exits mid-read leaves a short maps; a read error
+	 * (EACCES from the ptrace check happens here, not at open) fails. */
+	if (!rc && ferror(f))
+		rc = errno == EACCES || errno == EPERM
+			     ? errf(e, "%s: permission denied (the process belongs "
+				    "to another user: run as that user or root)",
+				    maps)
+			     : errf(e, "%s: %s", maps, strerror(errno));
+	free(line);
+	free(seen.v);
+	fclose(f);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
+#include "document/groups.h"
 #include "pools/pool.h"
 
 void table_fmt_seconds(double s, char *buf, size_t len)
@@ -353,15 +354,16 @@ static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
  * the best within them are time the user can stop spending. */
 static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 {
+	json_t *seen = json_object(); /* once per pool: linear in the rows */
 	for (size_t i = 0; i < n; i++) {
 		const char *pool = doc_str(rows[i], "pool", "");
-		int first = 1;
-		for (size_t j = 0; j < i; j++)
-			first &= strcmp(doc_str(rows[j], "pool", ""), pool) != 0;
+		if (json_object_get(seen, pool))
+			continue;
+		json_object_set_new(seen, pool, json_true());
 		json_t *in = fastest_row(rows, n, pool, 1, cores);
 		json_t *beyond = fastest_row(rows, n, pool, cores + 1, INT64_MAX);
 		json_t *best = fastest_row(rows, n, pool, 2, INT64_MAX);
-		if (!first || !best)
+		if (!best)
 			continue;
 		if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
@@ -373,6 +375,7 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 				"here.\n", pool, cores, doc_num(beyond, "speedup", NAN),
 				doc_num(in, "speedup", NAN), cores);
 	}
+	json_decref(seen);
 }
 
 /* Speedup is relative to the 1-worker run, so 3 worker counts give two
@@ -393,19 +396,33 @@ static int single_worker(json_t *c)
 	return p && p->single_worker;
 }
 
-/* The scalability-law fit of each pool's series in this table. */
-static void note_fits(FILE *out, json_t *doc, json_t **rows, size_t n)
+/* The document's fits by series key (an object of arrays): note_fits looks
+ * a series up instead of reading every fit for every row. */
+static json_t *fits_by_series(json_t *doc)
 {
-	json_t *fits = doc_fits(doc), *f;
+	json_t *by = json_object(), *f;
+	size_t k;
+	json_array_foreach(doc_fits(doc), k, f) {
+		const char *key = doc_str(f, "series", "");
+		json_t *list = json_object_get(by, key);
+		if (!list)
+			json_object_set_new(by, key, list = json_array());
+		json_array_append(list, f);
+	}
+	return by;
+}
+
+/* The scalability-law fit of each pool's series in this table. */
+static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
+{
+	json_t *f;
 	size_t k;
 	char key[512], prev[512] = "";
 	for (size_t i = 0; i < n; i++) {
 		if (doc_series_key(rows[i], DOC_KEY_ALL, key, sizeof key) || !strcmp(key, prev))
 			continue;
 		snprintf(prev, sizeof prev, "%s", key);
-		json_array_foreach(fits, k, f) {
-			if (strcmp(doc_str(f, "series", ""), key))
-				continue;
+		json_array_foreach(json_object_get(fits, key), k, f) {
 			if (doc_bool(f, "fitted", 0))
 				fit_line(out, doc_str(rows[i], "pool", ""), f);
 			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
@@ -738,28 +755,22 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	fputs("]\n", out);
 }
 
-/* One table per combination of every dimension but the pool and the
- * worker count (and params), in run order. */
-static int same_group(json_t *a, json_t *b)
-{
-	return doc_same_series(a, b, DOC_KEY_NO_POOL);
-}
-
 /* The configuration of series `like` (every dimension and the params
- * equal, except build/lock model) with the given build and worker count. */
-static json_t *find_row(json_t *configs, json_t *like, const char *build,
-			json_int_t workers)
+ * equal, except build/lock model) with the given build and worker count:
+ * looked for among the members of like's group of that kind (g). */
+static json_t *find_row(json_t *configs, const struct doc_groups *g,
+			size_t like_i, const char *build, json_int_t workers)
 {
-	json_t *c;
-	size_t i;
-	json_array_foreach(configs, i, c) {
+	json_t *like = json_array_get(configs, like_i);
+	size_t k = g->group_of[like_i];
+	for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(g, k); j++) {
+		json_t *c = json_array_get(configs, doc_group_member(g, k, j));
 		if (strcmp(doc_str(c, "build", ""), build) ||
 		    doc_int(c, "workers", 0) != workers ||
 		    strcmp(doc_str(c, "status", ""), "ok"))
 			continue;
-		if (doc_same_series(c, like, DOC_KEY_NO_BUILD) &&
-		    (!strcmp(build, "release") ||
-			     !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", ""))))
+		if (!strcmp(build, "release") ||
+		    !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", "")))
 			return c;
 	}
 	return NULL;
@@ -786,24 +797,28 @@ static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many
 static void note_builds(FILE *out, json_t *doc)
 {
 	json_t *configs = json_object_get(doc, "configs"), *c;
+	struct doc_groups g;
 	size_t i;
 	int header = 0;
+	if (doc_groups_series(configs, DOC_KEY_NO_BUILD, 1, &g))
+		return;
 	json_array_foreach(configs, i, c) {
 		if (!strcmp(doc_str(c, "build", ""), "release") || strcmp(doc_str(c, "status", ""), "ok") ||
 		    doc_int(c, "workers", 0) != 1)
 			continue;
-		json_t *rel1 = find_row(configs, c, "release", 1), *ltw = NULL;
-		json_t *o;
-		size_t j;
-		json_array_foreach(configs, j, o)
-			if (find_row(configs, c, doc_str(c, "build", ""),
+		json_t *rel1 = find_row(configs, &g, i, "release", 1), *ltw = NULL;
+		size_t k = g.group_of[i];
+		for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(&g, k); j++) {
+			json_t *o = json_array_get(configs, doc_group_member(&g, k, j));
+			if (find_row(configs, &g, i, doc_str(c, "build", ""),
 				     doc_int(o, "workers", 0)) == o &&
 			    (!ltw || doc_int(o, "workers", 0) >
 					     doc_int(ltw, "workers", 0)))
 				ltw = o;
+		}
 		if (!rel1 || !ltw || ltw == c)
 			continue;
-		json_t *relw = find_row(configs, c, "release",
+		json_t *relw = find_row(configs, &g, i, "release",
 					doc_int(ltw, "workers", 0));
 		if (!header++)
 			fputs("\nBuilds side by side:\n", out);
@@ -816,6 +831,7 @@ static void note_builds(FILE *out, json_t *doc)
 		fprintf(out, ". At 1 worker the hooks cost %.1fx.\n",
 			doc_num(c, "median_wall_s", NAN) / doc_num(rel1, "median_wall_s", NAN));
 	}
+	doc_groups_free(&g);
 }
 
 static int uses_blas(json_t *c)
@@ -824,31 +840,36 @@ static int uses_blas(json_t *c)
 	return w && w->uses_blas;
 }
 
+/* One table per combination of every dimension but the pool and the
+ * worker count (and params), in run order: the groups of
+ * document/groups.h, made once. */
 void table_render(json_t *doc, FILE *out)
 {
 	json_t *configs = json_object_get(doc, "configs");
 	size_t n = json_array_size(configs);
 	int cores = (int)doc_int(
 		json_object_get(doc, "context"), "logical_cores", 0);
-	char *done = calloc(n + 1, 1);
-	json_t **rows = calloc(n + 1, sizeof *rows);
-	for (size_t i = 0; i < n && done && rows; i++) {
-		if (done[i])
-			continue;
-		json_t *head = json_array_get(configs, i);
-		size_t m = 0;
-		for (size_t j = i; j < n; j++)
-			if (!done[j] && same_group(head, json_array_get(configs, j))) {
-				rows[m++] = json_array_get(configs, j);
-				done[j] = 1;
-			}
+	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
+	struct doc_groups g;
+	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL, 1, &g)) {
+		free(rows);
+		json_decref(fits);
+		return;
+	}
+	for (size_t k = 0; k < g.ngroups; k++) {
+		size_t m = doc_group_size(&g, k);
+		for (size_t j = 0; j < m; j++)
+			rows[j] = json_array_get(configs, doc_group_member(&g, k, j));
+		json_t *head = rows[0];
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
 			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
 		print_notes(out, rows, m, cores > 0 ? cores : 1);
 		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
-		note_fits(out, doc, rows, m);
+		note_fits(out, fits, rows, m);
 	}
+	doc_groups_free(&g);
+	json_decref(fits);
 	note_builds(out, doc);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
@@ -865,6 +886,5 @@ void table_render(json_t *doc, FILE *out)
 		fputs("\n  Incomplete: the run never finished (status 'running': "
 		      "its harness was killed, or it is still going); the table "
 		      "shows the configurations written so far.\n", out);
-	free(done);
 	free(rows);
 }

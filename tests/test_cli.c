@@ -223,6 +223,24 @@ static void test_run_and_report(void **state)
 	tu_contend(r, "report", out, NULL);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, table));
+	/* and its data as JSON: the summarised document */
+	char cmd[1024];
+	const char *js = path("spin.report.json"); /* larger than r->out */
+	snprintf(cmd, sizeof cmd, "%s report '%s' --json > '%s'", CONTEND_BIN,
+		 out, js);
+	char *sh[] = {"sh", "-c", cmd, NULL};
+	tu_run(r, sh);
+	assert_int_equal(r->status, 0);
+	doc = load(js);
+	assert_int_equal(json_array_size(json_object_get(doc, "configs")), 5);
+	assert_true(fabs(json_number_value(json_object_get(config(doc, "thread", 2),
+				"speedup")) - sp) < 1e-6);
+	assert_true(json_is_array(json_object_get(doc, "fits")));
+	json_decref(doc);
+	/* the format list is export's */
+	tu_contend(r, "report", out, "--format", "xls", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "table, md, csv, gbench-json"));
 }
 
 static void test_checksums_agree_causal_forest(void **state)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "document/doc.h"
+#include "document/groups.h"
 #include "analysis/summary.h"
 
 static void test_fields_and_defaults(void **state)
@@ -156,6 +157,70 @@ static void test_fits_stored_once(void **state)
 	json_decref(doc);
 }
 
+/* Groups come in the order of their first configuration, members in
+ * document order; params separate series; a configuration without a key
+ * is in no group. */
+static void test_groups(void **state)
+{
+	(void)state;
+	json_t *configs = json_pack("[o, o, o, o, o]",
+				    config("thread", 2, 1, "8"),
+				    config("process", 1, 1, "8"),
+				    config("thread", 1, 1, "8"),
+				    config("thread", 1, 1, "16"),
+				    config("process", 4, 1, "8"));
+	json_object_del(json_array_get(configs, 3), "pool");
+	struct doc_groups g;
+	assert_int_equal(doc_groups_series(configs, DOC_KEY_ALL, 1, &g), 0);
+	assert_int_equal(g.ngroups, 2);
+	assert_int_equal(doc_group_size(&g, 0), 2);
+	assert_int_equal(doc_group_member(&g, 0, 0), 0);
+	assert_int_equal(doc_group_member(&g, 0, 1), 2);
+	assert_int_equal(doc_group_member(&g, 1, 0), 1);
+	assert_int_equal(doc_group_member(&g, 1, 1), 4);
+	assert_true(g.group_of[3] == DOC_NO_GROUP);
+	doc_groups_free(&g);
+	json_object_set_new(json_array_get(configs, 3), "pool", json_string("thread"));
+	assert_int_equal(doc_groups_series(configs, DOC_KEY_NO_POOL, 1, &g), 0);
+	assert_int_equal(g.ngroups, 2); /* the pools together; 16 apart */
+	assert_int_equal(doc_group_size(&g, 0), 4);
+	assert_int_equal(doc_group_member(&g, 1, 0), 3);
+	doc_groups_free(&g);
+	assert_int_equal(doc_groups_series(configs, DOC_KEY_ALL, 0, &g), 0);
+	assert_int_equal(g.ngroups, 2); /* without params: 16 joins thread */
+	assert_int_equal(doc_group_size(&g, 0), 3);
+	doc_groups_free(&g);
+	json_decref(configs);
+}
+
+/* Relations as the pairwise definition gave them: speedup against the
+ * series' 1-worker run, slower than the next smaller worker count, in
+ * any document order. */
+static void test_relations_any_order(void **state)
+{
+	(void)state;
+	json_t *doc = json_pack("{s:s, s:{}, s:[o, o, o, o]}", "schema",
+				"contend-results/1", "context", "configs",
+				config("thread", 4, 3.0, "8"),
+				config("thread", 2, 2.0, "8"),
+				config("thread", 1, 4.0, "8"),
+				config("thread", 2, 9.0, "16"));
+	json_t *c;
+	size_t i;
+	doc_foreach_config(doc, i, c)
+		json_array_remove(json_object_get(c, "reps"), 1);
+	summary_document(doc);
+	json_t *w4 = doc_config(doc, 0), *w2 = doc_config(doc, 1), *other = doc_config(doc, 3);
+	assert_true(fabs(doc_num(w4, "speedup", NAN) - 4.0 / 3.0) < 1e-9);
+	assert_true(fabs(doc_num(w2, "speedup", NAN) - 2.0) < 1e-9);
+	json_t *slower = json_object_get(w4, "slower");
+	assert_true(json_is_object(slower)); /* 3.0 s against 2.0 s */
+	assert_int_equal(json_integer_value(json_object_get(slower, "than_workers")), 2);
+	assert_true(json_is_null(json_object_get(w2, "slower")));
+	assert_true(json_is_null(json_object_get(other, "speedup"))); /* no 1-worker run */
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +229,8 @@ int main(void)
 		cmocka_unit_test(test_series_key),
 		cmocka_unit_test(test_series_omit_and_params),
 		cmocka_unit_test(test_fits_stored_once),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_relations_any_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,9 +502,10 @@ static void test_directory_and_links(void **state)
 	const struct fixture *fx = *state;
 	assert_int_equal(sh(fx, 0, "mkdir -p tree/a/b && cp harm.so tree/a/b/ && "
 				   "cp plain.so tree/a/ && cp notelf.txt tree/ && "
-				   "ln -sf ../.. tree/a/b/up && "
+				   "ln -sfn ../.. tree/a/b/up && ln -sfn / tree/a/root && "
 				   "ln -sf harm.so tree/a/b/link.so && "
-				   "ln -sf missing tree/dangling"), 0);
+				   "ln -sf missing tree/dangling && "
+				   "ln -sfn tree/a tree_link"), 0);
 	char p[4096];
 	errbuf e;
 	struct hs_report r;
@@ -511,15 +513,111 @@ static void test_directory_and_links(void **state)
 	assert_int_equal(hs_scan_path(&r, at(fx, "tree", p), &e), 0);
 	assert_int_equal(r.nbins, 2); /* harm.so once, though linked twice */
 	assert_int_equal(hs_report_instrumented(&r), 1);
-	int loop = 0, dangling = 0;
+	/* The links to directories (a loop, and /) are noted, not walked. */
+	int notfollowed = 0, dangling = 0;
 	for (size_t i = 0; i < r.nskips; i++) {
-		loop += strstr(r.skips[i].reason, "symlink loop") != NULL;
+		notfollowed += strstr(r.skips[i].reason, "symlink to a directory: "
+					 "not followed") != NULL;
 		dangling += strstr(r.skips[i].reason, "broken symlink") != NULL;
 	}
-	assert_int_equal(loop, 1);
+	assert_int_equal(notfollowed, 2);
 	assert_int_equal(dangling, 1);
+	assert_int_equal(r.nskips, 3);
 	assert_int_equal(r.ignored, 1);
 	hs_report_free(&r);
+	/* A PATH named by the user is followed, though it is a link. */
+	hs_report_init(&r);
+	assert_int_equal(hs_scan_path(&r, at(fx, "tree_link", p), &e), 0);
+	assert_int_equal(r.nbins, 2);
+	hs_report_free(&r);
+}
+
+/* /proc/self is full of links to / and to the working directory: the
+ * walk must stay inside it (and so finish at once). */
+static void test_proc_self(void **state)
+{
+	(void)state;
+	errbuf e;
+	struct hs_report r;
+	hs_report_init(&r);
+	assert_int_equal(hs_scan_path(&r, "/proc/self", &e), 0);
+	int root = 0;
+	for (size_t i = 0; i < r.nskips; i++)
+		root += strstr(r.skips[i].path, "/root") &&
+			strstr(r.skips[i].reason, "not followed");
+	assert_true(root >= 1);
+	for (size_t i = 0; i < r.nbins; i++)
+		if (strncmp(r.bins[i].path, "/proc/self/", 11))
+			fail_msg("left /proc/self: %s", r.bins[i].path);
+	hs_report_free(&r);
+}
+
+/* The test process maps instrument.so itself, then asks for its own
+ * maps: the library is found, once. */
+static void test_pid(void **state)
+{
+	const struct fixture *fx = *state;
+	char p[4096], pid[32];
+	void *h = dlopen(at(fx, "instrument.so", p), RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(h);
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	struct cmd_result *c = malloc(sizeof *c);
+	assert_int_equal(tu_contend(c, "scan", "--fail-on", "instrument", "--pid",
+				    pid, NULL), 0);
+	assert_int_equal(c->status, 1);
+	const char *hit = strstr(c->out, p);
+	assert_non_null(hit);
+	assert_null(strstr(hit + 1, p)); /* mapped several times, listed once */
+	errbuf e;
+	struct hs_report r;
+	hs_report_init(&r);
+	assert_int_equal(hs_scan_pid(&r, (long)getpid(), &e), 0);
+	int found = 0;
+	for (size_t i = 0; i < r.nbins; i++)
+		found += !strcmp(r.bins[i].path, p) &&
+			 r.bins[i].kinds == HK_BIT(HK_INSTRUMENT);
+	assert_int_equal(found, 1);
+	hs_report_free(&r);
+	dlclose(h);
+
+	/* No such process: bad input, one line. */
+	assert_int_equal(tu_contend(c, "scan", "--pid", "999999999", NULL), 0);
+	assert_int_equal(c->status, 2);
+	assert_non_null(strstr(c->out, "no such process"));
+	assert_int_equal(tu_lines(c->out), 1);
+	assert_int_equal(tu_contend(c, "scan", "--pid", "12x", NULL), 0);
+	assert_int_equal(c->status, 2);
+	assert_int_equal(hs_scan_pid(&r, 999999999, &e), -1);
+	assert_non_null(strstr(e.msg, "no process"));
+	free(c);
+}
+
+/* Another user's process: its maps are not ours to read. As root, the
+ * scan runs as nobody against this (root) process. */
+static void test_pid_permission(void **state)
+{
+	(void)state;
+	char pid[32];
+	struct cmd_result *c = malloc(sizeof *c);
+	assert_non_null(c);
+	if (geteuid() == 0) {
+		if (access("/usr/bin/setpriv", X_OK)) {
+			free(c);
+			skip();
+		}
+		snprintf(pid, sizeof pid, "%ld", (long)getpid());
+		char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+				"--clear-groups", (char *)CONTEND_BIN, "scan", "--pid",
+				pid, NULL};
+		assert_int_equal(tu_run(c, argv), 0);
+	} else {
+		snprintf(pid, sizeof pid, "1");
+		assert_int_equal(tu_contend(c, "scan", "--pid", pid, NULL), 0);
+	}
+	assert_int_equal(c->status, 3);
+	assert_non_null(strstr(c->out, "permission denied"));
+	assert_int_equal(tu_lines(c->out), 1);
+	free(c);
 }
 
 /* Root reads everything, so as root the scan runs as nobody (setpriv):
@@ -548,6 +646,32 @@ static void test_unreadable(void **state)
 	assert_int_equal(c->status, 0); /* noted, not an error */
 	assert_non_null(strstr(c->out, "plain.so: Permission denied"));
 	assert_non_null(strstr(c->out, "0 binaries scanned, 0 with instrumentation, 0 stripped, 2 skipped"));
+	free(c);
+}
+
+/* A gate cannot pass what it could not read: with --fail-on, a PATH
+ * that gave no binary at all exits 3 and says which. */
+static void test_fail_on_unscannable(void **state)
+{
+	const struct fixture *fx = *state;
+	char g[4096], a[4096], t[4096];
+	at(fx, "garbage.so", g);
+	at(fx, "plain.so", a);
+	at(fx, "notelf.txt", t);
+	struct cmd_result *c = malloc(sizeof *c);
+	assert_int_equal(tu_contend(c, "scan", "--fail-on", "any", g, NULL), 0);
+	assert_int_equal(c->status, 3);
+	assert_non_null(strstr(c->out, "nothing could be scanned"));
+	assert_int_equal(tu_contend(c, "scan", "--fail-on", "cython", a, t, NULL), 0);
+	assert_int_equal(c->status, 3);
+	assert_non_null(strstr(c->out, "notelf.txt: nothing could be scanned"));
+	/* a found kind wins: 1 */
+	at(fx, "instrument.so", a);
+	assert_int_equal(tu_contend(c, "scan", "--fail-on", "any", a, g, NULL), 0);
+	assert_int_equal(c->status, 1);
+	/* without a gate it is only noted */
+	assert_int_equal(tu_contend(c, "scan", g, NULL), 0);
+	assert_int_equal(c->status, 0);
 	free(c);
 }
 
@@ -599,7 +723,10 @@ static void test_cli_exit_codes(void **state)
 	assert_int_equal(c->status, 0);
 	const char *words[] = {"--json", "--fail-on", "--all", "cython",
 			       "instrument", "gprof", "coverage", "sanitizer",
-			       "any", "PyGILState_Ensure", "exit status"};
+			       "any", "PyGILState_Ensure", "exit status",
+			       "harmful", "harmless", "unknown (stripped; N "
+			       "interpreter-lock call sites)", "--pid",
+			       "not followed", "3 "};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (!strstr(c->out, words[i]))
 			fail_msg("--help does not mention %s", words[i]);
@@ -679,7 +806,11 @@ int main(void)
 		cmocka_unit_test(test_wheel),
 		cmocka_unit_test(test_bad_files_are_skipped),
 		cmocka_unit_test(test_directory_and_links),
+		cmocka_unit_test(test_proc_self),
+		cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_pid_permission),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_fail_on_unscannable),
 		cmocka_unit_test(test_cli_exit_codes),
 		cmocka_unit_test(test_cli_json),
 		cmocka_unit_test(test_verdict_of),

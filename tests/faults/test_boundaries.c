@@ -530,6 +530,53 @@ static void test_dashboard_through_links(void **state)
 	end_case("dashboard images and directories through links");
 }
 
+/* ---- 42: report on a document of 33k configurations ------------------ */
+
+/* A sweep over many params: series of 8 worker counts x 3 pools. */
+static json_t *big_config(size_t i)
+{
+	static const char *pools[] = {"serial", "thread", "process"};
+	int w = 1 + (int)(i % 8);
+	char id[128];
+	snprintf(id, sizeof id, "spin/release/%s/w%d/tasks=%zu",
+		 pools[(i / 8) % 3], w, 100 + i / 24);
+	json_t *reps = json_array();
+	for (int k = 0; k < 3; k++)
+		json_array_append_new(reps, json_pack(
+			"{s:i, s:f, s:f, s:s, s:s}", "index", k, "wall_s",
+			(0.01 / w + 0.001 * w) * (1 + 0.01 * k), "cpu_s", 0.01,
+			"status", "ok", "checksum", "0x00000000000000aa"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:I}, s:o, s:s}",
+			 "id", id, "workload", "spin", "build", "release",
+			 "pool", pools[(i / 8) % 3], "workers", w, "warmup", 0,
+			 "params", "tasks", (json_int_t)(100 + i / 24), "reps",
+			 reps, "status", "ok");
+}
+
+static void test_report_of_33k_configurations(void **state)
+{
+	(void)state;
+	json_t *configs = json_array();
+	for (size_t i = 0; i < 33000; i++)
+		json_array_append_new(configs, big_config(i));
+	json_t *d = json_pack("{s:s, s:s, s:{s:i}, s:o}", "schema",
+			      RESULTS_SCHEMA, "status", "complete", "context",
+			      "logical_cores", 2, "configs", configs);
+	const char *file = path("33k.json");
+	assert_int_equal(json_dump_file(d, file, JSON_COMPACT), 0);
+	json_decref(d);
+	/* a few seconds since the series are grouped once; before, over
+	 * 5 minutes (pairs of configurations compared) */
+	char *argv[] = {"timeout", "120", (char *)CONTEND_BIN, "report",
+			(char *)file, NULL};
+	assert_int_equal(tu_run(r, argv), 0);
+	if (r->status != 0)
+		fail_msg("report of 33k configurations: exit %d", r->status);
+	assert_non_null(strstr(r->out, "spin"));
+	unlink(file);
+	end_case("report of 33k configurations");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_report_escapes_and_fifo),
 		cmocka_unit_test(test_plots_through_links),
 		cmocka_unit_test(test_dashboard_through_links),
+		cmocka_unit_test(test_report_of_33k_configurations),
 	};
 	return cmocka_run_group_tests_name("boundaries", tests, setup, teardown);
 }
