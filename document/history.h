@@ -31,6 +31,10 @@ typedef struct history history;
  * contend is refused with a one-line reason; it is never modified. One
  * from an older contend is upgraded in place, in one transaction. */
 int history_open(const char *path, int create, history **out, errbuf *e);
+
+/* location as messages and pages show it: a URI's password replaced by
+ * "***" (postgresql://user:***@host/db, password=***). */
+void history_location_display(const char *location, char *buf, size_t len);
 void history_close(history *h);
 
 /* Read a file as a results document: a contend results document as is, or

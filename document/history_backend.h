@@ -97,9 +97,6 @@ char *history_params_text(json_t *config);
 /* The series a configuration belongs to, as stored in its row. */
 void history_series_key(json_t *config, char *buf, size_t len);
 
-/* location as messages show it: a URI's password replaced by "***". */
-void history_location_display(const char *location, char *buf, size_t len);
-
 /* The distinct values of one configuration field, comma-separated in
  * document order (a run's "builds" and "workloads" columns). */
 void history_distinct_field(json_t *doc, const char *field, char *buf,

@@ -18,8 +18,10 @@
 #include "document/history.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
+#include "report/dashboard_notes.h"
 #include "report/plots.h"
 #include "report/safefile.h"
+#include "report/table.h"
 #include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
@@ -67,13 +69,33 @@ static const char *short_id(const char *id, const char *w)
 	return strncmp(id, w, n) || id[n] != '/' ? id : id + n + 1;
 }
 
-static void cell_num(FILE *f, json_t *v, const char *suffix)
+static void cell_na(FILE *f)
 {
-	if (json_is_number(v))
-		fprintf(f, "<td class=\"num\">%.4g%s</td>", json_number_value(v),
-			suffix);
-	else
-		fputs("<td class=\"na\">n/a</td>", f);
+	fputs("<td class=\"na\">n/a</td>", f);
+}
+
+/* fmt applied to v (times scale), or n/a when v is not a number. */
+static void cell_fmt(FILE *f, double v, const char *fmt, double scale)
+{
+	if (!isfinite(v)) {
+		cell_na(f);
+		return;
+	}
+	fputs("<td class=\"num\">", f);
+	fprintf(f, fmt, v * scale);
+	fputs("</td>", f);
+}
+
+/* Seconds as the terminal writes them: "812 us", "12.3 ms", "1.23 s". */
+static void cell_seconds(FILE *f, double s)
+{
+	char b[32];
+	if (!isfinite(s)) {
+		cell_na(f);
+		return;
+	}
+	table_fmt_seconds(s, b, sizeof b);
+	fprintf(f, "<td class=\"num\">%s</td>", b);
 }
 
 /* ---- page frame ---- */
@@ -88,6 +110,8 @@ static const char *const style =
 	"tr.failed td{background:#fff3cd}"
 	"img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
 	"figure{margin:1em 0}.note{color:#555}.warn{color:#a00}"
+	"pre.terminal{background:#f7f7f7;border:1px solid #ddd;padding:.6em;"
+	"overflow-x:auto;font-size:85%}ul.diagnosis li{margin:.2em 0}"
 	"section{border-top:2px solid #444;margin-top:2em}";
 
 static void page_head(struct page *p, size_t nworkloads, size_t nruns)
@@ -103,10 +127,12 @@ static void page_head(struct page *p, size_t nworkloads, size_t nruns)
 		"<title>contend dashboard</title>\n<style>%s</style>\n"
 		"</head>\n<body>\n<h1>contend dashboard</h1>\n<p class=\"note\">",
 		style);
+	char loc[4096];
+	history_location_display(p->o->history, loc, sizeof loc);
 	esc(p->f, "Built %s from %s: %zu run%s of %zu machine%s, %zu "
 	    "workload%s. A regression is a median wall time more than %.0f %% "
 	    "above the previous run's of the same machine with Mann-Whitney "
-	    "p < %g.", now, p->o->history, nruns, nruns == 1 ? "" : "s", nm,
+	    "p < %g.", now, loc, nruns, nruns == 1 ? "" : "s", nm,
 	    nm == 1 ? "" : "s", nworkloads, nworkloads == 1 ? "" : "s",
 	    100 * p->o->threshold, p->o->alpha);
 	fputs("</p>\n", p->f);
@@ -159,19 +185,24 @@ static void scaling_row(struct page *p, json_t *c, const char *w)
 	json_t *slower = json_object_get(c, "slower");
 	const char *cls = strcmp(st, "ok") ? " class=\"failed\""
 			  : json_is_object(slower) ? " class=\"slower\"" : "";
+	char lo[32], hi[32];
 	fprintf(p->f, "<tr%s><td>", cls);
 	html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 	fprintf(p->f, "</td><td class=\"num\">%lld</td>",
 		(long long)doc_int(c, "workers", 0));
-	cell_num(p->f, json_object_get(c, "median_wall_s"), "");
-	if (json_is_number(json_object_get(c, "ci_low_s")))
-		fprintf(p->f, "<td class=\"num\">%.4g &ndash; %.4g</td>",
-			doc_num(c, "ci_low_s", 0),
-			doc_num(c, "ci_high_s", 0));
-	else
-		fputs("<td class=\"na\">n/a</td>", p->f);
-	cell_num(p->f, json_object_get(c, "speedup"), "x");
-	cell_num(p->f, json_object_get(c, "efficiency"), "");
+	cell_seconds(p->f, doc_num(c, "median_wall_s", NAN));
+	if (json_is_number(json_object_get(c, "ci_low_s"))) {
+		table_fmt_seconds(doc_num(c, "ci_low_s", 0), lo, sizeof lo);
+		table_fmt_seconds(doc_num(c, "ci_high_s", 0), hi, sizeof hi);
+		fprintf(p->f, "<td class=\"num\">%s &ndash; %s</td>", lo, hi);
+	} else {
+		cell_na(p->f);
+	}
+	cell_fmt(p->f, doc_num(c, "speedup", NAN), "%.2fx", 1);
+	cell_fmt(p->f, doc_num(c, "efficiency", NAN), "%.0f %%", 100);
+	cell_fmt(p->f, doc_num(c, "cpu_util", NAN), "%.2f", 1);
+	cell_fmt(p->f, doc_figure(c, "lock.share", NAN), "%.0f %%", 100);
+	cell_fmt(p->f, doc_figure(c, "memory.peak_threads", NAN), "%.0f", 1);
 	fputs("<td>", p->f);
 	html_escape(p->f, st);
 	if (doc_str(c, "detail", "")[0])
@@ -189,8 +220,9 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 	size_t i;
 	fputs("<h4>Scaling in the latest run</h4>\n<table class=\"scaling\">"
 	      "<thead><tr><th>configuration</th><th>workers</th>"
-	      "<th>median wall (s)</th><th>confidence interval (s)</th>"
-	      "<th>speedup</th><th>efficiency</th><th>status</th></tr></thead>"
+	      "<th>median wall</th><th>confidence interval</th>"
+	      "<th>speedup</th><th>efficiency</th><th>cores busy</th>"
+	      "<th>lock wait</th><th>threads</th><th>status</th></tr></thead>"
 	      "\n<tbody>\n", p->f);
 	json_array_foreach(configs, i, c)
 		scaling_row(p, c, w);
@@ -331,8 +363,9 @@ static void trend_cell(FILE *f, json_t *pt)
 		return;
 	}
 	int reg = doc_bool(pt, "regression", 0);
-	fprintf(f, "<td class=\"num%s\">%.4g", reg ? " regression" : "",
-		json_number_value(m));
+	char t[32];
+	table_fmt_seconds(json_number_value(m), t, sizeof t);
+	fprintf(f, "<td class=\"num%s\">%s", reg ? " regression" : "", t);
 	json_t *ch = json_object_get(pt, "change");
 	if (json_is_number(ch))
 		fprintf(f, " (%+.1f %%)", 100 * json_number_value(ch));
@@ -411,6 +444,11 @@ static json_t *workload_doc(json_t *doc, const char *w)
 				json_object_get(doc, "schema"), "status",
 				json_object_get(doc, "status"), "context",
 				json_object_get(doc, "context"), "configs");
+	/* the run's diagnosis and fits come along (dashboard_notes) */
+	static const char *const keep[] = {"diagnosis", "fits", NULL};
+	for (size_t k = 0; keep[k]; k++)
+		if (json_object_get(doc, keep[k]))
+			json_object_set(out, keep[k], json_object_get(doc, keep[k]));
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
@@ -442,6 +480,7 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	run_context(p, doc, run_id);
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
+	dashboard_notes(p->f, wd);
 	latest_plots(p, wd, slug);
 	rc = trend_section(p, w, m, slug);
 	fputs("</div>\n", p->f);
