@@ -126,7 +126,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BIN)/contend
+$(B)/tests/%: tests/%.c tests/testutil.h tests/testutil_pg.h $(LIB) | $(BIN)/contend
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 

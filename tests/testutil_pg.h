@@ -73,12 +73,19 @@ static inline const char *tu_pg_admin(void)
 	return tu_pg_uri_buf;
 }
 
+static inline void tu_pg_quiet(void *arg, const char *message)
+{
+	(void)arg; /* NOTICEs such as "... does not exist, skipping" */
+	(void)message;
+}
+
 /* Runs sql on uri; 0 or -1 (the server's message on stderr). */
 static inline int tu_pg_sql(const char *uri, const char *sql)
 {
 	PGconn *c = PQconnectdb(uri);
 	int rc = -1;
 	if (PQstatus(c) == CONNECTION_OK) {
+		PQsetNoticeProcessor(c, tu_pg_quiet, NULL);
 		PGresult *r = PQexec(c, sql);
 		ExecStatusType st = PQresultStatus(r);
 		rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
