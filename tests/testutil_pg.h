@@ -4,8 +4,9 @@
  * tu_pg_fresh(): a schema of its own on the server that tests/run-all
  * started (its URI in CONTEND_TEST_PG); a test binary run on its own
  * starts a private server with tests/pg-server and stops it at exit.
- * Where Debian's postgresql is not installed tu_pg_admin() is NULL and
- * says so once, so the PostgreSQL half of a test skips visibly.
+ * Where Debian's postgresql is not installed (or CONTEND_TEST_PG=off)
+ * tu_pg_admin() is NULL and says so once, so the PostgreSQL half of a
+ * test skips visibly.
  * Header-only, like testutil.h (include that first). */
 #ifndef CONTEND_TESTUTIL_PG_H
 #define CONTEND_TESTUTIL_PG_H
@@ -52,6 +53,11 @@ static inline const char *tu_pg_admin(void)
 	if (tu_pg_state)
 		return tu_pg_state > 0 ? tu_pg_uri_buf : NULL;
 	const char *env = getenv("CONTEND_TEST_PG");
+	if (env && !strcmp(env, "off")) { /* asked to leave them out */
+		printf("note: PostgreSQL tests skipped: CONTEND_TEST_PG=off\n");
+		tu_pg_state = -1;
+		return NULL;
+	}
 	if (env && *env) {
 		snprintf(tu_pg_uri_buf, sizeof tu_pg_uri_buf, "%s", env);
 		tu_pg_state = 1;
