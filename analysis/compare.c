@@ -1,5 +1,6 @@
 /* compare.c - judge two results documents (see compare.h). */
 #include "analysis/compare.h"
+#include "analysis/interference.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -170,6 +171,9 @@ static void judge(struct compare_pair *p, const struct compare_opts *o,
 		return;
 	}
 	p->judged = 1;
+	p->busy_base = interference_busy(p->base);
+	p->busy_new = interference_busy(p->newer);
+	t->busy += p->v.kind == CHANGE_SLOWER && (p->busy_base || p->busy_new);
 	note_test(t, &p->v);
 	t->compared++;
 	t->regressed += p->v.kind == CHANGE_SLOWER;
@@ -349,6 +353,19 @@ static int series_params_agree(json_t *base, json_t *newer, const char *series)
 	return 1;
 }
 
+/* Rows of a series measured while the machine was busy. */
+static size_t series_busy(json_t *doc, const char *series)
+{
+	json_t *c;
+	size_t i, n = 0;
+	char key[512];
+	doc_foreach_config(doc, i, c)
+		if (!doc_series_key(c, DOC_KEY_ALL, key, sizeof key) &&
+		    !strcmp(key, series))
+			n += interference_busy(c) != 0;
+	return n;
+}
+
 static int compare_scaling(json_t *base, json_t *newer,
 			   const struct compare_opts *o,
 			   struct compare_result *r)
@@ -368,6 +385,7 @@ static int compare_scaling(json_t *base, json_t *newer,
 		if (!p && !b)
 			continue;
 		scaling_words(&s);
+		s.busy_rows = series_busy(base, series) + series_busy(newer, series);
 		if (PUSH(r->scaling, r->nscaling))
 			return -1;
 		r->scaling[r->nscaling - 1] = s;
@@ -457,6 +475,8 @@ static json_t *pair_json(const struct compare_pair *p)
 	json_object_set_new(o, "min_p", v->tested ? real_or_null(v->mw.min_p)
 						  : json_null());
 	json_object_set_new(o, "exact", json_boolean(v->tested && v->mw.exact));
+	json_object_set_new(o, "interference", json_pack("{s:b, s:b}", "base",
+			    p->busy_base, "new", p->busy_new));
 	return o;
 }
 
@@ -474,6 +494,7 @@ static json_t *scaling_json(const struct compare_scaling *s)
 	json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "series", s->series,
 			      "why", s->why, "peak_fell", s->peak_fell,
 			      "best_fell", s->best_fell);
+	json_object_set_new(o, "busy_rows", json_integer((json_int_t)s->busy_rows));
 	if (s->peak_fell) {
 		json_object_set_new(o, "base_peak_workers",
 				    real_or_null(s->peak_base));
@@ -499,7 +520,7 @@ static json_t *ids_json(const char *const *ids, size_t n)
 
 static json_t *tally_json(const struct compare_tally *t)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}",
 			 "compared", (json_int_t)t->compared, "regressed",
 			 (json_int_t)t->regressed, "improved",
 			 (json_int_t)t->improved, "noise", (json_int_t)t->noise,
@@ -507,7 +528,8 @@ static json_t *tally_json(const struct compare_tally *t)
 			 (json_int_t)t->scaling, "params_differ",
 			 (json_int_t)t->params_differ, "min_reps",
 			 (json_int_t)t->min_reps, "worst_min_p",
-			 t->compared ? real_or_null(t->worst_min_p) : json_null());
+			 t->compared ? real_or_null(t->worst_min_p) : json_null(),
+			 "busy_regressions", (json_int_t)t->busy);
 }
 
 json_t *compare_result_json(const struct compare_result *r,

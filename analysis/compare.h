@@ -9,7 +9,9 @@
  * more than the threshold and a two-sided Mann-Whitney U test over the
  * repetitions gives p < alpha; a series regressed in scaling when its USL
  * peak worker count (the fits stored in the document) or its fastest
- * worker count fell. */
+ * worker count fell. A regression whose configuration was measured while
+ * other programs took the machine, in either run, is still one, and is
+ * said to coincide with interference (busy_base, busy_new, tally.busy). */
 #ifndef CONTEND_COMPARE_H
 #define CONTEND_COMPARE_H
 
@@ -30,6 +32,8 @@ struct compare_pair {
 	const char *id;       /* the new run's id (or its key) */
 	char key[512];        /* series key and worker count */
 	int judged;           /* 0: could not be judged; why says why */
+	int busy_base, busy_new; /* measured while the machine was busy
+				    (analysis/interference.h) */
 	char why[600];
 	struct change_verdict v; /* when judged */
 };
@@ -51,6 +55,7 @@ struct compare_scaling {
 	double old_best_slower; /* the old best count against the new best,
 				   in the new run: 0.3 is 30 % slower */
 	char why[600];
+	size_t busy_rows; /* the series' rows, in both runs, measured busy */
 };
 
 struct compare_tally {
@@ -59,6 +64,7 @@ struct compare_tally {
 	size_t params_differ; /* same configuration, other params */
 	size_t min_reps;      /* fewest repetitions on a side of a test */
 	double worst_min_p;   /* the largest "smallest possible p" seen */
+	size_t busy;          /* regressions with a busy machine on a side */
 };
 
 struct compare_result {

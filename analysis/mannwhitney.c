@@ -202,3 +202,11 @@ const char *change_kind_words(enum change_kind k)
 	}
 	return "?";
 }
+
+size_t mw_reps_needed(double alpha)
+{
+	size_t n = 1;
+	while (n < 1000 && !(mw_min_p(n, n) < alpha))
+		n++;
+	return n;
+}

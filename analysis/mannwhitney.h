@@ -32,6 +32,10 @@ int mw_test(const double *a, size_t na, const double *b, size_t nb,
 /* 2 / C(na+nb, na): even a complete separation cannot do better. */
 double mw_min_p(size_t na, size_t nb);
 
+/* The fewest repetitions a side (the same on both) that can reach
+ * p < alpha at all: 4 for 0.05, since 3 against 3 gives at best 0.1. */
+size_t mw_reps_needed(double alpha);
+
 enum change_kind {
 	CHANGE_SAME,	 /* within the threshold */
 	CHANGE_SLOWER,	 /* slower beyond threshold, p < alpha: a regression */

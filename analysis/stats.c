@@ -76,3 +76,37 @@ void stats_summarise(const double *x, size_t n, struct summary *s)
 	s->ci_high = v[n - j];
 	free(v);
 }
+
+/* The scale the modified z-score divides by: MAD / 0.6745, or when MAD is
+ * 0 the mean absolute deviation x 1.253314; 0 when every value ties. */
+static double robust_scale(const double *x, size_t n, double med)
+{
+	double *d = malloc(n * sizeof *d), mean = 0;
+	if (!d)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		d[i] = fabs(x[i] - med);
+		mean += d[i] / (double)n;
+	}
+	double mad = stats_median(d, n);
+	free(d);
+	return mad > 0 ? mad / 0.6745 : 1.253314 * mean;
+}
+
+size_t stats_outliers(const double *x, size_t n, double *z)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		z[i] = NAN;
+	if (n < 3)
+		return 0;
+	double med = stats_median(x, n), scale = robust_scale(x, n, med);
+	if (!(scale > 0) || !isfinite(med))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		z[i] = (x[i] - med) / scale;
+		k += fabs(z[i]) > STATS_OUTLIER_Z &&
+		     fabs(x[i] - med) >= STATS_OUTLIER_MIN_REL * fabs(med);
+	}
+	return k;
+}

@@ -24,4 +24,16 @@ size_t stats_median_ci_rank(size_t n, double level, double *achieved);
 
 double stats_median(const double *x, size_t n);
 
+/* Outliers by the modified z-score (Iglewicz and Hoaglin):
+ * z_i = 0.6745 (x_i - median) / MAD, an outlier when |z_i| > 3.5, and,
+ * so that jitter between near-identical repetitions is not named, at
+ * least STATS_OUTLIER_MIN_REL of the median away. When more than half the
+ * values tie (MAD 0) the mean absolute deviation stands in (z_i =
+ * (x_i - median) / (1.253314 MeanAD)). Needs 3 values. z[0..n-1] gets
+ * every score (NAN when it cannot be told); returns how many are
+ * outliers. */
+#define STATS_OUTLIER_Z 3.5
+#define STATS_OUTLIER_MIN_REL 0.05
+size_t stats_outliers(const double *x, size_t n, double *z);
+
 #endif

@@ -12,6 +12,7 @@
 #include "bench/workload.h"
 #include "document/doc.h"
 #include "document/groups.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
 
@@ -32,18 +33,57 @@ json_t *summary_params_object(const char *workload, const char *params)
 	return o;
 }
 
+static int listed_dim(const char *key)
+{
+	for (const char *const *d = summary_dimensions; *d; d++)
+		if (!strcmp(*d, key))
+			return 1;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Dimensions summary_dimensions does not name (one a new plan table entry
+ * adds), in name order, as doc_series_key orders them: two
+ * configurations that differ only there must not share an id. */
+static size_t other_dims(json_t *config, const char **names, size_t cap)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(config, key, v)
+		if (json_is_string(v) && doc_is_dim(key, v) &&
+		    !listed_dim(key) && n < cap)
+			names[n++] = key;
+	qsort(names, n, sizeof names[0], cmp_name);
+	return n;
+}
+
+static void id_part(char *id, size_t len, size_t *used, const char *v)
+{
+	if (v && *used < len)
+		*used += (size_t)snprintf(id + *used, len - *used, "%s%s",
+					  *used ? "/" : "", v);
+}
+
 void summary_set_id(json_t *config)
 {
 	char id[512] = "";
 	size_t used = 0;
-	for (const char *const *d = summary_dimensions; *d; d++) {
-		const char *v = doc_str(config, *d, NULL);
-		if (v)
-			used += (size_t)snprintf(id + used, sizeof id - used,
-						 "%s%s", used ? "/" : "", v);
-		if (used >= sizeof id)
-			break;
-	}
+	const char *others[32];
+	for (const char *const *d = summary_dimensions; *d; d++)
+		id_part(id, sizeof id, &used, doc_str(config, *d, NULL));
+	size_t n = other_dims(config, others, 32);
+	for (size_t i = 0; i < n; i++)
+		id_part(id, sizeof id, &used, doc_str(config, others[i], NULL));
+	struct doc_swept d[DOC_SWEPT_MAX];
+	n = doc_swept_dims(config, d, DOC_SWEPT_MAX);
+	for (size_t i = 0; i < n && used < sizeof id; i++)
+		used += (size_t)snprintf(id + used, sizeof id - used, "/%s%s=%s",
+					 d[i].env ? "env." : "", d[i].name, d[i].value);
 	if (used < sizeof id)
 		snprintf(id + used, sizeof id - used, "/w%lld",
 			 (long long)doc_int(config, "workers", 0));
@@ -112,6 +152,48 @@ failed:
 	json_object_set(c, "detail", json_object_get(rep, "detail"));
 }
 
+/* Repetitions far from the others (stats_outliers' rule), named in
+ * config.outliers with their index, time, score and whether the machine
+ * was busy during them; the median and its interval keep them (a median
+ * is robust to a few), so the table names them instead of widening
+ * anything silently. */
+static void config_outliers(json_t *c)
+{
+	json_t *reps = json_object_get(c, "reps"), *rep;
+	size_t n = json_array_size(reps), i, k = 0;
+	double *x = calloc(n + 1, sizeof *x), *z = calloc(n + 1, sizeof *z);
+	size_t *at = calloc(n + 1, sizeof *at);
+	json_object_del(c, "outliers");
+	if (!x || !z || !at)
+		goto out;
+	json_array_foreach(reps, i, rep)
+		if (!strcmp(doc_str(rep, "status", ""), "ok")) {
+			at[k] = i;
+			x[k++] = doc_num(rep, "wall_s", NAN);
+		}
+	if (!stats_outliers(x, k, z))
+		goto out;
+	json_t *list = json_array();
+	double med = stats_median(x, k);
+	for (i = 0; i < k; i++) {
+		if (!(fabs(z[i]) > STATS_OUTLIER_Z) ||
+		    fabs(x[i] - med) < STATS_OUTLIER_MIN_REL * fabs(med))
+			continue;
+		json_t *r = json_array_get(reps, at[i]);
+		json_array_append_new(list, json_pack(
+			"{s:I, s:f, s:f, s:b}", "index", (json_int_t)at[i], "wall_s",
+			x[i], "z", z[i], "busy",
+			doc_num(json_object_get(r, "interference"), "taken_cores", 0) >=
+				INTERFERENCE_BUSY_CORES));
+	}
+	json_object_set_new(c, "outliers", json_pack("{s:s, s:f, s:o}", "rule",
+		"modified z-score", "threshold", STATS_OUTLIER_Z, "reps", list));
+out:
+	free(x);
+	free(z);
+	free(at);
+}
+
 static void config_stats(json_t *c)
 {
 	json_t *reps = json_object_get(c, "reps"), *rep;
@@ -147,7 +229,22 @@ static void config_stats(json_t *c)
 	free(wall);
 	free(cpu);
 	median_object(c, "lock");
+	interference_mark(c);
+	config_outliers(c);
 	config_status(c);
+}
+
+/* More than one worker's worth per worker, with a busy row on either end
+ * of the ratio: a slowed baseline inflates the speedup. Said in
+ * config.interference.superlinear, for the table and the diagnosis. */
+static void mark_superlinear(json_t *c, json_t *base)
+{
+	json_t *in = json_object_get(c, "interference");
+	if (!json_is_object(in))
+		return;
+	int sl = doc_num(c, "efficiency", NAN) > 1.0 && base && base != c &&
+		 interference_explains(c, base);
+	json_object_set_new(in, "superlinear", json_boolean(sl));
 }
 
 static void set_relations(json_t *c, json_t *base, json_t *prev)
@@ -177,7 +274,12 @@ static void set_relations(json_t *c, json_t *base, json_t *prev)
 				   json_object_get(prev, "id"), "than_workers",
 				   doc_workers(prev), "ratio",
 				   m / doc_num(prev, "median_wall_s", NAN));
+	/* Other programs on the machine slow a row down by themselves: the
+	 * flag stays (the intervals do not overlap), its cause is said. */
+	if (json_is_object(slower) && interference_explains(c, prev))
+		json_object_set_new(slower, "cause", json_string("interference"));
 	json_object_set_new(c, "slower", slower);
+	mark_superlinear(c, base);
 }
 
 struct member {
@@ -252,7 +354,7 @@ static void config_relations(json_t *configs)
 /* A configuration's workload and params: what must give one checksum. */
 static char *checksum_key(json_t *c)
 {
-	const char *w = json_string_value(json_object_get(c, "workload"));
+	const char *w = doc_str(c, "workload", NULL);
 	json_t *p = json_object_get(c, "params");
 	char *pt = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 		     : strdup("");
@@ -283,7 +385,7 @@ static void checksum_agreement(json_t *configs)
 		int differ = 0;
 		for (size_t j = 0; j < doc_group_size(&g, k); j++) {
 			json_t *c = json_array_get(configs, doc_group_member(&g, k, j));
-			const char *cs = json_string_value(json_object_get(c, "checksum"));
+			const char *cs = doc_str(c, "checksum", NULL);
 			if (cs && first && strcmp(cs, first))
 				differ = 1;
 			if (cs && !first)

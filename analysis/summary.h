@@ -15,7 +15,9 @@ extern const char *const summary_dimensions[];
  * included; NULL-safe (an empty object when the workload is unknown). */
 json_t *summary_params_object(const char *workload, const char *params);
 
-/* Set config["id"] from its dimensions: workload/build/pool[/...]/wN. */
+/* Set config["id"] from its dimensions: workload/build/pool[/...]/wN,
+ * those of summary_dimensions in its order, then any other dimension (a
+ * string field doc_is_dim accepts) in name order. */
 void summary_set_id(json_t *config);
 
 /* Per-config statistics, then speedup, efficiency, slower flags and

@@ -4,6 +4,7 @@
  * Levenberg-Marquardt refinement keep the fit robust on the 3-6 noisy
  * points a sweep gives, without any solver library. */
 #include "analysis/usl.h"
+#include "analysis/interference.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -184,22 +185,43 @@ int usl_fit(const double *n, const double *x, size_t count,
 	return 0;
 }
 
-void usl_describe(const struct usl_fit *f, double max_n, char *buf,
-		  size_t len)
+/* A peak past twice the cores is the curve's, not the machine's. */
+static int beyond_cores(double peak, int cores)
 {
+	return cores > 0 && peak > 2.0 * cores;
+}
+
+void usl_describe(const struct usl_fit *f, double max_n, int cores,
+		  char *buf, size_t len)
+{
+	/* First: a curve through points that all lose is the points' own
+	 * verdict, however few they are. */
 	if (f->sigma >= 1 || f->peak_n < 1.5)
 		snprintf(buf, len, "no speedup at all: every added worker "
 			 "makes it slower (contention sigma=%.2f, coherency "
 			 "kappa=%.3g)", f->sigma, f->kappa);
+	else if (f->npoints <= USL_MIN_POINTS)
+		snprintf(buf, len, "%zu worker counts fit any two-parameter "
+			 "curve exactly: no peak or limit can be read from "
+			 "them (sigma=%.3f, kappa=%.3g); measure %d or more",
+			 f->npoints, f->sigma, f->kappa, USL_MIN_POINTS + 1);
+	else if (isfinite(f->peak_n) && f->peak_n <= max_n &&
+		 beyond_cores(f->peak_n, cores))
+		snprintf(buf, len, "the curve peaks near %.0f workers, an "
+			 "extrapolation far past the %d core%s, where workers "
+			 "only share them: the measured rows decide "
+			 "(sigma=%.3f, kappa=%.3g)", f->peak_n, cores, cores == 1 ? "" : "s", f->sigma,
+			 f->kappa);
 	else if (isfinite(f->peak_n) && f->peak_n <= max_n)
 		snprintf(buf, len, "throughput peaks near %.0f workers; beyond "
 			 "that each worker makes it slower (sigma=%.3f, "
 			 "kappa=%.3g)", f->peak_n, f->sigma, f->kappa);
 	else if (isfinite(f->peak_n) && f->peak_n <= 100 * max_n)
-		snprintf(buf, len, "throughput should keep rising to about "
-			 "%.0f workers (%.1fx), beyond the %.0f measured "
-			 "(sigma=%.3f, kappa=%.3g)", f->peak_n, f->peak_x,
-			 max_n, f->sigma, f->kappa);
+		snprintf(buf, len, "an extrapolation: the curve keeps rising to "
+			 "about %.0f workers (%.1fx), beyond the %.0f measured%s "
+			 "(sigma=%.3f, kappa=%.3g)", f->peak_n, f->peak_x, max_n,
+			 beyond_cores(f->peak_n, cores) ? " and the cores" : "",
+			 f->sigma, f->kappa);
 	else if (f->sigma > 1e-3)
 		snprintf(buf, len, "no peak within reach: contention "
 			 "sigma=%.2f limits speedup to %.0fx", f->sigma,
@@ -247,6 +269,7 @@ static int usable(json_t *c, double *workers, double *wall)
 struct series_pts {
 	double n[256], wall[256];
 	size_t m;
+	size_t busy;	/* points measured while the machine was busy */
 };
 
 /* The usable points of one series (group k), first of each worker count. */
@@ -254,6 +277,7 @@ static void collect(json_t *configs, const struct doc_groups *g, size_t k,
 		    struct series_pts *s)
 {
 	s->m = 0;
+	s->busy = 0;
 	for (size_t j = 0; j < doc_group_size(g, k); j++) {
 		json_t *c = json_array_get(configs, doc_group_member(g, k, j));
 		double n, wall;
@@ -265,14 +289,16 @@ static void collect(json_t *configs, const struct doc_groups *g, size_t k,
 		if (!dup) {
 			s->n[s->m] = n;
 			s->wall[s->m++] = wall;
+			s->busy += interference_busy(c) != 0;
 		}
 	}
 }
 
-static void set_fit_fields(json_t *o, const struct usl_fit *f, double max_n)
+static void set_fit_fields(json_t *o, const struct usl_fit *f, double max_n,
+			   int cores)
 {
 	char sentence[256];
-	usl_describe(f, max_n, sentence, sizeof sentence);
+	usl_describe(f, max_n, cores, sentence, sizeof sentence);
 	json_object_set_new(o, "fitted", json_true());
 	json_object_set_new(o, "sigma", json_real(f->sigma));
 	json_object_set_new(o, "kappa", json_real(f->kappa));
@@ -293,7 +319,7 @@ static void set_unfitted(json_t *o, const char *reason)
 }
 
 static json_t *fit_series(json_t *first, const char *key,
-			  struct series_pts *s)
+			  struct series_pts *s, int cores)
 {
 	json_t *o = series_head(first, key), *ws = json_array();
 	double t1 = 0, max_n = 0, x[256];
@@ -327,7 +353,9 @@ static json_t *fit_series(json_t *first, const char *key,
 		set_unfitted(o, reason);
 		return o;
 	}
-	set_fit_fields(o, &f, max_n);
+	set_fit_fields(o, &f, max_n, cores);
+	if (s->busy)
+		json_object_set_new(o, "busy_points", json_integer((json_int_t)s->busy));
 	return o;
 }
 
@@ -336,6 +364,7 @@ json_t *usl_fit_document(json_t *doc)
 	json_t *configs = json_object_get(doc, "configs");
 	json_t *fits = json_array();
 	struct doc_groups g;
+	int cores = (int)doc_int(doc_context(doc), "logical_cores", 0);
 	/* one pass to group (a fit per series key, params not compared) */
 	if (doc_groups_series(configs, DOC_KEY_ALL, 0, &g))
 		return fits;
@@ -344,7 +373,7 @@ json_t *usl_fit_document(json_t *doc)
 		size_t first = doc_group_member(&g, k, 0);
 		collect(configs, &g, k, s);
 		json_array_append_new(fits, fit_series(json_array_get(configs, first),
-						       g.key[first], s));
+						       g.key[first], s, cores));
 	}
 	free(s);
 	doc_groups_free(&g);

@@ -31,9 +31,13 @@ int usl_fit(const double *n, const double *x, size_t count,
 	    struct usl_fit *out, errbuf *e);
 
 /* One plain sentence on what the fit means; max_n is the largest measured
- * worker count (to say whether the peak lies inside the measured range). */
-void usl_describe(const struct usl_fit *f, double max_n, char *buf,
-		  size_t len);
+ * worker count, cores the machine's (0: unknown). It never claims a peak
+ * or a limit from USL_MIN_POINTS points (two speedups, two parameters: the
+ * curve passes through them whatever the truth), and says "extrapolation"
+ * of a peak beyond the measured range or beyond twice the cores (past the
+ * cores workers only share them: the measured rows decide there). */
+void usl_describe(const struct usl_fit *f, double max_n, int cores,
+		  char *buf, size_t len);
 
 /* Fits for every series (doc_series_key) of a results document: an array
  * with one object per series (fitted or not, with the reason). The caller

@@ -96,7 +96,7 @@ static const char *const named_dims[] = {"start", "inner_threads",
 					 "lock_model", "share", NULL};
 const char *const doc_not_dims[] = {"id", "workload", "build", "pool",
 				    "status", "detail", "checksum",
-				    "baseline", NULL};
+				    "baseline", "prepare", "setup", NULL};
 
 static int in_list(const char *const *list, const char *s)
 {
@@ -150,6 +150,48 @@ static void append_other_dims(json_t *config, char *buf, size_t len)
 			   json_object_get(config, names[i]));
 }
 
+static int cmp_swept(const void *a, const void *b)
+{
+	return strcmp(((const struct doc_swept *)a)->name,
+		      ((const struct doc_swept *)b)->name);
+}
+
+static size_t swept_of(json_t *o, int env, struct doc_swept *out, size_t cap)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(o, key, v) {
+		if (n == cap || (!env && !strcmp(key, "command")))
+			continue;
+		if (json_is_string(v) || (env && json_is_null(v)))
+			out[n++] = (struct doc_swept){key, json_is_string(v) ?
+						      json_string_value(v) : "default", env};
+	}
+	qsort(out, n, sizeof *out, cmp_swept);
+	return n;
+}
+
+size_t doc_swept_dims(json_t *config, struct doc_swept *out, size_t cap)
+{
+	if (strcmp(doc_str(config, "workload", ""), "exec"))
+		return 0;
+	size_t n = swept_of(json_object_get(config, "params"), 0, out, cap);
+	return n + swept_of(json_object_get(config, "env"), 1, out + n, cap - n);
+}
+
+static void append_swept(json_t *config, char *buf, size_t len)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t n = doc_swept_dims(config, d, DOC_SWEPT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+		if (used < len)
+			snprintf(buf + used, len - used, " %s%s=%s",
+				 d[i].env ? "env." : "", d[i].name, d[i].value);
+	}
+}
+
 static int omitted(const char *dim, unsigned omit)
 {
 	if (omit & DOC_KEY_NO_POOL)
@@ -177,15 +219,27 @@ int doc_series_key(json_t *config, unsigned omit, char *buf, size_t len)
 			append_dim(buf, len, named_dims[i],
 				   json_object_get(config, named_dims[i]));
 	append_other_dims(config, buf, len);
+	if (!(omit & DOC_KEY_NO_SWEPT))
+		append_swept(config, buf, len);
 	return 0;
+}
+
+/* Without exec's dimensions, the params that remain: exec's command. */
+static int same_unswept_params(json_t *a, json_t *b)
+{
+	if (strcmp(doc_str(a, "workload", ""), "exec"))
+		return results_same_params(a, b);
+	return !strcmp(doc_str(json_object_get(a, "params"), "command", ""),
+		       doc_str(json_object_get(b, "params"), "command", ""));
 }
 
 int doc_same_series(json_t *a, json_t *b, unsigned omit)
 {
-	char ka[512], kb[512];
+	char ka[1024], kb[1024];
 	return !doc_series_key(a, omit, ka, sizeof ka) &&
 	       !doc_series_key(b, omit, kb, sizeof kb) && !strcmp(ka, kb) &&
-	       results_same_params(a, b);
+	       (omit & DOC_KEY_NO_SWEPT ? same_unswept_params(a, b)
+					: results_same_params(a, b));
 }
 
 /* ---- derived figures ---- */

@@ -65,12 +65,27 @@ extern const char *const doc_not_dims[];
 /* Field key (of value v) is a series dimension. */
 int doc_is_dim(const char *key, json_t *v);
 
+/* exec's own dimensions, its --param and --env values: exec configs
+ * (workload "exec") keep them in params (every entry but "command", the
+ * command line) and in env (a removed variable is null). They are part
+ * of the key, after the others: " NAME=value" for a param, " env.NAME=
+ * value" for a variable ("default" when removed), each in name order. */
+struct doc_swept {
+	const char *name;
+	const char *value;	/* "default": an env variable removed */
+	int env;
+};
+#define DOC_SWEPT_MAX 32
+/* Config's exec dimensions into out (params, then env); returns how many. */
+size_t doc_swept_dims(json_t *config, struct doc_swept *out, size_t cap);
+
 /* Leave dimensions out of a key: the table's groups hold every pool, the
  * builds-side-by-side note every build. */
 enum {
 	DOC_KEY_ALL = 0,
 	DOC_KEY_NO_POOL = 1,  /* pool and start */
 	DOC_KEY_NO_BUILD = 2, /* build and lock_model */
+	DOC_KEY_NO_SWEPT = 4, /* exec's params and env (table columns) */
 };
 
 /* Returns 0, or -1 (buf "") when workload, build or pool is missing. */

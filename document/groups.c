@@ -13,6 +13,10 @@ char *doc_series_id(json_t *config, unsigned omit, int with_params)
 	if (doc_series_key(config, omit, key, sizeof key))
 		return NULL;
 	json_t *p = json_object_get(config, "params");
+	/* without exec's dimensions, its params are its command alone (as
+	 * doc_same_series compares them) */
+	if ((omit & DOC_KEY_NO_SWEPT) && !strcmp(doc_str(config, "workload", ""), "exec"))
+		p = json_object_get(p, "command");
 	/* params as results_same_params compares them: absent, null and an
 	 * object are all different */
 	char *ptext = !with_params ? NULL :

@@ -200,7 +200,7 @@ void history_distinct_field(json_t *doc, const char *field, char *buf,
 	size_t i;
 	buf[0] = 0;
 	json_array_foreach(json_object_get(doc, "configs"), i, c) {
-		const char *v = json_string_value(json_object_get(c, field));
+		const char *v = doc_str(c, field, NULL);
 		if (!v || json_object_get(seen, v))
 			continue;
 		json_object_set_new(seen, v, json_true());

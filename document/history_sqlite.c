@@ -3,6 +3,7 @@
  * Every write is one BEGIN IMMEDIATE transaction under a busy timeout, so
  * concurrent `history add`s queue instead of failing; a file that is not
  * ours is diagnosed before anything is written to it. */
+#include "document/doc.h"
 #include "document/history.h"
 #include "document/history_backend.h"
 
@@ -515,7 +516,7 @@ static int insert_config(sqlh *h, json_t *c, sqlite3_int64 run,
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return errf(e, "the document has configuration id '%s' more "
-			    "than once", json_string_value(json_object_get(c, "id")));
+			    "than once", doc_str(c, "id", "?"));
 	if (rc != SQLITE_DONE)
 		return db_err(h, e, "adding a configuration");
 	return insert_reps(h, c, sqlite3_last_insert_rowid(h->db), e);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "document/context.h"
+#include "document/doc.h"
 #include "document/jsonfile.h"
 #include "document/outpath.h"
 #include "document/validate.h"
@@ -125,7 +126,7 @@ static int name_unnamed(int fd, const char *path, char *tmp, size_t len)
  * after each configuration ("running") would be concatenated. */
 static int write_stream(const char *path, json_t *doc, errbuf *e)
 {
-	const char *status = json_string_value(json_object_get(doc, "status"));
+	const char *status = doc_str(doc, "status", NULL);
 	if (status && !strcmp(status, "running"))
 		return 0;
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
@@ -340,8 +341,8 @@ int results_same_params(json_t *a, json_t *b)
 const char *results_machine(json_t *doc)
 {
 	json_t *ctx = json_object_get(doc, "context");
-	const char *m = json_string_value(json_object_get(ctx, "machine"));
+	const char *m = doc_str(ctx, "machine", NULL);
 	if (!m || !*m)
-		m = json_string_value(json_object_get(ctx, "host"));
+		m = doc_str(ctx, "host", NULL);
 	return m && *m ? m : "unknown";
 }

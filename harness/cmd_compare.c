@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/interference.h"
 #include "common/err.h"
 #include "document/doc.h"
 #include "document/history.h"
@@ -112,6 +113,23 @@ static void describe_doc(json_t *doc, const char *label, char *buf,
 		 doc_str(ctx, "utc_time", "time unknown"));
 }
 
+/* A regression measured while other programs took the machine, on
+ * either side: said under its row. */
+static void print_busy(const struct compare_pair *p)
+{
+	char tb[48], tn[48];
+	interference_phrase(p->base, tb, sizeof tb);
+	interference_phrase(p->newer, tn, sizeof tn);
+	printf("  ~ coincides with interference: the machine was busy in ");
+	if (p->busy_base && p->busy_new)
+		printf("both runs (%s, then %s taken by other programs)", tb, tn);
+	else
+		printf("the %s run (%s taken by other programs)",
+		       p->busy_base ? "base" : "new", p->busy_base ? tb : tn);
+	printf(": other programs can explain it; measure again on an idle "
+	       "machine\n");
+}
+
 static void print_pair(const struct compare_pair *p)
 {
 	const struct change_verdict *v = &p->v;
@@ -127,6 +145,8 @@ static void print_pair(const struct compare_pair *p)
 	printf("%-44s %11.4g s %11.4g s %+8.1f %%  %7s  %s\n", p->id,
 	       v->base_median, v->new_median, 100 * v->change, pv,
 	       change_kind_words(v->kind));
+	if (v->kind == CHANGE_SLOWER && (p->busy_base || p->busy_new))
+		print_busy(p);
 }
 
 static void print_pairs(const struct compare_result *r)
@@ -169,7 +189,9 @@ static void print_scaling(const struct compare_result *r)
 	if (r->nscaling)
 		printf("\nscaling regressions:\n");
 	for (size_t i = 0; i < r->nscaling; i++)
-		printf("  %s: %s\n", r->scaling[i].series, r->scaling[i].why);
+		printf("  %s: %s%s\n", r->scaling[i].series, r->scaling[i].why,
+		       r->scaling[i].busy_rows ? "; coincides with interference "
+		       "(rows of the series were measured busy)" : "");
 }
 
 static void print_summary(const struct compare_tally *t,
@@ -185,11 +207,17 @@ static void print_summary(const struct compare_tally *t,
 		       t->params_differ, t->params_differ == 1 ? "" : "s");
 	if (t->scaling)
 		printf("%zu series scale worse than before.\n", t->scaling);
+	if (t->busy)
+		printf("%zu of the %zu regressions coincide with interference on "
+		       "either side (the ~ lines): other programs can explain "
+		       "them; measure again on an idle machine before believing "
+		       "them.\n", t->busy, t->regressed);
 	if (t->compared && t->worst_min_p >= o->alpha)
-		printf("note: with as few as %zu repetitions on a side the "
-		       "smallest possible p is %.3f, so no change can be called "
-		       "significant at alpha %g; run with more repetitions "
-		       "(--reps).\n", t->min_reps, t->worst_min_p, o->alpha);
+		printf("note: as few as %zu repetitions on a side can never "
+		       "reach p < %g: the smallest possible p is %.3f, so no "
+		       "change can be called a regression, however large; run "
+		       "with --reps %zu or more.\n", t->min_reps, o->alpha,
+		       t->worst_min_p, mw_reps_needed(o->alpha));
 	else if (t->compared && t->min_reps < MW_GOOD_REPS)
 		printf("note: %zu repetitions on a side make a weak U test; "
 		       "%d or more are recommended.\n", t->min_reps,

@@ -19,21 +19,37 @@
 static const char usage[] =
 	"usage: contend exec [options] -- COMMAND [ARG...]\n"
 	"\n"
-	"Runs COMMAND once per worker count and repetition, with the lock\n"
+	"Runs COMMAND once per configuration and repetition, with the lock\n"
 	"profiler preloaded, prints a scaling table (speedup, lock wait,\n"
 	"context switches, peak RSS) and the most contended locks, and writes\n"
 	"a results document ('contend report' re-renders it).\n"
 	"\n"
-	"'{workers}' in any argument becomes the worker count, which is also\n"
-	"in the environment as CONTEND_WORKERS. COMMAND is run directly (no\n"
+	"A configuration is one worker count and one value of every --param and\n"
+	"--env (their cartesian product). '{workers}' in any argument becomes\n"
+	"the worker count, which is also in the environment as CONTEND_WORKERS;\n"
+	"'{NAME}' becomes the value of --param NAME. COMMAND is run directly (no\n"
 	"shell), in its own process group, with stdin from /dev/null.\n"
 	"\n"
 	"  --workers LIST  worker counts, e.g. 1,2,4 or 1-8 (default 1,2,4)\n"
-	"  --reps N        measured repetitions per worker count (default 3)\n"
+	"  --param NAME=V1,V2,...\n"
+	"                  one more dimension: {NAME} in the command (and in\n"
+	"                  --prepare/--setup) takes each value; repeatable. A\n"
+	"                  comma inside a value is written \\,\n"
+	"  --env NAME=V1,V2,...\n"
+	"                  the command runs with NAME set to each value; the\n"
+	"                  value 'default' removes NAME from its environment\n"
+	"                  (e.g. OPENBLAS_NUM_THREADS=default,1); repeatable\n"
+	"  --setup CMD     run CMD (/bin/sh -c, not measured) once per\n"
+	"                  configuration, before its runs\n"
+	"  --prepare CMD   run CMD (/bin/sh -c, not measured) before every run,\n"
+	"                  warm-ups included (e.g. dropping caches). A failing\n"
+	"                  --setup or --prepare fails its configuration (status\n"
+	"                  error, the table says why) and the sweep goes on\n"
+	"  --reps N        measured repetitions per configuration (default 3)\n"
 	"  --warmup N      unmeasured runs before them (default 0)\n"
-	"  --timeout S     a repetition running longer than S seconds is killed\n"
-	"                  (its whole process group) and recorded as timeout\n"
-	"                  (default: no limit)\n"
+	"  --timeout S     a repetition (or a --setup/--prepare) running longer\n"
+	"                  than S seconds is killed (its whole process group)\n"
+	"                  and recorded as timeout (default: no limit)\n"
 	"  --no-lockprof   do not preload the lock profiler\n"
 	"  --show-output   copy the command's output to stderr as it runs (it is\n"
 	"                  always captured: the last 2 KiB of each repetition are\n"
@@ -44,16 +60,26 @@ static const char usage[] =
 	"  --quiet         do not print the table\n"
 	"  -h, --help      this help\n"
 	"\n"
+	"A warning is printed when no argument has {workers} or a --param\n"
+	"placeholder (then only a program that reads CONTEND_WORKERS itself runs\n"
+	"differently per worker count), and for a {name} that is neither (it is\n"
+	"passed as written).\n"
+	"\n"
 	"Exit status: 0 every repetition exited 0; 1 some failed (non-zero exit,\n"
-	"signal, timeout: see the table); 2 bad input; 3 a runtime failure\n"
-	"(the document could not be written); 130 interrupted (the document\n"
-	"keeps what was measured).\n";
+	"signal, timeout, a failed --setup or --prepare: see the table); 2 bad\n"
+	"input; 3 a runtime failure (the document could not be written); 130\n"
+	"interrupted (the document keeps what was measured).\n";
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
-       OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE };
+       OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE, OPT_PARAM, OPT_ENV,
+       OPT_PREPARE, OPT_SETUP };
 
 static const struct option options[] = {
 	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"param", required_argument, NULL, OPT_PARAM},
+	{"env", required_argument, NULL, OPT_ENV},
+	{"prepare", required_argument, NULL, OPT_PREPARE},
+	{"setup", required_argument, NULL, OPT_SETUP},
 	{"reps", required_argument, NULL, OPT_REPS},
 	{"warmup", required_argument, NULL, OPT_WARMUP},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -78,6 +104,16 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 	switch (c) {
 	case OPT_WORKERS:
 		return cli_workers(optarg, o->workers, &o->nworkers, e);
+	case OPT_PARAM:
+		return exec_dims_add(&o->dims, optarg, 0, e);
+	case OPT_ENV:
+		return exec_dims_add(&o->dims, optarg, 1, e);
+	case OPT_PREPARE:
+		o->prepare = optarg;
+		return 0;
+	case OPT_SETUP:
+		o->setup = optarg;
+		return 0;
 	case OPT_REPS:
 		return cli_reps(optarg, &o->reps, e);
 	case OPT_WARMUP:
@@ -104,13 +140,29 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 	}
 }
 
-/* Everything that can be wrong before anything runs: the command, the
- * profiler, the output file. */
-static int check_inputs(struct exec_cli *cl, char *preload, size_t len,
-			errbuf *e)
+/* Every configuration's command must be there: a --param may name it. */
+static int check_commands(const struct exec_opts *o, errbuf *e)
+{
+	for (size_t i = 0; i < o->plan->n; i++) {
+		char *cmd = exec_substitute(o->argv[0], o->plan, plan_entry(o->plan, i));
+		int rc = cmd ? exec_check_command(cmd, e) : errf(e, "out of memory");
+		free(cmd);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* Everything that can be wrong before anything runs: the plan, the
+ * command, the profiler, the output file. */
+static int check_inputs(struct exec_cli *cl, struct plan *plan, char *preload,
+			size_t len, errbuf *e)
 {
 	struct exec_opts *o = &cl->o;
-	if (exec_check_command(o->argv[0], o->workers[0], e))
+	if (exec_plan_build(&o->dims, o->workers, o->nworkers, plan, e))
+		return -1;
+	o->plan = plan;
+	if (check_commands(o, e))
 		return -1;
 	if (cl->lockprof) {
 		if (exec_find_preload(preload, len, e))
@@ -118,6 +170,23 @@ static int check_inputs(struct exec_cli *cl, char *preload, size_t len,
 		o->preload = preload;
 	}
 	return results_check_writable(o->out_path, e);
+}
+
+/* What the user may not have meant; the run goes on. */
+static void warn_placeholders(const struct exec_opts *o)
+{
+	char name[EXEC_NAME_MAX + 2];
+	int at = exec_unknown_placeholder(o->argv, o->argc, &o->dims, name, sizeof name);
+	if (at >= 0)
+		fprintf(stderr, "contend exec: warning: %s in argument %d is neither "
+			"{workers} nor a --param; it is passed as written\n", name,
+			at + 1);
+	if (o->nworkers > 1 && !exec_has_placeholder(o->argv, o->argc, &o->dims))
+		fprintf(stderr, "contend exec: warning: no argument has {workers} or "
+			"a --param placeholder, so every worker count runs the same "
+			"command line; only CONTEND_WORKERS, which is exported to it, "
+			"says the count. Unless the program reads it, the rows differ "
+			"by noise alone.\n");
 }
 
 static int any_failed(json_t *doc)
@@ -165,10 +234,18 @@ int cmd_exec(int argc, char **argv)
 		mkdir("results", 0755);
 	}
 	cl.o.progress = isatty(2) && !cl.o.show_output;
-	if (check_inputs(&cl, preload, sizeof preload, &e))
+	struct plan plan;
+	plan_init(&plan);
+	if (check_inputs(&cl, &plan, preload, sizeof preload, &e)) {
+		plan_free(&plan);
+		exec_dims_free(&cl.o.dims);
 		return verb_fail("exec", EXIT_USAGE, &e);
+	}
+	warn_placeholders(&cl.o);
 	json_t *doc = results_new(context_collect(cl.machine, argc + 1, argv - 1));
 	int rc = exec_sweep_run(&cl.o, doc, &e);
+	plan_free(&plan);
+	exec_dims_free(&cl.o.dims);
 	if (rc < 0)
 		verb_fail("exec", EXIT_RUNTIME, &e);
 	if (!cl.quiet) {

@@ -2,6 +2,7 @@
  * measuring anything, run it, print the scaling table.
  * Bad input exits 2 with one line and writes nothing. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "harness/verb.h"
 #include "harness/commands.h"
 #include "document/context.h"
+#include "document/doc.h"
 #include "pools/inject.h"
 #include "pools/pool.h"
 #include "document/results.h"
@@ -51,6 +53,13 @@ static const char usage[] =
 	"  --task-timeout S    a task running longer than S seconds fails its\n"
 	"                      configuration, which is reported (default 300);\n"
 	"                      a spawned worker gets as long again to start\n"
+	"  --order MODE        random (default): repetitions of all\n"
+	"                      configurations interleaved, each round in a new\n"
+	"                      seeded random order (warm-ups stay per\n"
+	"                      configuration); sequential: each configuration's\n"
+	"                      repetitions back to back\n"
+	"  --seed N            the random order's seed (default: from the clock;\n"
+	"                      the document records it, so an order can be rerun)\n"
 	"  --out FILE          results document (default results/<UTC>-<host>.json)\n"
 	"  --machine NAME      the machine's name in the history (default: the\n"
 	"                      host name); runs are only compared within one\n"
@@ -63,7 +72,7 @@ static const char usage[] =
 	"keeps what was measured).\n";
 
 enum { OPT_POOL = 256, OPT_WORKERS, OPT_REPS, OPT_WARMUP, OPT_PARAMS,
-       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT, OPT_MACHINE };
+       OPT_START, OPT_BUILD, OPT_COUNTERS, OPT_LOCK_MODEL, OPT_SWITCH, OPT_INNER, OPT_SHARE, OPT_TIMEOUT, OPT_OUT, OPT_QUIET, OPT_INJECT, OPT_MACHINE, OPT_ORDER, OPT_SEED };
 
 static const struct option options[] = {
 	{"pool", required_argument, NULL, OPT_POOL},
@@ -81,6 +90,8 @@ static const struct option options[] = {
 	{"task-timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"machine", required_argument, NULL, OPT_MACHINE},
+	{"order", required_argument, NULL, OPT_ORDER},
+	{"seed", required_argument, NULL, OPT_SEED},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"inject", required_argument, NULL, OPT_INJECT}, /* tests only */
 	{"help", no_argument, NULL, 'h'},
@@ -103,6 +114,7 @@ static void pool_names(const char *names[CLI_LIST_MAX + 1], char *all, size_t le
 static const char *const build_names[] = {"release", "linetrace", NULL};
 static const char *const start_names[] = {"fork", "spawn", NULL};
 static const char *const lock_model_names[] = {"gil", "mutex", "none", NULL};
+static const char *const order_names[] = {"random", "sequential", NULL};
 
 static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 {
@@ -168,6 +180,19 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 	case OPT_QUIET:
 		*quiet = 1;
 		return 0;
+	case OPT_ORDER:
+		if (cli_name_list("--order", optarg, order_names, one, &n, e))
+			return -1;
+		if (n != 1)
+			return errf(e, "--order: give one of random, sequential");
+		o->order = !strcmp(optarg, "sequential") ? "sequential" : "random";
+		return 0;
+	case OPT_SEED:
+		o->seed_set = 1;
+		if (cli_int("--seed", optarg, 0, LONG_MAX, &v, e))
+			return -1;
+		o->seed = v;
+		return 0;
 	case OPT_MACHINE:
 		o->machine = optarg;
 		return context_check_machine(optarg, e);
@@ -217,8 +242,7 @@ static int any_failed(json_t *doc)
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "status")), "ok") ||
-		    json_is_false(json_object_get(c, "checksum_ok")))
+		if (!doc_is_ok(c) || !doc_bool(c, "checksum_ok", 1))
 			return 1;
 	return 0;
 }

@@ -2,6 +2,7 @@
  * repetitions in this (child) process and report each as a JSON line.
  * Internal: started by the sweep, never by users. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "harness/commands.h"
 #include "pools/inject.h"
 #include "pools/pool_common.h"
@@ -137,7 +139,7 @@ static void worker_inner(void *arg)
 
 static long inner_of(json_t *cfg)
 {
-	const char *s = json_string_value(json_object_get(cfg, "inner_threads"));
+	const char *s = doc_str(cfg, "inner_threads", NULL);
 	return s && strcmp(s, "default") ? atol(s) : 0;
 }
 
@@ -166,7 +168,7 @@ static int is_linetrace(void)
 
 static int install_lock_model(json_t *cfg, struct gil **out, errbuf *e)
 {
-	const char *model = json_string_value(json_object_get(cfg, "lock_model"));
+	const char *model = doc_str(cfg, "lock_model", NULL);
 	json_t *si = json_object_get(cfg, "switch_interval_s");
 	enum lock_model m;
 	*out = NULL;
@@ -248,6 +250,19 @@ static int one_rep(struct runner *r, long i)
 	send_line(m);
 	json_decref(m);
 	return out.status == POOL_OK ? 0 : -1;
+}
+
+/* A paced runner's repetitions wait for the sweep (runner.h), which
+ * visits every configuration's runner once per round. */
+static int wait_for_go(void)
+{
+	char c;
+	for (;;) {
+		ssize_t k = read(RUNNER_CONTROL_FD, &c, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		return k == 1 && c == RUNNER_GO;
+	}
 }
 
 static int configure(struct runner *r, json_t *cfg, errbuf *e)
@@ -335,8 +350,11 @@ int cmd_runner(int argc, char **argv)
 		send_error(cfg ? e.msg : "runner config is not JSON");
 		return EXIT_USAGE;
 	}
+	int paced = json_is_true(json_object_get(cfg, "paced"));
+	if (paced) /* spawned workers need not hold the sweep's pipe */
+		fcntl(RUNNER_CONTROL_FD, F_SETFD, FD_CLOEXEC);
 	for (long i = 0; i < r.warmup + r.reps; i++)
-		if (one_rep(&r, i))
+		if ((paced && i >= r.warmup && !wait_for_go()) || one_rep(&r, i))
 			break;
 	json_t *done = json_pack("{s:s}", "type", "done");
 	send_line(done);

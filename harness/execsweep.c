@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "document/results.h"
+#include "harness/exec_plan.h"
 #include "analysis/summary.h"
+#include "probes/interference.h"
 #include "probes/lockprof_report.h"
 #include "probes/memsampler.h"
 #include "probes/registry.h"
@@ -52,30 +54,6 @@ static double now_s(void)
 
 /* --- the command line and environment of one repetition ------------- */
 
-static char *substitute(const char *arg, int workers)
-{
-	char num[16], *out;
-	size_t tl = strlen(EXEC_WORKERS_TOKEN), n = 0;
-	snprintf(num, sizeof num, "%d", workers);
-	for (const char *p = arg; (p = strstr(p, EXEC_WORKERS_TOKEN)); p += tl)
-		n++;
-	out = malloc(strlen(arg) + n * strlen(num) + 1);
-	if (!out)
-		return NULL;
-	char *w = out;
-	for (const char *p = arg, *hit; ; p = hit + tl) {
-		hit = strstr(p, EXEC_WORKERS_TOKEN);
-		size_t len = hit ? (size_t)(hit - p) : strlen(p);
-		memcpy(w, p, len);
-		w += len;
-		if (!hit)
-			break;
-		w = stpcpy(w, num);
-	}
-	*w = 0;
-	return out;
-}
-
 static void free_strv(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -83,14 +61,36 @@ static void free_strv(char **v)
 	free(v);
 }
 
-static char **argv_for(const struct exec_opts *o, int workers)
+/* One plan entry: its argv, and the workers it asks for. */
+struct point {
+	const struct plan *plan;
+	const struct plan_entry *entry;
+	int workers;
+	size_t index;		/* in execution order, for the progress line */
+};
+
+static char **argv_for(const struct exec_opts *o, const struct point *pt)
 {
 	char **v = calloc((size_t)o->argc + 1, sizeof *v);
 	for (int i = 0; v && i < o->argc; i++)
-		if (!(v[i] = substitute(o->argv[i], workers))) {
+		if (!(v[i] = exec_substitute(o->argv[i], pt->plan, pt->entry))) {
 			free_strv(v);
 			return NULL;
 		}
+	return v;
+}
+
+/* /bin/sh -c CMD for --setup and --prepare, placeholders replaced. */
+static char **hook_argv(const char *cmd, const struct point *pt)
+{
+	char **v = calloc(4, sizeof *v);
+	if (!v)
+		return NULL;
+	v[0] = strdup("/bin/sh");
+	v[1] = strdup("-c");
+	v[2] = exec_substitute(cmd, pt->plan, pt->entry);
+	if (!v[0] || !v[1] || !v[2])
+		return free_strv(v), NULL;
 	return v;
 }
 
@@ -100,30 +100,34 @@ static int is_var(const char *entry, const char *name)
 	return !strncmp(entry, name, n) && entry[n] == '=';
 }
 
-/* environ without the variables we set, plus ours. LD_PRELOAD keeps what
- * the user preloads and appends the profiler. Built before fork: the child
- * only calls execvpe. */
-static char **env_for(const char *preload, const char *lockdir, int workers)
+/* environ with the entry's --env applied, without the variables we set,
+ * plus ours. LD_PRELOAD keeps what the user preloads and appends the
+ * profiler (NULL: none, as for --setup and --prepare, whose locks are
+ * not the command's). Built before fork: the child only calls execvpe. */
+static char **env_for(const char *preload, const char *lockdir,
+		      const struct point *pt)
 {
+	char **base = exec_environ(environ, pt->plan, pt->entry);
 	size_t n = 0, k = 0;
-	while (environ[n])
+	while (base && base[n])
 		n++;
-	char **v = calloc(n + 4, sizeof *v);
+	char **v = base ? calloc(n + 4, sizeof *v) : NULL;
 	const char *old_preload = NULL;
 	for (size_t i = 0; v && i < n; i++) {
-		if (preload && is_var(environ[i], "LD_PRELOAD"))
-			old_preload = environ[i] + strlen("LD_PRELOAD=");
-		else if (!is_var(environ[i], "CONTEND_WORKERS") &&
-			 !(preload && is_var(environ[i], LOCKPROF_DIR_ENV)))
-			v[k++] = strdup(environ[i]);
+		if (preload && is_var(base[i], "LD_PRELOAD"))
+			old_preload = base[i] + strlen("LD_PRELOAD=");
+		else if (!is_var(base[i], "CONTEND_WORKERS") &&
+			 !(preload && is_var(base[i], LOCKPROF_DIR_ENV)))
+			v[k++] = strdup(base[i]);
 	}
-	if (!v || asprintf(&v[k++], "CONTEND_WORKERS=%d", workers) < 0)
-		return free_strv(v), NULL;
+	if (!v || asprintf(&v[k++], "CONTEND_WORKERS=%d", pt->workers) < 0)
+		return free_strv(base), free_strv(v), NULL;
 	if (preload && (asprintf(&v[k++], "LD_PRELOAD=%s%s%s",
 				 old_preload && *old_preload ? old_preload : "",
 				 old_preload && *old_preload ? ":" : "", preload) < 0 ||
 			asprintf(&v[k++], "%s=%s", LOCKPROF_DIR_ENV, lockdir) < 0))
-		return free_strv(v), NULL;
+		return free_strv(base), free_strv(v), NULL;
+	free_strv(base);
 	for (size_t i = 0; i < k; i++)
 		if (!v[i])
 			return free_strv(v), NULL;
@@ -374,15 +378,16 @@ static void memory_stop(struct memsampler *ms, struct outcome *o)
 	memsampler_free(ms);
 }
 
+/* sample: watch the memory of the command's tree (not for the hooks). */
 static void run_command(char **argv, char **envp, double timeout_s, int show,
-			struct outcome *o)
+			int sample, struct outcome *o)
 {
 	struct proc p = {.pid = -1, .out_fd = -1, .pidfd = -1};
 	double t0 = now_s();
 	if (spawn(argv, envp, &p, &o->exec_errno))
 		return;
-	struct memsampler *ms;
-	json_t *why = memory_start(p.pid, &ms);
+	struct memsampler *ms = NULL;
+	json_t *why = sample ? memory_start(p.pid, &ms) : NULL;
 	watch(&p, o, t0, timeout_s, show);
 	drain(&p, o, show);
 	memory_stop(ms, o);
@@ -580,23 +585,31 @@ static void add_lock_figures(json_t *rep, const char *dir, int workers)
 
 /* One repetition, start to figures; NULL when interrupted (a partial
  * repetition is not kept, as in `run`). */
-static json_t *run_rep(const struct exec_opts *o, int workers)
+static json_t *run_rep(const struct exec_opts *o, const struct point *pt)
 {
 	char dir[4096] = "";
 	errbuf e;
 	if (o->preload && make_lockdir(dir, sizeof dir, &e))
 		return json_pack("{s:f, s:s, s:s}", "wall_s", 0.0, "status",
 				 "error", "detail", e.msg);
-	char **argv = argv_for(o, workers);
-	char **envp = env_for(o->preload, dir, workers);
+	char **argv = argv_for(o, pt);
+	char **envp = env_for(o->preload, dir, pt);
 	struct outcome *out = calloc(1, sizeof *out);
 	json_t *rep = NULL;
 	if (argv && envp && out) {
-		run_command(argv, envp, o->timeout_s, o->show_output, out);
+		/* The command is this process's waited-for child: the meter's
+		 * getrusage counts it as ours, the rest of the machine not. */
+		struct interference_meter im;
+		int have = interference_meter_start(&im, &e) == 0;
+		run_command(argv, envp, o->timeout_s, o->show_output, 1, out);
 		if (!out->interrupted)
 			rep = rep_json(o, out, argv);
+		json_t *in = rep && have && !out->exec_errno
+				     ? interference_meter_json(&im, &e) : NULL;
+		if (in)
+			json_object_set_new(rep, "interference", in);
 		if (rep && o->preload && !out->exec_errno)
-			add_lock_figures(rep, dir, workers);
+			add_lock_figures(rep, dir, pt->workers);
 		json_decref(out->memory);
 	} else if (!stop_signal) {
 		rep = json_pack("{s:f, s:s, s:s}", "wall_s", 0.0, "status",
@@ -608,6 +621,36 @@ static json_t *run_rep(const struct exec_opts *o, int workers)
 	free_strv(argv);
 	free_strv(envp);
 	return rep;
+}
+
+/* --setup or --prepare (what) through /bin/sh -c, not measured: 0 when it
+ * exited 0; else 1 with why in detail (-1: interrupted). */
+static int run_hook(const struct exec_opts *o, const struct point *pt,
+		    const char *what, const char *cmd, char *detail, size_t len)
+{
+	char **argv = hook_argv(cmd, pt), **envp = env_for(NULL, NULL, pt);
+	struct outcome *out = calloc(1, sizeof *out);
+	int rc = 1;
+	if (!argv || !envp || !out) {
+		snprintf(detail, len, "%s: out of memory", what);
+	} else {
+		run_command(argv, envp, o->timeout_s, o->show_output, 0, out);
+		json_decref(out->memory);
+		json_t *st = json_object();
+		set_status(st, out, argv[0], o->timeout_s);
+		if (out->interrupted)
+			rc = -1;
+		else if (!strcmp(json_string_value(json_object_get(st, "status")), "ok"))
+			rc = 0;
+		else
+			snprintf(detail, len, "%s '%s' failed: %s", what, cmd,
+				 json_string_value(json_object_get(st, "detail")));
+		json_decref(st);
+	}
+	free(out);
+	free_strv(argv);
+	free_strv(envp);
+	return rc;
 }
 
 /* --- the sweep -------------------------------------------------------- */
@@ -652,12 +695,13 @@ static void command_line(char **argv, int argc, char *out, size_t cap)
 }
 
 /* A config that summary.c and table.c treat like any other: the command
- * is the "workload", shown through params. build "release" (not "n/a")
- * because ids are slash-separated. */
-static json_t *new_config(const struct exec_opts *o, int workers)
+ * is the "workload", shown through params; the entry's --param values are
+ * params too, its --env values the env object. build "release" (not
+ * "n/a") because ids are slash-separated. */
+static json_t *new_config(const struct exec_opts *o, const struct point *pt)
 {
 	json_t *cmd = json_array(), *argv = json_array();
-	char **sub = argv_for(o, workers);
+	char **sub = argv_for(o, pt);
 	for (int i = 0; i < o->argc; i++) {
 		json_array_append_new(cmd, clean_json(o->argv[i], strlen(o->argv[i])));
 		json_array_append_new(argv, clean_json(sub ? sub[i] : o->argv[i],
@@ -669,10 +713,15 @@ static json_t *new_config(const struct exec_opts *o, int workers)
 	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:{s:s}, s:I, "
 			      "s:[], s:[], s:s, s:b}",
 			      "workload", "exec", "build", "release", "pool", "exec",
-			      "workers", workers, "command", cmd, "argv", argv,
+			      "workers", pt->workers, "command", cmd, "argv", argv,
 			      "params", "command", line, "warmup",
 			      (json_int_t)o->warmup, "reps", "failed_warmups",
 			      "status", "ok", "lockprof", o->preload != NULL);
+	plan_config(pt->plan, pt->entry, c);
+	if (o->prepare)
+		json_object_set_new(c, "prepare", clean_json(o->prepare, strlen(o->prepare)));
+	if (o->setup)
+		json_object_set_new(c, "setup", clean_json(o->setup, strlen(o->setup)));
 	if (o->timeout_s > 0)
 		json_object_set_new(c, "timeout_s", json_real(o->timeout_s));
 	summary_set_id(c);
@@ -706,25 +755,55 @@ static int save(const struct exec_opts *o, json_t *doc, const char *status,
 	return results_write_atomic(o->out_path, doc, e);
 }
 
-static void progress(const struct exec_opts *o, int workers, long done)
+static void progress(const struct exec_opts *o, const struct point *pt,
+		     long done)
 {
 	if (!o->progress)
 		return;
 	int warm = done < o->warmup;
-	fprintf(stderr, "\r\033[K[exec w%d] %s %ld/%ld", workers,
-		warm ? "warm-up" : "rep", warm ? done + 1 : done - o->warmup + 1,
-		warm ? o->warmup : o->reps);
+	fprintf(stderr, "\r\033[K[exec %zu/%zu w%d] %s %ld/%ld", pt->index + 1,
+		pt->plan->n, pt->workers, warm ? "warm-up" : "rep",
+		warm ? done + 1 : done - o->warmup + 1, warm ? o->warmup : o->reps);
 	fflush(stderr);
 }
 
-static int run_config(const struct exec_opts *o, json_t *doc, int workers,
-		      errbuf *e)
+/* The configuration failed before its command ran (a hook): status
+ * "error" and why; summary_document keeps a status that is not ok. */
+static void config_error(json_t *config, const char *detail)
 {
-	json_t *config = new_config(o, workers);
+	json_object_set_new(config, "status", json_string("error"));
+	json_object_set_new(config, "detail", clean_json(detail, strlen(detail)));
+}
+
+/* 1 when the hook stopped the configuration (failed or interrupted). */
+static int hook(const struct exec_opts *o, const struct point *pt,
+		json_t *config, const char *what, const char *cmd, long rep)
+{
+	char detail[600], with[640];
+	if (!cmd)
+		return 0;
+	int rc = run_hook(o, pt, what, cmd, detail, sizeof detail);
+	if (rc > 0) {
+		if (rep >= 0)
+			snprintf(with, sizeof with, "%s (before run %ld)", detail, rep + 1);
+		else
+			snprintf(with, sizeof with, "%s", detail);
+		config_error(config, with);
+	}
+	return rc != 0;
+}
+
+static int run_config(const struct exec_opts *o, json_t *doc,
+		      const struct point *pt, errbuf *e)
+{
+	json_t *config = new_config(o, pt);
 	json_array_append_new(json_object_get(doc, "configs"), config);
-	for (long i = 0; i < o->warmup + o->reps && !stop_signal; i++) {
-		progress(o, workers, i);
-		json_t *rep = run_rep(o, workers);
+	int stopped = hook(o, pt, config, "--setup", o->setup, -1);
+	for (long i = 0; i < o->warmup + o->reps && !stop_signal && !stopped; i++) {
+		progress(o, pt, i);
+		if ((stopped = hook(o, pt, config, "--prepare", o->prepare, i)))
+			break;
+		json_t *rep = run_rep(o, pt);
 		if (!rep)
 			break;
 		int warm = i < o->warmup;
@@ -742,7 +821,7 @@ static int run_config(const struct exec_opts *o, json_t *doc, int workers,
 		json_object_set_new(config, "detail", json_string(
 			"stopped by the user; completed repetitions are kept"));
 	}
-	return 0;
+	return stopped && !stop_signal ? save(o, doc, "running", e) : 0;
 }
 
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e)
@@ -753,8 +832,11 @@ int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	int rc = 0;
-	for (size_t w = 0; w < o->nworkers && !stop_signal && !rc; w++)
-		rc = run_config(o, doc, o->workers[w], e);
+	for (size_t i = 0; i < o->plan->n && !stop_signal && !rc; i++) {
+		const struct plan_entry *en = plan_at(o->plan, i);
+		struct point pt = {o->plan, en, exec_entry_workers(o->plan, en), i};
+		rc = run_config(o, doc, &pt, e);
+	}
 	if (o->progress)
 		fprintf(stderr, "\r\033[K");
 	sigaction(SIGINT, &old_int, NULL);
@@ -793,19 +875,16 @@ static int executable_file(const char *path)
 	       access(path, X_OK) == 0;
 }
 
-int exec_check_command(const char *argv0, int workers, errbuf *e)
+int exec_check_command(const char *cmd, errbuf *e)
 {
-	char *cmd = substitute(argv0, workers);
 	int ok = 0;
-	if (!cmd)
-		return errf(e, "out of memory");
 	if (strchr(cmd, '/')) {
 		ok = executable_file(cmd);
 	} else {
 		const char *path = getenv("PATH");
 		char *copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 		char *save = NULL, full[4096];
-		for (char *d = strtok_r(copy, ":", &save); d && !ok;
+		for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && !ok;
 		     d = strtok_r(NULL, ":", &save)) {
 			snprintf(full, sizeof full, "%s/%s", *d ? d : ".", cmd);
 			ok = executable_file(full);
@@ -813,8 +892,7 @@ int exec_check_command(const char *argv0, int workers, errbuf *e)
 		free(copy);
 	}
 	if (!ok)
-		errf(e, strchr(cmd, '/') ? "command '%s' is not an executable file"
+		return errf(e, strchr(cmd, '/') ? "command '%s' is not an executable file"
 					 : "command '%s' not found in PATH", cmd);
-	free(cmd);
-	return ok ? 0 : -1;
+	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "harness/cli.h"
+#include "harness/exec_plan.h"
 #include "common/err.h"
 
 #define EXEC_WORKERS_TOKEN "{workers}"
@@ -18,6 +19,10 @@ struct exec_opts {
 	int argc;
 	int workers[CLI_LIST_MAX];
 	size_t nworkers;
+	struct exec_dims dims;	/* --param, --env */
+	const struct plan *plan; /* every configuration (exec_plan_build) */
+	const char *prepare;	/* /bin/sh -c before every repetition, or NULL */
+	const char *setup;	/* /bin/sh -c once per configuration, or NULL */
 	long reps, warmup;
 	double timeout_s;	/* per repetition; 0: none */
 	const char *preload;	/* the lock profiler .so, or NULL: none */
@@ -30,11 +35,14 @@ struct exec_opts {
  * it is not there. */
 int exec_find_preload(char *buf, size_t len, errbuf *e);
 
-/* 0 when argv0 (with {workers} replaced by `workers`) names an executable
- * file, directly or through PATH; else -1 with a one-line reason. */
-int exec_check_command(const char *argv0, int workers, errbuf *e);
+/* 0 when cmd (argv[0], placeholders replaced) names an executable file,
+ * directly or through PATH; else -1 with a one-line reason. */
+int exec_check_command(const char *cmd, errbuf *e);
 
-/* Run the sweep into doc (already holding context). Returns 0, or
+/* Run the sweep of o->plan into doc (already holding context): per
+ * configuration --setup, then per repetition --prepare and the command.
+ * A failing --setup or --prepare fails that configuration (status
+ * "error", its detail says which and why) and the sweep goes on. Returns 0, or
  * EXIT_INTERRUPTED after Ctrl-C/SIGTERM (doc keeps what was measured), or
  * -1 with e set when the document cannot be written. */
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e);

@@ -106,13 +106,31 @@ const struct plan_entry *plan_entry(const struct plan *p, size_t i)
 	return i < p->n ? &p->entries[i] : NULL;
 }
 
+const char *plan_get_in(const struct plan *p, const struct plan_entry *e,
+			const char *group, const char *name)
+{
+	for (size_t d = 0; d < p->ndims; d++) {
+		const char *g = p->dim[d].group;
+		if ((group ? g && !strcmp(g, group) : !g) &&
+		    !strcmp(p->dim[d].name, name))
+			return e->value[d];
+	}
+	return NULL;
+}
+
 const char *plan_get(const struct plan *p, const struct plan_entry *e,
 		     const char *name)
 {
-	for (size_t d = 0; d < p->ndims; d++)
-		if (!p->dim[d].group && !strcmp(p->dim[d].name, name))
-			return e->value[d];
-	return NULL;
+	return plan_get_in(p, e, NULL, name);
+}
+
+static json_t *value_json(enum plan_json as, const char *v)
+{
+	if (as == PLAN_INTEGER)
+		return json_integer(strtoll(v, NULL, 10));
+	if (as == PLAN_DEFAULT_NULL && !strcmp(v, "default"))
+		return json_null();
+	return json_string(v);
 }
 
 void plan_config(const struct plan *p, const struct plan_entry *e,
@@ -131,9 +149,26 @@ void plan_config(const struct plan *p, const struct plan_entry *e,
 				json_object_set_new(config, dim->group, to);
 			}
 		}
-		json_object_set_new(to, dim->name,
-				    dim->as == PLAN_INTEGER
-					    ? json_integer(strtoll(v, NULL, 10))
-					    : json_string(v));
+		json_object_set_new(to, dim->name, value_json(dim->as, v));
+	}
+}
+
+uint64_t plan_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state)
+{
+	if (hi > p->n)
+		hi = p->n;
+	for (size_t i = hi; i > lo + 1; i--) {
+		size_t j = lo + (size_t)(plan_random(state) % (i - lo));
+		size_t t = p->order[i - 1];
+		p->order[i - 1] = p->order[j];
+		p->order[j] = t;
 	}
 }

@@ -14,14 +14,15 @@
  * plan_build). To run in another order (e.g. a seeded random interleaving),
  * permute p->order[0..p->n-1] after plan_build and before the sweep runs;
  * plan_entry(p, i) still gives entries in enumeration order. Each entry is
- * one configuration: all its repetitions run in one runner process, so an
- * interleaving of repetitions across configurations needs the runner
- * visited more than once per entry, which the sweep does not do yet. */
+ * one configuration, its repetitions all in one runner process; the sweep
+ * interleaves repetitions by visiting each runner once per round, in the
+ * order plan_shuffle gives that round (sweep.c). */
 #ifndef CONTEND_PLAN_H
 #define CONTEND_PLAN_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -44,7 +45,9 @@ typedef const char *(*plan_rule_fn)(const struct plan *p,
 				    const struct plan_entry *e, void *arg);
 extern const char PLAN_NONE[];
 
-enum plan_json { PLAN_STRING = 0, PLAN_INTEGER };
+/* PLAN_DEFAULT_NULL: a string, except the value "default", written as
+ * null (exec's --env: the variable removed). */
+enum plan_json { PLAN_STRING = 0, PLAN_INTEGER, PLAN_DEFAULT_NULL };
 
 struct plan_dim {
 	const char *name;	/* key in the config object */
@@ -82,9 +85,20 @@ int plan_build(struct plan *p, errbuf *e);
 const struct plan_entry *plan_at(const struct plan *p, size_t i);
 const struct plan_entry *plan_entry(const struct plan *p, size_t i);
 
+/* A seeded generator (splitmix64): the same seed, the same orders. */
+uint64_t plan_random(uint64_t *state);
+
+/* Shuffle p->order[lo..hi-1] in place (Fisher-Yates over plan_random). */
+void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state);
+
 /* Entry e's value of the dimension named name, or NULL. */
 const char *plan_get(const struct plan *p, const struct plan_entry *e,
 		     const char *name);
+
+/* Entry e's value of the dimension name in group (NULL: top level), or
+ * NULL. */
+const char *plan_get_in(const struct plan *p, const struct plan_entry *e,
+			const char *group, const char *name);
 
 /* Set entry e's dimensions into config (a JSON object): config[name] or
  * config[group][name], integers as numbers. */

@@ -11,11 +11,16 @@
 
 /* The fd number the runner writes its report lines to. */
 #define RUNNER_REPORT_FD 3
+/* Paced runners (config "paced": true, interleaved sweeps) read one byte
+ * here before each measured repetition: 'r' runs it; anything else, or
+ * the pipe closing, ends the runner. Warm-ups run at once. */
+#define RUNNER_CONTROL_FD 4
+#define RUNNER_GO 'r'
 
 /* Config object passed to `contend __runner --config JSON`:
  * {"workload", "params" (k=v,...), "pool", "workers", "start",
  *  "task_timeout_s", "reps", "warmup", "inject"?, "counters"?,
- *  "lock_model"?, "switch_interval_s"?, "inner_threads"?} */
+ *  "lock_model"?, "switch_interval_s"?, "inner_threads"?, "paced"?} */
 
 #include "common/err.h"
 #include "pools/pool.h"

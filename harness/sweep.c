@@ -8,13 +8,16 @@
 #include <glob.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "document/doc.h"
 #include "document/results.h"
 #include "harness/run_plan.h"
 #include "harness/runner.h"
@@ -95,6 +98,7 @@ static json_t *runner_config(const struct sweep_opts *o, const struct plan *p,
 struct child {
 	pid_t pid;
 	int fd;
+	int ctl;	/* paced runners: the control pipe's write end, else -1 */
 	char *buf;
 	size_t len, cap;
 };
@@ -107,7 +111,7 @@ static void apply_inner_threads(json_t *cfg)
 {
 	static const char *const vars[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
 					   "MKL_NUM_THREADS", "BLIS_NUM_THREADS"};
-	const char *inner = json_string_value(json_object_get(cfg, "inner_threads"));
+	const char *inner = doc_str(cfg, "inner_threads", NULL);
 	if (!inner)
 		return;
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
@@ -118,18 +122,36 @@ static void apply_inner_threads(json_t *cfg)
 	}
 }
 
-static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
-			errbuf *e)
+/* In the child: the report pipe on RUNNER_REPORT_FD and, when paced,
+ * the control pipe on RUNNER_CONTROL_FD. Both are moved above 10 first,
+ * so neither dup2 can close the other's source. */
+static int child_fds(int report, int control)
 {
-	int p[2];
+	int r = fcntl(report, F_DUPFD, 10);
+	int c = control >= 0 ? fcntl(control, F_DUPFD, 10) : -1;
+	if (r < 0 || (control >= 0 && c < 0) || dup2(r, RUNNER_REPORT_FD) < 0)
+		return -1;
+	return c >= 0 && dup2(c, RUNNER_CONTROL_FD) < 0 ? -1 : 0;
+}
+
+static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
+			int paced, errbuf *e)
+{
+	int p[2], ctl[2] = {-1, -1};
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return errf(e, "pipe: %s", strerror(errno));
+	if (paced && pipe2(ctl, O_CLOEXEC) < 0) {
+		close(p[0]), close(p[1]);
+		return errf(e, "pipe: %s", strerror(errno));
+	}
 	char *text = json_dumps(cfg, JSON_COMPACT);
 	pid_t sweep = getpid();
 	ch->pid = fork();
 	if (ch->pid < 0) {
 		free(text);
 		close(p[0]), close(p[1]);
+		if (paced)
+			close(ctl[0]), close(ctl[1]);
 		return errf(e, "fork: %s", strerror(errno));
 	}
 	if (ch->pid == 0) {
@@ -141,7 +163,7 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 			_exit(127);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		if (dup2(p[1], RUNNER_REPORT_FD) < 0)
+		if (child_fds(p[1], ctl[0]) < 0)
 			_exit(127);
 		apply_inner_threads(cfg);
 		execl(exe, exe, "__runner", "--config", text, (char *)NULL);
@@ -150,7 +172,10 @@ static int spawn_runner(const char *exe, json_t *cfg, struct child *ch,
 	setpgid(ch->pid, ch->pid);
 	free(text);
 	close(p[1]);
+	if (paced)
+		close(ctl[0]);
 	ch->fd = p[0];
+	ch->ctl = ctl[1];
 	ch->len = 0;
 	return 0;
 }
@@ -180,6 +205,7 @@ struct progress {
 	size_t index, total;
 	const char *label;
 	long reps, warmup, done;
+	long sequence;	/* measured repetitions of the sweep so far */
 };
 
 static void progress_draw(const struct progress *p)
@@ -202,7 +228,7 @@ static void progress_draw(const struct progress *p)
 static void take_line(json_t *config, const char *line, struct progress *pg)
 {
 	json_t *m = json_loads(line, 0, NULL);
-	const char *type = json_string_value(json_object_get(m, "type"));
+	const char *type = doc_str(m, "type", NULL);
 	if (!type) {
 		json_decref(m);
 		return;
@@ -217,10 +243,14 @@ static void take_line(json_t *config, const char *line, struct progress *pg)
 		json_object_set_new(config, "status", json_string("error"));
 		json_object_set(config, "detail", json_object_get(m, "message"));
 	} else if (!strcmp(type, "rep")) {
-		int warm = json_is_true(json_object_get(m, "warmup"));
-		const char *st = json_string_value(json_object_get(m, "status"));
+		int warm = doc_bool(m, "warmup", 0);
+		const char *st = doc_str(m, "status", NULL);
 		json_object_del(m, "type");
 		json_object_del(m, "warmup");
+		/* Where in the sweep's run order this repetition ran: what an
+		 * interleaved order spread out, and what drift follows. */
+		if (!warm)
+			json_object_set_new(m, "sequence", json_integer(pg->sequence++));
 		if (!warm || (st && strcmp(st, "ok")))
 			json_array_append(json_object_get(config, warm ? "failed_warmups" : "reps"), m);
 		pg->done++;
@@ -258,15 +288,24 @@ static void remove_segments(pid_t pgid)
 	}
 }
 
+/* Close the pipes, kill what is left of the runner's group, wait. */
+static void end_child(struct child *ch, int *st)
+{
+	if (ch->ctl >= 0)
+		close(ch->ctl);
+	ch->ctl = -1;
+	kill(-ch->pid, SIGKILL); /* leftover pool workers of its group */
+	while (waitpid(ch->pid, st, 0) < 0 && errno == EINTR)
+		;
+	close(ch->fd);
+	remove_segments(ch->pid);
+}
+
 /* After the runner is gone: say what happened if it did not say it. */
 static void reap(json_t *config, struct child *ch, int interrupted)
 {
 	int st = 0;
-	kill(-ch->pid, SIGKILL); /* leftover pool workers of its group */
-	while (waitpid(ch->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	close(ch->fd);
-	remove_segments(ch->pid);
+	end_child(ch, &st);
 	if (interrupted) {
 		json_object_set_new(config, "status", json_string("interrupted"));
 		json_object_set_new(config, "detail",
@@ -279,7 +318,7 @@ static void reap(json_t *config, struct child *ch, int interrupted)
 		return;
 	json_t *reps = json_object_get(config, "reps");
 	json_t *last = json_array_get(reps, json_array_size(reps) - 1);
-	const char *ls = json_string_value(json_object_get(last, "status"));
+	const char *ls = doc_str(last, "status", NULL);
 	if (ls && strcmp(ls, "ok"))
 		return; /* the runner reported the failure itself */
 	char detail[200];
@@ -301,31 +340,60 @@ static void reap(json_t *config, struct child *ch, int interrupted)
 	json_array_append_new(reps, rep);
 }
 
-static int run_config(const char *exe, json_t *cfg, json_t *config,
-		      struct progress *pg, errbuf *e)
+/* Repetitions the runner has reported, failed warm-ups included. */
+static size_t reported(json_t *config)
 {
-	struct child ch = {0};
-	if (spawn_runner(exe, cfg, &ch, e))
-		return -1;
-	int eof = 0;
-	while (!eof && !stop_signal) {
-		struct pollfd pfd = {ch.fd, POLLIN, 0};
+	return json_array_size(json_object_get(config, "reps")) +
+	       json_array_size(json_object_get(config, "failed_warmups"));
+}
+
+/* Take the runner's lines until `want` repetitions are reported, the
+ * runner closes its pipe (returns 1) or a signal stops the sweep (-1). */
+static int pump(struct child *ch, json_t *config, struct progress *pg,
+		size_t want)
+{
+	while (!stop_signal && reported(config) < want) {
+		struct pollfd pfd = {ch->fd, POLLIN, 0};
 		int k = poll(&pfd, 1, 250);
 		if (k < 0 && errno != EINTR)
-			break;
+			return 1;
 		if (k > 0) {
-			eof = read_more(&ch);
-			take_lines(config, &ch, pg);
+			int eof = read_more(ch);
+			take_lines(config, ch, pg);
+			if (eof)
+				return 1;
 		}
 	}
-	reap(config, &ch, !eof && stop_signal);
-	free(ch.buf);
-	json_object_del(config, "_done");
+	return stop_signal ? -1 : 0;
+}
+
+static void summarise_probes(json_t *config)
+{
 	for (size_t k = 0; probes_all[k]; k++) {
 		errbuf pe;
 		if (probes_all[k]->summarise && json_array_size(json_object_get(config, "reps")))
 			probes_all[k]->summarise(config, &pe);
 	}
+}
+
+/* The runner is done (or stopped): reap it, say what happened. */
+static void finish(json_t *config, struct child *ch, int interrupted)
+{
+	reap(config, ch, interrupted);
+	free(ch->buf);
+	ch->buf = NULL;
+	json_object_del(config, "_done");
+	summarise_probes(config);
+}
+
+static int run_config(const char *exe, json_t *cfg, json_t *config,
+		      struct progress *pg, errbuf *e)
+{
+	struct child ch = {0};
+	if (spawn_runner(exe, cfg, &ch, 0, e))
+		return -1;
+	int rc = pump(&ch, config, pg, SIZE_MAX);
+	finish(config, &ch, rc < 0);
 	return 0;
 }
 
@@ -373,69 +441,274 @@ static json_t *binary_hooks(const char *exe)
 	return kinds;
 }
 
-static int run_entry(const struct sweep_opts *o, json_t *doc, const char *exe,
-		     json_t *hooks, const struct plan *p,
+/* The executable of each build and the instrumentation it carries, looked
+ * up once per build (an interleaved sweep hops between builds). */
+struct builds {
+	char name[CLI_LIST_MAX][32];
+	char exe[CLI_LIST_MAX][4200];
+	json_t *hooks[CLI_LIST_MAX];
+	size_t n;
+};
+
+static int build_of(struct builds *b, const char *build, size_t *at, errbuf *e)
+{
+	for (*at = 0; *at < b->n; (*at)++)
+		if (!strcmp(b->name[*at], build))
+			return 0;
+	if (b->n == CLI_LIST_MAX)
+		return errf(e, "more than %d builds", CLI_LIST_MAX);
+	if (exe_for_build(build, b->exe[b->n], sizeof b->exe[b->n]))
+		return errf(e, "build '%s' is not available (no executable %s; "
+			    "run 'make')", build, b->exe[b->n]);
+	snprintf(b->name[b->n], sizeof b->name[b->n], "%s", build);
+	b->hooks[b->n] = binary_hooks(b->exe[b->n]);
+	*at = b->n++;
+	return 0;
+}
+
+static void builds_free(struct builds *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		json_decref(b->hooks[i]);
+}
+
+static int run_entry(const struct sweep_opts *o, json_t *doc,
+		     struct builds *b, const struct plan *p,
 		     const struct plan_entry *en, struct progress *pg, errbuf *e)
 {
+	size_t k;
+	if (build_of(b, plan_get(p, en, "build"), &k, e))
+		return -1;
 	json_t *cfg = runner_config(o, p, en);
 	json_t *config = new_config(o, p, en);
-	json_object_set(config, "hooks", hooks);
-	pg->label = json_string_value(json_object_get(config, "id"));
+	json_object_set(config, "hooks", b->hooks[k]);
+	pg->label = doc_str(config, "id", NULL);
 	pg->done = 0;
 	progress_draw(pg);
-	int rc = run_config(exe, cfg, config, pg, e);
+	int rc = run_config(b->exe[k], cfg, config, pg, e);
 	json_decref(cfg);
 	json_array_append_new(json_object_get(doc, "configs"), config);
 	pg->index++;
 	return rc ? rc : save(o, doc, "running", e);
 }
 
-/* Every entry of the plan, in its execution order. The build's binary
- * (and what instrumentation it carries) is looked up when the build
- * changes from one entry to the next. */
-static int run_plan(const struct sweep_opts *o, json_t *doc,
-		    const struct plan *p, struct progress *pg, errbuf *e)
+/* --order sequential: every entry of the plan, its repetitions back to
+ * back. */
+static int run_sequential(const struct sweep_opts *o, json_t *doc,
+			  const struct plan *p, struct builds *b,
+			  struct progress *pg, errbuf *e)
 {
-	char exe[4200], exe_build[32] = "";
-	json_t *hooks = NULL;
 	int rc = 0;
-	for (size_t i = 0; i < p->n && !stop_signal && !rc; i++) {
-		const struct plan_entry *en = plan_at(p, i);
-		const char *build = plan_get(p, en, "build");
-		if (strcmp(build, exe_build)) {
-			if (exe_for_build(build, exe, sizeof exe)) {
-				rc = errf(e, "build '%s' is not available (no "
-					  "executable %s; run 'make')", build, exe);
-				break;
-			}
-			snprintf(exe_build, sizeof exe_build, "%s", build);
-			json_decref(hooks);
-			hooks = binary_hooks(exe);
-		}
-		rc = run_entry(o, doc, exe, hooks, p, en, pg, e);
-	}
-	json_decref(hooks);
+	for (size_t i = 0; i < p->n && !stop_signal && !rc; i++)
+		rc = run_entry(o, doc, b, p, plan_at(p, i), pg, e);
 	return rc;
+}
+
+/* --- interleaved repetitions (sweep.h) ------------------------------- */
+
+/* One configuration of a block: its runner lives from its first visit
+ * (setup, warm-ups, first repetition) to its last. */
+struct slot {
+	const struct plan_entry *en;
+	struct child ch;
+	json_t *config;		/* NULL until the first visit */
+	int finished;
+};
+
+static int start_slot(const struct sweep_opts *o, const struct plan *p,
+		      struct builds *b, struct slot *s, errbuf *e)
+{
+	size_t k;
+	if (build_of(b, plan_get(p, s->en, "build"), &k, e))
+		return -1;
+	json_t *cfg = runner_config(o, p, s->en);
+	json_object_set_new(cfg, "paced", json_true());
+	s->config = new_config(o, p, s->en);
+	json_object_set(s->config, "hooks", b->hooks[k]);
+	int rc = spawn_runner(b->exe[k], cfg, &s->ch, 1, e);
+	json_decref(cfg);
+	if (rc) {
+		json_decref(s->config);
+		s->config = NULL;
+	}
+	return rc;
+}
+
+/* Ask for one repetition and take it. The runner ends itself after its
+ * last repetition or a failure; then it is reaped here. Returns -1 when
+ * a signal stopped the sweep (the slot is then still live). */
+static int visit(const struct sweep_opts *o, struct slot *s,
+		 struct progress *pg)
+{
+	size_t want = reported(s->config) + 1;
+	char go = RUNNER_GO;
+	pg->label = json_string_value(json_object_get(s->config, "id"));
+	pg->done = want > 1 ? o->warmup + (long)want - 1 : 0;
+	progress_draw(pg);
+	/* A runner that already ended (a failed warm-up) cannot take it:
+	 * the pipe then reports its end. */
+	int rc = write(s->ch.ctl, &go, 1) == 1 ? pump(&s->ch, s->config, pg, want) : 1;
+	if (rc < 0)
+		return -1;
+	json_t *reps = json_object_get(s->config, "reps");
+	json_t *last = json_array_get(reps, json_array_size(reps) - 1);
+	int failed = json_array_size(json_object_get(s->config, "failed_warmups")) ||
+		     (last && strcmp(doc_str(last, "status", "ok"), "ok"));
+	if (rc == 0 && (failed || json_array_size(reps) >= (size_t)o->reps))
+		rc = pump(&s->ch, s->config, pg, SIZE_MAX); /* to its "done" */
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		finish(s->config, &s->ch, 0);
+		s->finished = 1;
+	} else {
+		summarise_probes(s->config);
+	}
+	pg->index++;
+	return 0;
+}
+
+/* The document's configs: those of earlier blocks (the first `base`),
+ * then this block's visited ones in plan order. */
+static int save_block(const struct sweep_opts *o, json_t *doc, size_t base,
+		      struct slot *s, size_t n, errbuf *e)
+{
+	json_t *configs = json_object_get(doc, "configs");
+	while (json_array_size(configs) > base)
+		json_array_remove(configs, base);
+	for (size_t k = 0; k < n; k++)
+		if (s[k].config)
+			json_array_append(configs, s[k].config);
+	return save(o, doc, "running", e);
+}
+
+/* Runners still alive when the sweep stops: interrupted (a signal), or
+ * only ended (an error of the sweep itself, which says so). */
+static void end_slots(struct slot *s, size_t n, int interrupted)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!s[k].config || s[k].finished)
+			continue;
+		if (interrupted) {
+			finish(s[k].config, &s[k].ch, 1);
+		} else {
+			int st;
+			end_child(&s[k].ch, &st);
+			free(s[k].ch.buf);
+		}
+		s[k].finished = 1;
+	}
+}
+
+/* One round: every unfinished slot of the block once, in a new order. */
+static int run_round(const struct sweep_opts *o, struct plan *p, size_t lo,
+		     size_t hi, struct slot *s, struct builds *b,
+		     struct progress *pg, uint64_t *rng, errbuf *e)
+{
+	plan_shuffle(p, lo, hi, rng);
+	for (size_t i = lo; i < hi && !stop_signal; i++) {
+		struct slot *sl = &s[p->order[i] - lo];
+		if (sl->finished)
+			continue;
+		if (!sl->config && start_slot(o, p, b, sl, e))
+			return -1;
+		if (visit(o, sl, pg) < 0)
+			return 0; /* stopped: the caller sees stop_signal */
+	}
+	return 0;
+}
+
+static int run_block(const struct sweep_opts *o, json_t *doc,
+		     struct plan *p, size_t lo, size_t hi, struct builds *b,
+		     struct progress *pg, uint64_t *rng, errbuf *e)
+{
+	size_t n = hi - lo, base = json_array_size(json_object_get(doc, "configs"));
+	struct slot *s = calloc(n, sizeof *s);
+	int rc = 0;
+	if (!s)
+		return errf(e, "out of memory for %zu configurations", n);
+	for (size_t k = 0; k < n; k++)
+		s[k].en = plan_entry(p, lo + k);
+	for (long r = 0; r < o->reps && !stop_signal && !rc; r++) {
+		rc = run_round(o, p, lo, hi, s, b, pg, rng, e);
+		if (!rc && !stop_signal)
+			rc = save_block(o, doc, base, s, n, e);
+	}
+	end_slots(s, n, stop_signal != 0);
+	/* What the last round (or the stop) finished, on disk too. */
+	errbuf se;
+	if (save_block(o, doc, base, s, n, rc ? &se : e) && !rc)
+		rc = -1;
+	for (size_t k = 0; k < n; k++)
+		json_decref(s[k].config);
+	free(s);
+	return rc;
+}
+
+/* Blocks of SWEEP_LIVE_MAX entries in plan order (a series' worker counts
+ * are neighbours, so they interleave with each other). */
+static int run_interleaved(const struct sweep_opts *o, json_t *doc,
+			   struct plan *p, struct builds *b,
+			   struct progress *pg, uint64_t seed, errbuf *e)
+{
+	uint64_t rng = seed;
+	int rc = 0;
+	for (size_t lo = 0; lo < p->n && !stop_signal && !rc; lo += SWEEP_LIVE_MAX) {
+		size_t hi = lo + SWEEP_LIVE_MAX < p->n ? lo + SWEEP_LIVE_MAX : p->n;
+		rc = run_block(o, doc, p, lo, hi, b, pg, &rng, e);
+	}
+	return rc;
+}
+
+static int sequential(const struct sweep_opts *o)
+{
+	return o->order && !strcmp(o->order, "sequential");
+}
+
+/* The seed: --seed, else the clock's nanoseconds mixed with the pid. */
+static uint64_t seed_of(const struct sweep_opts *o)
+{
+	struct timespec ts;
+	if (o->seed_set)
+		return (uint64_t)o->seed;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t st = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+		      ((uint64_t)getpid() << 40);
+	return plan_random(&st) >> 1; /* a JSON integer: below 2^63 */
 }
 
 int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)
 {
-	struct sigaction old_int, old_term;
+	struct sigaction old_int, old_term, old_pipe;
+	struct sigaction ign = {.sa_handler = SIG_IGN};
 	struct plan plan;
+	struct builds b = {.n = 0};
 	if (run_plan_build(o, &plan, e)) {
 		plan_free(&plan);
 		return -1;
 	}
-	struct progress pg = {.on = o->progress, .total = plan.n,
+	uint64_t seed = seed_of(o);
+	json_object_set_new(doc, "order", sequential(o)
+		? json_pack("{s:s}", "mode", "sequential")
+		: json_pack("{s:s, s:I, s:i}", "mode", "random", "seed",
+			    (json_int_t)seed, "block", SWEEP_LIVE_MAX));
+	struct progress pg = {.on = o->progress,
+			      .total = sequential(o) ? plan.n : plan.n * (size_t)o->reps,
 			      .reps = o->reps, .warmup = o->warmup};
 	stop_signal = 0;
 	install_handlers(&old_int, &old_term);
-	int rc = run_plan(o, doc, &plan, &pg, e);
+	/* a runner that died before its visit must not kill the sweep */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	int rc = sequential(o) ? run_sequential(o, doc, &plan, &b, &pg, e)
+			       : run_interleaved(o, doc, &plan, &b, &pg, seed, e);
+	builds_free(&b);
 	plan_free(&plan);
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (save(o, doc, stop_signal ? "interrupted" : (rc ? "error" : "complete"),
 		 rc ? NULL : e) && !rc)
 		return -1;

@@ -1,7 +1,17 @@
 /* sweep.h - the execution of a run's plan (run_plan.c: every
  * configuration of the chosen dimensions), one runner process per
  * configuration.
- * The document is rewritten atomically after each configuration. */
+ *
+ * Order "random" (the default) interleaves repetitions: every
+ * configuration's runner does its setup and warm-ups once, then the sweep
+ * visits the runners once per round, each round in a new seeded random
+ * order, so drift of the machine (another program starting, a hot CPU)
+ * spreads over all configurations instead of landing on a few. At most
+ * SWEEP_LIVE_MAX runners are alive at once (their inputs held in memory):
+ * a larger plan is interleaved in blocks of that many, in plan order.
+ * "sequential" runs each configuration's repetitions back to back.
+ * The document is rewritten atomically after each round (random) or
+ * configuration (sequential). */
 #ifndef CONTEND_SWEEP_H
 #define CONTEND_SWEEP_H
 
@@ -9,6 +19,8 @@
 
 #include "harness/cli.h"
 #include "common/err.h"
+
+#define SWEEP_LIVE_MAX 16
 
 struct sweep_opts {
 	const char *workload;
@@ -34,6 +46,10 @@ struct sweep_opts {
 	size_t nshare;
 	const char *out_path;
 	const char *machine;	/* --machine, or NULL: the host name */
+	const char *order;	/* "random" (NULL too) or "sequential" */
+	long long seed;		/* random order: the seed (seed_set), else one
+				 * from the clock; recorded in the document */
+	int seed_set;
 	int progress;		/* draw a progress line on stderr */
 };
 

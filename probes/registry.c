@@ -8,11 +8,15 @@
 #include <string.h>
 
 #include "probes/counters.h"
+#include "probes/interference.h"
 #include "probes/lockprobe.h"
 #include "probes/memsampler.h"
 #include "probes/rusage.h"
 
 const struct probe_ops *const probes_all[] = {
+	/* First: its window (the machine's CPU time against the tree's)
+	 * must hold everything the other probes do in the runner. */
+	&probe_interference,
 	&probe_lock,
 	&probe_rusage,
 	&probe_memory,

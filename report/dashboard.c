@@ -16,6 +16,7 @@
 
 #include "document/doc.h"
 #include "document/history.h"
+#include "analysis/interference.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
 #include "report/dashboard_notes.h"
@@ -312,8 +313,12 @@ static int judge_point(json_t *prev, json_t *pt,
 	    mw_judge(wa, na, wb, nb, o->threshold, o->alpha, &v, &e))
 		return 0;
 	json_object_set_new(pt, "change", json_real(v.change));
-	if (v.tested)
+	if (v.tested) {
 		json_object_set_new(pt, "p", json_real(v.mw.p));
+		json_object_set_new(pt, "min_p", json_real(v.mw.min_p));
+		json_object_set_new(pt, "min_reps", json_integer(
+			(json_int_t)(na < nb ? na : nb)));
+	}
 	if (v.kind != CHANGE_SLOWER)
 		return 0;
 	json_object_set_new(pt, "regression", json_true());
@@ -338,6 +343,74 @@ static size_t mark_regressions(json_t *trend, const struct dashboard_opts *o)
 		}
 	}
 	return latest;
+}
+
+/* Configuration id of a stored run, its documents cached by run id. */
+static json_t *run_config(struct page *p, json_t *cache, json_t *run_id,
+			  const char *id)
+{
+	char key[32];
+	json_t *doc, *c;
+	size_t i;
+	errbuf e;
+	snprintf(key, sizeof key, "%lld", (long long)json_integer_value(run_id));
+	doc = json_object_get(cache, key);
+	if (!doc && !history_get_run(p->h, json_integer_value(run_id), &doc, &e))
+		json_object_set_new(cache, key, doc);
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (!strcmp(doc_str(c, "id", ""), id))
+			return c;
+	return NULL;
+}
+
+/* Each regression whose run, or the run before, measured its
+ * configuration busy: pt.interference names which ("previous run",
+ * "this run", "both runs"). */
+static void mark_interference(struct page *p, json_t *trend)
+{
+	json_t *cache = json_object(), *c;
+	size_t i;
+	json_array_foreach(json_object_get(trend, "configs"), i, c) {
+		json_t *pts = json_object_get(c, "points");
+		for (size_t k = 1; k < json_array_size(pts); k++) {
+			json_t *pt = json_array_get(pts, k), *prev = json_array_get(pts, k - 1);
+			if (!doc_bool(pt, "regression", 0))
+				continue;
+			const char *id = doc_str(c, "id", "");
+			int a = interference_busy(run_config(p, cache, json_object_get(prev, "run_id"), id));
+			int b = interference_busy(run_config(p, cache, json_object_get(pt, "run_id"), id));
+			if (a || b)
+				json_object_set_new(pt, "interference", json_string(
+					a && b ? "both runs" : a ? "previous run" : "this run"));
+		}
+	}
+	json_decref(cache);
+}
+
+/* Repetitions so few that the U test can never reach alpha: said above
+ * the trend, since a trend without regressions would otherwise read as
+ * "no regression" when none could ever have been shown. */
+static void note_too_few(struct page *p, json_t *trend)
+{
+	json_t *c, *pt;
+	size_t i, k, fewest = 0;
+	double worst = 0;
+	json_array_foreach(json_object_get(trend, "configs"), i, c)
+		json_array_foreach(json_object_get(c, "points"), k, pt)
+			if (doc_num(pt, "min_p", 0) >= p->o->alpha &&
+			    doc_num(pt, "min_p", 0) > worst) {
+				worst = doc_num(pt, "min_p", 0);
+				fewest = (size_t)doc_int(pt, "min_reps", 0);
+			}
+	if (!fewest)
+		return;
+	fputs("<p class=\"note\">", p->f);
+	esc(p->f, "Too few repetitions to call anything significant: %zu "
+	    "repetitions against %zu can never reach p < %g (the smallest "
+	    "possible p is %.3f), so no regression can show here, however "
+	    "large; run with --reps %zu or more.", fewest, fewest,
+	    p->o->alpha, worst, mw_reps_needed(p->o->alpha));
+	fputs("</p>\n", p->f);
 }
 
 static json_t *point_of_run(json_t *c, json_t *run_id)
@@ -372,6 +445,9 @@ static void trend_cell(FILE *f, json_t *pt)
 	if (reg)
 		fprintf(f, " REGRESSION, p=%.2g",
 			doc_num(pt, "p", 0));
+	if (reg && *doc_str(pt, "interference", ""))
+		fprintf(f, ", coincides with interference (%s busy)",
+			doc_str(pt, "interference", ""));
 	fputs("</td>", f);
 }
 
@@ -423,7 +499,9 @@ static int trend_section(struct page *p, const char *w, const char *m,
 		return rc; /* HISTORY_UNAVAILABLE stays a runtime failure */
 	size_t latest = mark_regressions(trend, p->o);
 	p->s->regressions += latest;
+	mark_interference(p, trend);
 	fputs("<h4>Trend over recent runs of this machine</h4>\n", p->f);
+	note_too_few(p, trend);
 	esc(p->f, "%zu regression%s in the latest run.", latest,
 	    latest == 1 ? "" : "s");
 	if (plots_render_trend(trend, p->o->outdir, slug, &files, &n, &e))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "bench/workload.h"
 #include "document/doc.h"
@@ -37,6 +38,21 @@ void table_fmt_bytes(double b, char *buf, size_t len)
 		snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
 	else
 		snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
+}
+
+/* "thread pool", or exec's "exec (mode=thread, OPENBLAS_NUM_THREADS=1)":
+ * what a note calls the series of a row, apart from its worker count. */
+static void series_label(json_t *c, char *buf, size_t len)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t n = doc_swept_dims(c, d, DOC_SWEPT_MAX), used;
+	used = (size_t)snprintf(buf, len, "%s%s", doc_str(c, "pool", ""),
+				n ? " (" : " pool");
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s",
+					 i ? ", " : "", d[i].name, d[i].value);
+	if (n && used < len)
+		snprintf(buf + used, len - used, ")");
 }
 
 /* --- columns ---------------------------------------------------------- */
@@ -148,21 +164,28 @@ static void c_devshm(json_t *c, char *b, size_t n)
 	table_fmt_bytes(g, t, sizeof t);
 	snprintf(b, n, "+%s", t);
 }
+static void c_taken(json_t *c, char *b, size_t n)
+{
+	double t = interference_taken(c);
+	snprintf(b, n, isfinite(t) ? "%.2f" : "n/a", t);
+}
+/* A busy row says so where the eye lands: its status. */
 static void c_status(json_t *c, char *b, size_t n)
 {
 	const char *st = doc_str(c, "status", "");
+	const char *busy = interference_busy(c) ? ", busy" : "";
 	json_t *slower = json_object_get(c, "slower");
 	if (strcmp(st, "ok"))
-		snprintf(b, n, "%s", st);
+		snprintf(b, n, "%s%s", st, busy);
 	else if (json_is_false(json_object_get(c, "checksum_ok")))
 		snprintf(b, n, "CHECKSUM MISMATCH");
 	else if (json_is_object(slower))
 	{
 		long long w = (long long)doc_int(slower, "than_workers", 0);
-		snprintf(b, n, "SLOWER than %lld worker%s", w, w == 1 ? "" : "s");
+		snprintf(b, n, "SLOWER than %lld worker%s%s", w, w == 1 ? "" : "s", busy);
 	}
 	else
-		snprintf(b, n, "ok");
+		snprintf(b, n, "ok%s", busy);
 }
 
 struct column {
@@ -189,6 +212,13 @@ static int per_worker_wanted(json_t *c)
 	return pool_find(doc_str(c, "pool", "")) != NULL;
 }
 
+/* Cores other programs took: a column only when some row was busy (an
+ * idle machine's hundredths would be clutter). */
+static int busy_wanted(json_t *c)
+{
+	return interference_busy(c);
+}
+
 static const struct column columns[] = {
 	{"pool", c_pool, NULL, 0, NULL},
 	{"workers", c_workers, NULL, 1, NULL},
@@ -203,6 +233,7 @@ static const struct column columns[] = {
 	{"per worker", c_per_worker, "memory.baseline_rss_bytes", 1, per_worker_wanted},
 	{"threads", c_threads, "memory.peak_threads", 1, NULL},
 	{"/dev/shm", c_devshm, "memory.peak_devshm_bytes", 1, devshm_wanted},
+	{"others' cores", c_taken, "interference.taken_cores", 1, busy_wanted},
 	{"status", c_status, NULL, 0, NULL},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
@@ -218,34 +249,93 @@ static int column_present(const struct column *col, json_t **rows, size_t n)
 	return 0;
 }
 
+/* exec's --param and --env dimensions of the rows, as columns after the
+ * pool: a param by its name, a variable as $NAME. */
+struct swept_cols {
+	struct doc_swept col[DOC_SWEPT_MAX];
+	size_t n;
+};
+
+static void swept_columns(json_t **rows, size_t n, struct swept_cols *sc)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	sc->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = doc_swept_dims(rows[i], d, DOC_SWEPT_MAX);
+		for (size_t j = 0; j < k; j++) {
+			size_t m = 0;
+			while (m < sc->n && !(sc->col[m].env == d[j].env &&
+					      !strcmp(sc->col[m].name, d[j].name)))
+				m++;
+			if (m == sc->n && sc->n < DOC_SWEPT_MAX)
+				sc->col[sc->n++] = d[j];
+		}
+	}
+}
+
+static void swept_cell(json_t *c, const struct doc_swept *col, char *b, size_t n)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t k = doc_swept_dims(c, d, DOC_SWEPT_MAX);
+	snprintf(b, n, "-");
+	for (size_t j = 0; j < k; j++)
+		if (d[j].env == col->env && !strcmp(d[j].name, col->name))
+			snprintf(b, n, "%s", d[j].value);
+}
+
+/* Column k of the table: the pool, then the swept columns, then the rest
+ * of columns[]. */
+static void any_cell(const struct swept_cols *sc, size_t k, json_t *c,
+		     char *b, size_t n)
+{
+	if (k == 0)
+		columns[0].cell(c, b, n);
+	else if (k <= sc->n)
+		swept_cell(c, &sc->col[k - 1], b, n);
+	else
+		columns[k - sc->n].cell(c, b, n);
+}
+
+static void any_header(const struct swept_cols *sc, size_t k, char *b, size_t n)
+{
+	if (k && k <= sc->n)
+		snprintf(b, n, "%s%s", sc->col[k - 1].env ? "$" : "", sc->col[k - 1].name);
+	else
+		snprintf(b, n, "%s", columns[k ? k - sc->n : 0].header);
+}
+
 static void print_rows(FILE *out, json_t **rows, size_t n)
 {
-	int show[NCOLS];
-	size_t width[NCOLS];
-	char cell[64];
-	for (size_t k = 0; k < NCOLS; k++) {
-		show[k] = column_present(&columns[k], rows, n);
-		width[k] = strlen(columns[k].header);
+	struct swept_cols sc;
+	swept_columns(rows, n, &sc);
+	size_t ncols = NCOLS + sc.n;
+	int show[NCOLS + DOC_SWEPT_MAX], right[NCOLS + DOC_SWEPT_MAX];
+	size_t width[NCOLS + DOC_SWEPT_MAX];
+	char cell[256];
+	for (size_t k = 0; k < ncols; k++) {
+		const struct column *col = k && k <= sc.n ? NULL : &columns[k ? k - sc.n : 0];
+		show[k] = !col || column_present(col, rows, n);
+		right[k] = col && col->right;
+		any_header(&sc, k, cell, sizeof cell);
+		width[k] = strlen(cell);
 		for (size_t i = 0; i < n && show[k]; i++) {
-			columns[k].cell(rows[i], cell, sizeof cell);
+			any_cell(&sc, k, rows[i], cell, sizeof cell);
 			if (strlen(cell) > width[k])
 				width[k] = strlen(cell);
 		}
 	}
-	for (size_t k = 0; k < NCOLS; k++)
-		if (show[k])
-			fprintf(out, "%s%*s", k ? "  " : "  ",
-				columns[k].right ? (int)width[k] : -(int)width[k],
-				columns[k].header);
+	for (size_t k = 0; k < ncols; k++)
+		if (show[k]) {
+			any_header(&sc, k, cell, sizeof cell);
+			fprintf(out, "  %*s", right[k] ? (int)width[k] : -(int)width[k], cell);
+		}
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < NCOLS; k++) {
+		for (size_t k = 0; k < ncols; k++) {
 			if (!show[k])
 				continue;
-			columns[k].cell(rows[i], cell, sizeof cell);
-			fprintf(out, "  %*s",
-				columns[k].right ? (int)width[k] : -(int)width[k],
-				cell);
+			any_cell(&sc, k, rows[i], cell, sizeof cell);
+			fprintf(out, "  %*s", right[k] ? (int)width[k] : -(int)width[k], cell);
 		}
 		fputc('\n', out);
 	}
@@ -257,12 +347,18 @@ static void note_slower(FILE *out, json_t *c, int cores)
 {
 	json_t *s = json_object_get(c, "slower");
 	json_int_t w = doc_int(c, "workers", 0);
-	fprintf(out, "  ! %s pool: %lld workers are %.2fx slower than %lld "
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ! %s: %lld workers are %.2fx slower than %lld "
 		"(the confidence intervals do not overlap)",
-		doc_str(c, "pool", ""), (long long)w, doc_num(s, "ratio", NAN),
+		label, (long long)w, doc_num(s, "ratio", NAN),
 		(long long)doc_int(s, "than_workers", 0));
 	double lock = doc_figure(c, "lock.share", NAN);
-	if (isfinite(lock) && lock > 0.2)
+	if (!strcmp(doc_str(s, "cause", ""), "interference"))
+		fputs(": the machine was busy (other programs' notes below), "
+		      "which can explain it; not the workers, locks or cores: "
+		      "measure again on an idle machine", out);
+	else if (isfinite(lock) && lock > 0.2)
 		fprintf(out, ": %.0f %% of worker time waited on %s", lock * 100,
 			*doc_str(c, "lock_model", "") ? "the interpreter lock" : "locks");
 	else if (w > cores)
@@ -270,10 +366,64 @@ static void note_slower(FILE *out, json_t *c, int cores)
 	fputs(".\n", out);
 }
 
+/* A row measured while other programs took the machine. */
+static void note_busy(FILE *out, json_t *c)
+{
+	char taken[48];
+	json_int_t w = json_integer_value(json_object_get(c, "workers"));
+	json_t *in = json_object_get(c, "interference");
+	size_t nb = json_array_size(json_object_get(in, "busy_reps"));
+	interference_phrase(c, taken, sizeof taken);
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ~ %s, %lld worker%s: busy: %s taken by other "
+		"programs", label, (long long)w, w == 1 ? "" : "s", taken);
+	if (doc_num(in, "steal_s", 0) > 0)
+		fprintf(out, " (%.0f %% of it steal: the hypervisor's)",
+			100 * doc_num(in, "steal_s", 0) /
+				(doc_num(in, "steal_s", 0) + doc_num(in, "other_cpu_s", 0)));
+	/* A repetition shorter than a few ticks cannot be told busy on its
+	 * own; its configuration's repetitions together can. */
+	if (nb)
+		fprintf(out, " in %zu of %zu repetition%s", nb, doc_nreps(c),
+			doc_nreps(c) == 1 ? "" : "s");
+	else
+		fprintf(out, " over its %zu repetitions together (each too "
+			"short to tell on its own)", doc_nreps(c));
+	if (isfinite(doc_num(in, "load_avg_1m", NAN)))
+		fprintf(out, ", load average %.1f", doc_num(in, "load_avg_1m", NAN));
+	fputs(": its time is the machine's, not the code's alone.\n", out);
+}
+
+/* Repetitions the outlier rule named (summary.c, config.outliers). */
+static void note_outliers(FILE *out, json_t *c)
+{
+	json_t *o = json_object_get(c, "outliers"), *r;
+	size_t i;
+	json_int_t w = doc_workers(c);
+	char label[256];
+	series_label(c, label, sizeof label);
+	json_array_foreach(json_object_get(o, "reps"), i, r) {
+		char t[32], m[32];
+		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
+		table_fmt_seconds(doc_num(c, "median_wall_s", NAN), m, sizeof m);
+		fprintf(out, "  ~ %s, %lld worker%s: repetition %lld is an "
+			"outlier: %s against a median of %s (modified z-score "
+			"%.1f > %.1f)%s; the median and its interval keep it.\n",
+			label, (long long)w, w == 1 ? "" : "s",
+			(long long)doc_int(r, "index", 0) + 1, t, m,
+			fabs(doc_num(r, "z", NAN)), doc_num(o, "threshold", NAN),
+			doc_bool(r, "busy", 0) ? ", measured while other programs "
+			"took the machine" : "");
+	}
+}
+
 static void note_failure(FILE *out, json_t *c)
 {
 	json_int_t w = doc_int(c, "workers", 0);
-	fprintf(out, "  ! %s pool, %lld worker%s: %s", doc_str(c, "pool", ""),
+	char label[256];
+	series_label(c, label, sizeof label);
+	fprintf(out, "  ! %s, %lld worker%s: %s", label,
 		(long long)w, w == 1 ? "" : "s", doc_str(c, "status", ""));
 	if (*doc_str(c, "detail", ""))
 		fprintf(out, ": %s", doc_str(c, "detail", ""));
@@ -290,26 +440,35 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 			best = rows[i];
 	if (!best)
 		return;
-	char t[32];
+	char t[32], label[256];
 	table_fmt_seconds(doc_num(best, "median_wall_s", NAN), t, sizeof t);
+	series_label(best, label, sizeof label);
 	json_int_t w = doc_int(best, "workers", 0);
-	fprintf(out, "  Fastest: %s pool with %lld worker%s, %s", doc_str(best, "pool", ""),
+	fprintf(out, "  Fastest: %s with %lld worker%s, %s", label,
 		(long long)w, w == 1 ? "" : "s", t);
 	if (isfinite(doc_num(best, "speedup", NAN)) && w > 1)
-		fprintf(out, " (%.2fx its 1-worker run, %.0f %% efficiency)",
-			doc_num(best, "speedup", NAN), doc_num(best, "efficiency", NAN) * 100);
+		fprintf(out, " (%.2fx %s, %.0f %% efficiency)",
+			doc_num(best, "speedup", NAN),
+			json_is_string(json_object_get(best, "baseline_serial"))
+				? "the serial pool's run" : "its 1-worker run",
+			doc_num(best, "efficiency", NAN) * 100);
+	if (doc_bool(json_object_get(best, "interference"), "superlinear", 0))
+		fputs(": more than one worker's worth per worker because the "
+		      "machine was busy while one side of the ratio ran, not "
+		      "real super-linear scaling", out);
 	fputs(".\n", out);
 }
 
-/* The fastest of `pool`'s ok rows with lo <= workers <= hi, or NULL. */
-static json_t *fastest_row(json_t **rows, size_t n, const char *pool,
+/* The fastest of the ok rows of row like's series (keys: each row's
+ * series id) with lo <= workers <= hi, or NULL. */
+static json_t *fastest_row(json_t **rows, char **keys, size_t n, size_t like,
 			   json_int_t lo, json_int_t hi)
 {
 	json_t *best = NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_int_t w = doc_int(rows[i], "workers", 0);
 		double s = doc_num(rows[i], "speedup", NAN);
-		if (strcmp(doc_str(rows[i], "pool", ""), pool) ||
+		if (!keys[i] || strcmp(keys[i], keys[like]) ||
 		    !doc_is_ok(rows[i]) || !isfinite(s) || w < lo || w > hi)
 			continue;
 		if (!best || s > doc_num(best, "speedup", NAN))
@@ -332,49 +491,97 @@ static int measurably_faster(json_t *a, json_t *b)
  * with threads of its own (a BLAS or OpenMP pool: the dueling-pools
  * case), or something serialises the workers (a lock, the n_jobs case). */
 static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
-			 int cores)
+			 json_t *top, int cores)
 {
 	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
+	int exec = one && !strcmp(doc_str(one, "workload", ""), "exec");
 	if (isfinite(busy) && busy >= 0.75 * cores)
-		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): one worker already kept %.1f of the "
 			"%d cores busy with threads of its own; more workers "
 			"only compete for them: give each fewer inner threads "
-			"(--inner-threads 1) or use no pool.\n", pool, best,
-			busy, cores);
+			"(%s) or use no pool.\n", pool, best, busy, cores,
+			exec ? "e.g. --env OPENBLAS_NUM_THREADS=1" : "--inner-threads 1");
+	else if (exec && one && top &&
+		 json_equal(json_object_get(one, "argv"), json_object_get(top, "argv")))
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
+			"(%.2fx at best): every worker count ran the same command "
+			"line (no {workers} in it); unless the program reads "
+			"CONTEND_WORKERS, it did the same work each time.\n", pool,
+			best);
 	else
-		fprintf(out, "  Next: %s pool: no worker count gained 10 %% "
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): something serialises the work; the "
 			"lock wait column and the notes say what.\n", pool, best);
 }
 
-/* What to do next about the worker count, per pool: when no worker count
+/* The rows a verdict rests on were measured busy: no verdict. */
+static void next_busy(FILE *out, const char *label, json_t **rows,
+		      char **keys, size_t n, size_t like)
+{
+	size_t busy = 0, all = 0;
+	double most = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!keys[i] || strcmp(keys[i], keys[like]) || !doc_is_ok(rows[i]))
+			continue;
+		all++;
+		if (interference_busy(rows[i])) {
+			busy++;
+			most = fmax(most, interference_taken(rows[i]));
+		}
+	}
+	fprintf(out, "  Next: %s: inconclusive: the machine was busy "
+		"during %zu of its %zu rows (up to %.2f cores taken by other "
+		"programs); measure again on an idle machine before choosing a "
+		"worker count.\n", label, busy, all, most);
+}
+
+/* What to do next about the worker count, per series: when no worker count
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
  * the best within them are time the user can stop spending. */
 static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 {
-	json_t *seen = json_object(); /* once per pool: linear in the rows */
-	for (size_t i = 0; i < n; i++) {
-		const char *pool = doc_str(rows[i], "pool", "");
-		if (json_object_get(seen, pool))
+	json_t *seen = json_object(); /* once per series */
+	char **keys = calloc(n + 1, sizeof *keys);
+	for (size_t i = 0; keys && i < n; i++)
+		keys[i] = doc_series_id(rows[i], DOC_KEY_ALL, 1);
+	for (size_t i = 0; keys && i < n; i++) {
+		json_t *like = rows[i];
+		char pool[256];
+		if (!keys[i] || json_object_get(seen, keys[i]))
 			continue;
-		json_object_set_new(seen, pool, json_true());
-		json_t *in = fastest_row(rows, n, pool, 1, cores);
-		json_t *beyond = fastest_row(rows, n, pool, cores + 1, INT64_MAX);
-		json_t *best = fastest_row(rows, n, pool, 2, INT64_MAX);
+		json_object_set_new(seen, keys[i], json_true());
+		json_t *in = fastest_row(rows, keys, n, i, 1, cores);
+		json_t *beyond = fastest_row(rows, keys, n, i, cores + 1, INT64_MAX);
+		json_t *best = fastest_row(rows, keys, n, i, 2, INT64_MAX);
+		json_t *one = fastest_row(rows, keys, n, i, 1, 1);
 		if (!best)
 			continue;
-		if (doc_num(best, "speedup", NAN) < 1.1)
+		series_label(like, pool, sizeof pool);
+		if (interference_explains(best, one) ||
+		    (in && beyond && interference_explains(in, beyond)))
+			next_busy(out, pool, rows, keys, n, i);
+		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     fastest_row(rows, n, pool, 1, 1), cores);
+				     one, best, cores);
+		else if (in && beyond && !measurably_faster(beyond, in) &&
+			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
+			fprintf(out, "  Next: %s: inconclusive: intervals "
+				"overlap; add --reps (%.2fx beyond the %d cores "
+				"against %.2fx within them, not measurably "
+				"faster).\n", pool, doc_num(beyond, "speedup", NAN),
+				cores, doc_num(in, "speedup", NAN));
 		else if (in && beyond && !measurably_faster(beyond, in))
-			fprintf(out, "  Next: %s pool: more workers than the %d cores "
+			fprintf(out, "  Next: %s: more workers than the %d cores "
 				"gained nothing measurable (%.2fx at best, against "
 				"%.2fx within them); keep --workers at %d or fewer "
 				"here.\n", pool, cores, doc_num(beyond, "speedup", NAN),
 				doc_num(in, "speedup", NAN), cores);
 	}
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
 	json_decref(seen);
 }
 
@@ -422,11 +629,18 @@ static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
 		if (doc_series_key(rows[i], DOC_KEY_ALL, key, sizeof key) || !strcmp(key, prev))
 			continue;
 		snprintf(prev, sizeof prev, "%s", key);
+		/* the pool alone, as before, where it names the series */
+		char label[256];
+		struct doc_swept d[1];
+		if (doc_swept_dims(rows[i], d, 1))
+			series_label(rows[i], label, sizeof label);
+		else
+			snprintf(label, sizeof label, "%s", doc_str(rows[i], "pool", ""));
 		json_array_foreach(json_object_get(fits, key), k, f) {
 			if (doc_bool(f, "fitted", 0))
-				fit_line(out, doc_str(rows[i], "pool", ""), f);
+				fit_line(out, label, f);
 			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
-				fprintf(out, "  USL %s: %s.\n", doc_str(rows[i], "pool", ""),
+				fprintf(out, "  USL %s: %s.\n", label,
 					doc_str(f, "reason", ""));
 		}
 	}
@@ -693,9 +907,11 @@ static void note_growth(FILE *out, json_t *c)
 		if (over.n > 1)
 			snprintf(teeth, sizeof teeth, " in %d climbs (freed in "
 				 "between)", over.n);
-		fprintf(out, "  ! %s pool, %lld worker%s: memory grew with tasks, "
+		char label[256];
+		series_label(c, label, sizeof label);
+		fprintf(out, "  ! %s, %lld worker%s: memory grew with tasks, "
 			"not workers: %s rose %s%s while %.0f tasks finished, %s "
-			"per finished task still held.\n", doc_str(c, "pool", ""),
+			"per finished task still held.\n", label,
 			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
 			over.tasks, a);
 	}
@@ -713,6 +929,9 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 				"nothing.\n", doc_str(rows[i], "id", ""));
 		else if (json_is_object(json_object_get(rows[i], "slower")))
 			note_slower(out, rows[i], cores);
+		if (interference_busy(rows[i]))
+			note_busy(out, rows[i]);
+		note_outliers(out, rows[i]);
 		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_growth(out, rows[i]);
 	}
@@ -742,9 +961,16 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	}
 	const char *key;
 	json_t *v;
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t nd = doc_swept_dims(c, d, DOC_SWEPT_MAX);
 	fputs("  params:", out);
-	json_object_foreach(json_object_get(c, "params"), key, v)
-		fprintf(out, " %s=%s", key, json_string_value(v));
+	json_object_foreach(json_object_get(c, "params"), key, v) {
+		int swept = 0;
+		for (size_t j = 0; j < nd; j++)
+			swept |= !d[j].env && !strcmp(d[j].name, key);
+		if (!swept)
+			fprintf(out, " %s=%s", key, json_string_value(v));
+	}
 	fprintf(out, "\n  %d rep%s after %lld warm-up; interval: [", reps,
 		reps == 1 ? "" : "s",
 		(long long)doc_int(c, "warmup", 0));
@@ -840,9 +1066,9 @@ static int uses_blas(json_t *c)
 	return w && w->uses_blas;
 }
 
-/* One table per combination of every dimension but the pool and the
- * worker count (and params), in run order: the groups of
- * document/groups.h, made once. */
+/* One table per combination of every dimension but the pool, the worker
+ * count and exec's params and env (columns of it), in run order: the
+ * groups of document/groups.h, made once. */
 void table_render(json_t *doc, FILE *out)
 {
 	json_t *configs = json_object_get(doc, "configs");
@@ -851,7 +1077,7 @@ void table_render(json_t *doc, FILE *out)
 		json_object_get(doc, "context"), "logical_cores", 0);
 	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
 	struct doc_groups g;
-	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL, 1, &g)) {
+	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL | DOC_KEY_NO_SWEPT, 1, &g)) {
 		free(rows);
 		json_decref(fits);
 		return;

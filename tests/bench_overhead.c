@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "pools/pool_common.h"
+#include "analysis/interference.h"
 #include "analysis/stats.h"
+#include "probes/interference.h"
 
 extern const struct workload_ops workload_spin, workload_causal_forest;
 
@@ -99,22 +101,67 @@ static double sklearn_seconds(int n_jobs)
 	return atof(buf);
 }
 
+/* A target missed while other programs took at least
+ * INTERFERENCE_BUSY_CORES says so, and how much; the caller measures once
+ * more. Returns 1 when a second try is due. */
+static int busy_miss(int ok, const struct interference_meter *m, int tried)
+{
+	double taken = interference_meter_taken(m);
+	if (ok || !(taken >= INTERFERENCE_BUSY_CORES))
+		return 0;
+	printf("    missed on a busy machine: other programs took %.2f "
+	       "cores meanwhile; %s\n", taken, tried ? "missed again, so "
+	       "the figure above may be the machine's, not contend's" :
+	       "measuring once more");
+	return !tried;
+}
+
+static int dispatch_target(const struct pool_ops *pool, int workers,
+			   double target_us)
+{
+	struct interference_meter m;
+	errbuf e;
+	for (int tried = 0;; tried++) {
+		int have = interference_meter_start(&m, &e) == 0;
+		int ok = dispatch(pool, workers, target_us);
+		if (!have || !busy_miss(ok, &m, tried))
+			return ok;
+	}
+}
+
+static int forest_targets(double *serial)
+{
+	struct interference_meter m;
+	errbuf e;
+	for (int tried = 0;; tried++) {
+		int have = interference_meter_start(&m, &e) == 0;
+		double t1 = median_of(5, &pool_serial, 1, &workload_causal_forest, NULL);
+		double t2 = median_of(5, &pool_thread, 2, &workload_causal_forest, NULL);
+		printf("\ncausal-forest default job (50 trees x 12,000 rows), median of 5:\n");
+		printf("  serial        %.3f s   (target <= 1.3 s)  %s\n", t1,
+		       t1 <= 1.3 ? "PASS" : "FAIL");
+		printf("  thread x2     %.3f s   speedup %.2f (target >= 1.7)  %s\n", t2,
+		       t1 / t2, t1 / t2 >= 1.7 ? "PASS" : "FAIL");
+		int ok = t1 <= 1.3 && t1 / t2 >= 1.7;
+		*serial = t1;
+		if (!have || !busy_miss(ok, &m, tried)) {
+			if (!have)
+				printf("    (interference unknown: %s)\n", e.msg);
+			return ok;
+		}
+	}
+}
+
 int main(void)
 {
 	int ok = 1;
 	printf("pool dispatch overhead (median of 7; 200,000 empty tasks minus an empty run):\n");
-	ok &= dispatch(&pool_thread, 1, 0.5);
-	ok &= dispatch(&pool_thread, 2, 0.5);
-	ok &= dispatch(&pool_process, 1, 5.0);
-	ok &= dispatch(&pool_process, 2, 5.0);
-	double t1 = median_of(5, &pool_serial, 1, &workload_causal_forest, NULL);
-	double t2 = median_of(5, &pool_thread, 2, &workload_causal_forest, NULL);
-	printf("\ncausal-forest default job (50 trees x 12,000 rows), median of 5:\n");
-	printf("  serial        %.3f s   (target <= 1.3 s)  %s\n", t1,
-	       t1 <= 1.3 ? "PASS" : "FAIL");
-	printf("  thread x2     %.3f s   speedup %.2f (target >= 1.7)  %s\n", t2,
-	       t1 / t2, t1 / t2 >= 1.7 ? "PASS" : "FAIL");
-	ok &= t1 <= 1.3 && t1 / t2 >= 1.7;
+	ok &= dispatch_target(&pool_thread, 1, 0.5);
+	ok &= dispatch_target(&pool_thread, 2, 0.5);
+	ok &= dispatch_target(&pool_process, 1, 5.0);
+	ok &= dispatch_target(&pool_process, 2, 5.0);
+	double t1;
+	ok &= forest_targets(&t1);
 	double s1 = sklearn_seconds(1), s2 = sklearn_seconds(2);
 	if (isfinite(s1))
 		printf("  scikit-learn RandomForestRegressor same size: n_jobs=1 %.3f s,"

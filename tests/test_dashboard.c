@@ -209,6 +209,50 @@ static void test_site(void **state)
 	free(html);
 }
 
+/* run_doc with `reps` repetitions, and every configuration measured
+ * with `taken` cores taken by other programs (busy from 0.15). */
+static json_t *run_doc_busy(const char *utc, int reps, double slow, double taken)
+{
+	json_t *d = run_doc("cf", "ci", utc, 2, slow), *c;
+	size_t i;
+	json_array_foreach(json_object_get(d, "configs"), i, c) {
+		json_t *r = json_object_get(c, "reps");
+		while (json_array_size(r) > (size_t)reps)
+			json_array_remove(r, 0);
+		json_object_set_new(c, "interference", json_pack(
+			"{s:f, s:b}", "taken_cores", taken, "busy", taken >= 0.15));
+	}
+	return d;
+}
+
+/* A regression whose newer run was busy says it coincides with
+ * interference; 3 repetitions against 3 say no test could ever reach
+ * significance. */
+static void test_interference_and_too_few(void **state)
+{
+	struct fx *f = *state;
+	snprintf(f->db, sizeof f->db, "%s/busy.db", f->dir);
+	add(f->db, run_doc_busy("2024-02-01T00:00:00Z", 10, 1, 0.0));
+	add(f->db, run_doc_busy("2024-02-02T00:00:00Z", 10, 1.25, 0.6));
+	build(f);
+	char *html = slurp(f->index);
+	assert_non_null(strstr(html, "REGRESSION"));
+	assert_non_null(strstr(html, "coincides with interference (this run busy)"));
+	assert_null(strstr(html, "Too few repetitions"));
+	free(html);
+	snprintf(f->db, sizeof f->db, "%s/few.db", f->dir);
+	add(f->db, run_doc_busy("2024-02-01T00:00:00Z", 3, 1, 0.0));
+	add(f->db, run_doc_busy("2024-02-02T00:00:00Z", 3, 1.25, 0.0));
+	build(f);
+	html = slurp(f->index);
+	assert_null(strstr(html, "REGRESSION"));
+	assert_non_null(strstr(html, "Too few repetitions to call anything "
+				     "significant: 3 repetitions against 3 can "
+				     "never reach p &lt; 0.05"));
+	assert_non_null(strstr(html, "--reps 4 or more"));
+	free(html);
+}
+
 static int have_chromium(void)
 {
 	return access(CHROMIUM, X_OK) == 0;
@@ -523,6 +567,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_site, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interference_and_too_few, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chromium, setup, teardown),
 		cmocka_unit_test(test_plot_keys_outside),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),

@@ -102,6 +102,27 @@ static void test_series_key(void **state)
 	json_decref(b);
 }
 
+/* An id names every dimension: the known ones in their order, then one a
+ * new plan table entry adds, so configurations differing only there do
+ * not share an id. */
+static void test_id_names_every_dimension(void **state)
+{
+	(void)state;
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "workload",
+			      "w", "pool", "process", "build", "release",
+			      "start", "spawn", "workers", 4, "status", "ok",
+			      "affinity", "compact");
+	summary_set_id(c);
+	assert_string_equal(doc_str(c, "id", ""),
+			    "w/release/process/spawn/compact/w4");
+	json_object_set_new(c, "affinity", json_string("scatter"));
+	json_object_set_new(c, "numa", json_string("0"));
+	summary_set_id(c);
+	assert_string_equal(doc_str(c, "id", ""),
+			    "w/release/process/spawn/scatter/0/w4");
+	json_decref(c);
+}
+
 /* Pools share a table; builds share the builds-side-by-side note; params
  * always separate series. */
 static void test_series_omit_and_params(void **state)
@@ -126,6 +147,54 @@ static void test_series_omit_and_params(void **state)
 	json_decref(p);
 	json_decref(q);
 	json_decref(lt);
+}
+
+/* exec's --param and --env values are dimensions: in the key (so fits
+ * and history keep them apart), and left out together for a table. */
+static json_t *exec_config(const char *mode, const char *blas, int workers)
+{
+	json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s}, s:{s:o}}",
+			      "workload", "exec", "build", "release", "pool", "exec",
+			      "workers", workers, "params", "command", "prog {mode}",
+			      "mode", mode, "env", "OPENBLAS_NUM_THREADS",
+			      blas ? json_string(blas) : json_null());
+	return c;
+}
+
+static void test_series_exec_dims(void **state)
+{
+	(void)state;
+	json_t *a = exec_config("thread", NULL, 1), *b = exec_config("thread", NULL, 4);
+	json_t *c = exec_config("process", NULL, 1), *d = exec_config("thread", "1", 1);
+	char k[256];
+	assert_int_equal(doc_series_key(a, DOC_KEY_ALL, k, sizeof k), 0);
+	assert_string_equal(k, "exec/release/exec mode=thread env.OPENBLAS_NUM_THREADS=default");
+	assert_int_equal(doc_series_key(d, DOC_KEY_ALL, k, sizeof k), 0);
+	assert_string_equal(k, "exec/release/exec mode=thread env.OPENBLAS_NUM_THREADS=1");
+	assert_true(doc_same_series(a, b, DOC_KEY_ALL));
+	assert_false(doc_same_series(a, c, DOC_KEY_ALL));
+	assert_false(doc_same_series(a, d, DOC_KEY_ALL));
+	assert_true(doc_same_series(a, c, DOC_KEY_NO_SWEPT));
+	assert_true(doc_same_series(a, d, DOC_KEY_NO_SWEPT | DOC_KEY_NO_POOL));
+	assert_int_equal(doc_series_key(c, DOC_KEY_NO_SWEPT, k, sizeof k), 0);
+	assert_string_equal(k, "exec/release/exec");
+	/* another command is another table */
+	json_object_set_new(json_object_get(c, "params"), "command", json_string("other"));
+	assert_false(doc_same_series(a, c, DOC_KEY_NO_SWEPT));
+	struct doc_swept sw[4];
+	assert_int_equal(doc_swept_dims(d, sw, 4), 2);
+	assert_string_equal(sw[0].name, "mode");
+	assert_false(sw[0].env);
+	assert_string_equal(sw[1].value, "1");
+	assert_true(sw[1].env);
+	/* run's params are the workload's: no dimension */
+	json_t *r = config("thread", 2, 1, "8");
+	assert_int_equal(doc_swept_dims(r, sw, 4), 0);
+	json_decref(r);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	json_decref(d);
 }
 
 /* Fits are stored once; a document without them gets them once. */
@@ -227,7 +296,9 @@ int main(void)
 		cmocka_unit_test(test_fields_and_defaults),
 		cmocka_unit_test(test_configs_and_reps),
 		cmocka_unit_test(test_series_key),
+		cmocka_unit_test(test_id_names_every_dimension),
 		cmocka_unit_test(test_series_omit_and_params),
+		cmocka_unit_test(test_series_exec_dims),
 		cmocka_unit_test(test_fits_stored_once),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_relations_any_order),

@@ -68,6 +68,19 @@ static json_t *config(json_t *doc, int workers)
 	return NULL;
 }
 
+static json_t *doc_config_at(json_t *doc, size_t i)
+{
+	return json_array_get(json_object_get(doc, "configs"), i);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 static const char *sget(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -203,6 +216,140 @@ static void test_failing_command(void **state)
 	assert_no_lockdirs();
 }
 
+static json_t *config_where(json_t *doc, const char *mode, int workers)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "configs"), i, c)
+		if (!strcmp(sget(json_object_get(c, "params"), "mode"), mode) &&
+		    json_integer_value(json_object_get(c, "workers")) == workers)
+			return c;
+	fail_msg("no config mode=%s w%d", mode, workers);
+	return NULL;
+}
+
+/* --param x --env x --workers: every combination runs, with {mode}
+ * replaced and the variable set, or removed for "default" (the caller's
+ * own value must not leak through). */
+static void test_params_and_env(void **state)
+{
+	(void)state;
+	const char *out = path("dims.json");
+	setenv("CONTEND_TEST_X", "outer", 1);
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "1", "--param", "mode=a,b",
+		   "--env", "CONTEND_TEST_X=default,in\\,side", "--out", out, "--", "sh",
+		   "-c", "echo mode={mode} w={workers} x=${CONTEND_TEST_X-unset}", NULL);
+	unsetenv("CONTEND_TEST_X");
+	if (r->status != 0)
+		fail_msg("exit %d: %s", r->status, r->out);
+	json_t *doc = load(out), *c;
+	size_t i, removed = 0, set = 0;
+	assert_int_equal(json_array_size(json_object_get(doc, "configs")), 2 * 2 * 2);
+	json_array_foreach(json_object_get(doc, "configs"), i, c) {
+		const char *mode = sget(json_object_get(c, "params"), "mode");
+		json_t *x = json_object_get(json_object_get(c, "env"), "CONTEND_TEST_X");
+		const char *tail = sget(json_array_get(json_object_get(c, "reps"), 0),
+					"output_tail");
+		char want[96];
+		snprintf(want, sizeof want, "mode=%s w=%lld x=%s", mode,
+			 (long long)json_integer_value(json_object_get(c, "workers")),
+			 json_is_null(x) ? "unset" : "in,side");
+		if (!strstr(tail, want))
+			fail_msg("config %zu: '%s' lacks '%s'", i, tail, want);
+		removed += json_is_null(x);
+		set += json_is_string(x);
+		/* ids unique: the dimensions are in them */
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(sget(c, "id"), sget(doc_config_at(doc, j), "id"));
+	}
+	assert_int_equal(removed, 4);
+	assert_int_equal(set, 4);
+	/* one table, the dimensions as columns; report renders the same */
+	assert_non_null(strstr(r->out, "$CONTEND_TEST_X"));
+	assert_non_null(strstr(r->out, "mode"));
+	assert_int_equal(count_of(r->out, "CI of median"), 1);
+	c = config_where(doc, "b", 2);
+	assert_string_equal(sget(json_object_get(c, "params"), "command"),
+			    "sh -c 'echo mode={mode} w={workers} x=${CONTEND_TEST_X-unset}'");
+	json_decref(doc);
+	tu_contend(r, "report", out, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "$CONTEND_TEST_X"));
+	assert_non_null(strstr(r->out, "in,side"));
+	assert_int_equal(count_of(r->out, "CI of median"), 1);
+	assert_no_lockdirs();
+}
+
+/* --setup once per configuration, --prepare before every run (warm-ups
+ * too), both before the command; a failing one fails its configuration
+ * only. */
+static void test_prepare_and_setup(void **state)
+{
+	(void)state;
+	const char *out = path("hooks.json"), *log = path("hooks.log");
+	char setup[700], prepare[700], cmd[700];
+	snprintf(setup, sizeof setup, "echo S{mode}{workers} >> %s; test {mode} != bad", log);
+	snprintf(prepare, sizeof prepare, "echo P{mode} >> %s", log);
+	snprintf(cmd, sizeof cmd, "echo C{mode} >> %s", log);
+	tu_contend(r, "exec", "--workers", "1", "--reps", "2", "--warmup", "1",
+		   "--param", "mode=ok,bad,fine", "--setup", setup, "--prepare", prepare,
+		   "--out", out, "--", "sh", "-c", cmd, NULL);
+	assert_int_equal(r->status, 1);
+	FILE *f = fopen(log, "r");
+	char got[400] = "", line[64];
+	while (f && fgets(line, sizeof line, f))
+		strncat(got, strtok(line, "\n"), sizeof got - strlen(got) - 2), strcat(got, " ");
+	if (f)
+		fclose(f);
+	assert_string_equal(got, "Sok1 Pok Cok Pok Cok Pok Cok Sbad1 Sfine1 "
+			    "Pfine Cfine Pfine Cfine Pfine Cfine ");
+	json_t *doc = load(out);
+	json_t *bad = config_where(doc, "bad", 1);
+	assert_string_equal(sget(bad, "status"), "error");
+	assert_non_null(strstr(sget(bad, "detail"), "--setup"));
+	assert_non_null(strstr(sget(bad, "detail"), "exited with status 1"));
+	assert_int_equal(json_array_size(json_object_get(bad, "reps")), 0);
+	assert_string_equal(sget(config_where(doc, "fine", 1), "status"), "ok");
+	assert_int_equal(json_array_size(json_object_get(config_where(doc, "fine", 1), "reps")), 2);
+	assert_non_null(strstr(r->out, "the sweep went on"));
+	json_decref(doc);
+	/* a failing --prepare: its configuration stops, the next one runs */
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "2", "--prepare",
+		   "test {workers} = 2 || { echo nope; exit 3; }", "--out", out, "--",
+		   "true", NULL);
+	assert_int_equal(r->status, 1);
+	doc = load(out);
+	assert_string_equal(sget(config(doc, 1), "status"), "error");
+	assert_non_null(strstr(sget(config(doc, 1), "detail"), "--prepare"));
+	assert_non_null(strstr(sget(config(doc, 1), "detail"), "before run 1"));
+	assert_non_null(strstr(sget(config(doc, 1), "detail"), "nope"));
+	assert_string_equal(sget(config(doc, 2), "status"), "ok");
+	json_decref(doc);
+	assert_no_lockdirs();
+}
+
+/* No {workers} and no --param in the command: every row runs the same
+ * command line, and contend says so; a {name} that is no placeholder
+ * too. */
+static void test_placeholder_warnings(void **state)
+{
+	(void)state;
+	const char *out = path("warn.json");
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "1", "--out", out, "--",
+		   "true", NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "warning: no argument has {workers}"));
+	assert_non_null(strstr(r->out, "CONTEND_WORKERS"));
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "1", "--param", "mode=a",
+		   "--out", out, "--", "echo", "{mdoe}", "{workers}", NULL);
+	assert_int_equal(r->status, 0);
+	assert_null(strstr(r->out, "warning: no argument"));
+	assert_non_null(strstr(r->out, "{mdoe} in argument 2 is neither"));
+	tu_contend(r, "exec", "--workers", "1,2", "--reps", "1", "--out", out, "--",
+		   "echo", "{workers}", NULL);
+	assert_null(strstr(r->out, "warning"));
+}
+
 /* Bad input: exit 2, one line, nothing written. */
 static void test_bad_input(void **state)
 {
@@ -215,6 +362,11 @@ static void test_bad_input(void **state)
 		{"--workers", "0", "true", "out of range"},
 		{"--reps", "0", "true", "--reps"},
 		{"--timeout", "-1", "true", "--timeout"},
+		{"--param", "bad-name=1", "true", "not a valid parameter name"},
+		{"--param", "mode", "true", "NAME=V1,V2"},
+		{"--env", "A B=1", "true", "not a valid environment variable name"},
+		{"--env", "CONTEND_WORKERS=1,2", "true", "sets CONTEND_WORKERS itself"},
+		{"--param", "bin=true,no-such-command-xyz", "{bin}", "not found in PATH"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		tu_contend(r, "exec", cases[i][0], cases[i][1], "--out", out, "--",
@@ -347,6 +499,9 @@ int main(void)
 		cmocka_unit_test(test_lock_contention),
 		cmocka_unit_test(test_substitution_and_environment),
 		cmocka_unit_test(test_failing_command),
+		cmocka_unit_test(test_params_and_env),
+		cmocka_unit_test(test_prepare_and_setup),
+		cmocka_unit_test(test_placeholder_warnings),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_timeout_kills_the_group),
 		cmocka_unit_test(test_python_gil),

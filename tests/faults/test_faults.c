@@ -367,10 +367,12 @@ static void test_injected_faults(void **state)
 /* ---- workers killed from outside, mid-task --------------------------- */
 
 /* Long tasks (~50 ms each), two configurations: the first is hit, the
- * second must still be measured in full. */
+ * second must still be measured in full (in sequence: the first runner
+ * seen is the first configuration's). */
 static const char *const long_run[] = {
 	"run", "spin", "--workers", "2", "--reps", "2", "--warmup", "0",
-	"--quiet", "--params", NULL, "--pool", NULL, "--out", NULL, NULL};
+	"--quiet", "--params", NULL, "--pool", NULL, "--out", NULL,
+	"--order", "sequential", NULL};
 
 static pid_t start_long(const char *pools, const char *out)
 {
@@ -458,7 +460,7 @@ static void test_stopped_worker_times_out(void **state)
 			      "--workers", "2", "--reps", "2", "--warmup", "0",
 			      "--quiet", "--task-timeout", TIMEOUT, "--params",
 			      spin_params("tasks=24,work=10000000"), "--out",
-			      out, NULL};
+			      out, "--order", "sequential", NULL};
 	pid_t pid = start_contend(args);
 	pid_t runner = wait_for_process("__runner", seed), w[4];
 	int n = 0;
@@ -512,7 +514,7 @@ static void interrupt(int sig, int early)
 			      "--workers", "1,2", "--reps", "20", "--warmup", "0",
 			      "--quiet", "--params",
 			      spin_params("tasks=8,work=1000000"), "--out", out,
-			      NULL};
+			      "--order", "sequential", NULL};
 	pid_t pid = start_contend(args);
 	if (early) {
 		wait_for_process("__runner", seed);
