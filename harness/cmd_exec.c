@@ -10,11 +10,13 @@
 
 #include "harness/verb.h"
 #include "harness/commands.h"
+#include "harness/exec_cli.h"
 #include "document/context.h"
 #include "harness/execsweep.h"
 #include "document/results.h"
 #include "report/hotlocks.h"
 #include "report/table.h"
+#include "report/verdict.h"
 
 static const char usage[] =
 	"usage: contend exec [options] -- COMMAND [ARG...]\n"
@@ -58,6 +60,8 @@ static const char usage[] =
 	"  --machine NAME  the machine's name in the history (default: the host\n"
 	"                  name); runs are only compared within one machine\n"
 	"  --quiet         do not print the table\n"
+	"  --json          print the results document (with its diagnosis) on\n"
+	"                  stdout instead of the table\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"A warning is printed when no argument has {workers} or a --param\n"
@@ -72,7 +76,7 @@ static const char usage[] =
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
        OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE, OPT_PARAM, OPT_ENV,
-       OPT_PREPARE, OPT_SETUP };
+       OPT_PREPARE, OPT_SETUP, OPT_JSON };
 
 static const struct option options[] = {
 	{"workers", required_argument, NULL, OPT_WORKERS},
@@ -88,19 +92,25 @@ static const struct option options[] = {
 	{"out", required_argument, NULL, OPT_OUT},
 	{"machine", required_argument, NULL, OPT_MACHINE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 struct exec_cli {
 	struct exec_opts o;
-	int lockprof, quiet;
+	int lockprof, quiet, json;
 	const char *machine;
+	const struct exec_verb *v;
 };
 
 static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 {
 	struct exec_opts *o = &cl->o;
+	const char *verb = cl->v->name;
+	if (c == OPT_NO_LOCKPROF && cl->v->doctor)
+		return errf(e, "--no-lockprof: doctor runs every probe (use "
+			    "'contend exec --no-lockprof')");
 	switch (c) {
 	case OPT_WORKERS:
 		return cli_workers(optarg, o->workers, &o->nworkers, e);
@@ -132,11 +142,14 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 	case OPT_QUIET:
 		cl->quiet = 1;
 		return 0;
+	case OPT_JSON:
+		cl->json = 1;
+		return 0;
 	case OPT_MACHINE:
 		cl->machine = optarg;
 		return context_check_machine(optarg, e);
 	default:
-		return errf(e, "unknown option (see 'contend exec --help')");
+		return errf(e, "unknown option (see 'contend %s --help')", verb);
 	}
 }
 
@@ -173,20 +186,20 @@ static int check_inputs(struct exec_cli *cl, struct plan *plan, char *preload,
 }
 
 /* What the user may not have meant; the run goes on. */
-static void warn_placeholders(const struct exec_opts *o)
+static void warn_placeholders(const char *verb, const struct exec_opts *o)
 {
 	char name[EXEC_NAME_MAX + 2];
 	int at = exec_unknown_placeholder(o->argv, o->argc, &o->dims, name, sizeof name);
 	if (at >= 0)
-		fprintf(stderr, "contend exec: warning: %s in argument %d is neither "
-			"{workers} nor a --param; it is passed as written\n", name,
-			at + 1);
+		fprintf(stderr, "contend %s: warning: %s in argument %d is neither "
+			"{workers} nor a --param; it is passed as written\n", verb,
+			name, at + 1);
 	if (o->nworkers > 1 && !exec_has_placeholder(o->argv, o->argc, &o->dims))
-		fprintf(stderr, "contend exec: warning: no argument has {workers} or "
+		fprintf(stderr, "contend %s: warning: no argument has {workers} or "
 			"a --param placeholder, so every worker count runs the same "
 			"command line; only CONTEND_WORKERS, which is exported to it, "
 			"says the count. Unless the program reads it, the rows differ "
-			"by noise alone.\n");
+			"by noise alone.\n", verb);
 }
 
 static int any_failed(json_t *doc)
@@ -201,30 +214,46 @@ static int any_failed(json_t *doc)
 	return 0;
 }
 
-int cmd_exec(int argc, char **argv)
+/* What a verb prints of the finished document. */
+static void print_results(const struct exec_cli *cl, json_t *doc)
 {
-	struct exec_cli cl = {.o = {.reps = 3, .warmup = 0}, .lockprof = 1};
+	if (cl->json) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	} else if (!cl->quiet) {
+		if (cl->v->doctor)
+			verdict_render(doc, stdout);
+		table_render(doc, stdout);
+		hotlocks_render(doc, stdout);
+	}
+	fflush(stdout); /* keep the table before this line in a shared log */
+}
+
+int exec_cli_main(const struct exec_verb *v, int argc, char **argv)
+{
+	struct exec_cli cl = {.o = {.reps = v->reps, .warmup = 0}, .lockprof = 1,
+			      .v = v};
 	char default_out[512], preload[4200];
 	errbuf e = {{0}};
 	int c;
-	cli_workers("1,2,4", cl.o.workers, &cl.o.nworkers, NULL);
+	cli_workers(v->workers, cl.o.workers, &cl.o.nworkers, NULL);
 	optind = 1;
 	/* '+': stop at the command, so its own options are left alone. */
-	while ((c = verb_getopt("exec", argc, argv, "+h", options)) != -1) {
+	while ((c = verb_getopt(v->name, argc, argv, "+h", options)) != -1) {
 		if (c == 'h') {
-			fputs(usage, stdout);
+			fputs(v->usage, stdout);
 			return EXIT_OK;
 		}
 		if (c == '?' || parse_option(c, &cl, &e)) {
 			if (c != '?')
-				verb_fail("exec", EXIT_USAGE, &e);
+				verb_fail(v->name, EXIT_USAGE, &e);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		return verb_error("exec", EXIT_USAGE, "give a command after -- "
-				  "(e.g. contend exec --workers 1,2 -- ./prog "
-				  "{workers})");
+		return verb_error(v->name, EXIT_USAGE, "give a command after -- "
+				  "(e.g. contend %s --workers 1,2 -- ./prog "
+				  "{workers})", v->name);
 	}
 	cl.o.argv = argv + optind;
 	cl.o.argc = argc - optind;
@@ -239,23 +268,27 @@ int cmd_exec(int argc, char **argv)
 	if (check_inputs(&cl, &plan, preload, sizeof preload, &e)) {
 		plan_free(&plan);
 		exec_dims_free(&cl.o.dims);
-		return verb_fail("exec", EXIT_USAGE, &e);
+		return verb_fail(v->name, EXIT_USAGE, &e);
 	}
-	warn_placeholders(&cl.o);
+	warn_placeholders(v->name, &cl.o);
 	json_t *doc = results_new(context_collect(cl.machine, argc + 1, argv - 1));
 	int rc = exec_sweep_run(&cl.o, doc, &e);
 	plan_free(&plan);
 	exec_dims_free(&cl.o.dims);
 	if (rc < 0)
-		verb_fail("exec", EXIT_RUNTIME, &e);
-	if (!cl.quiet) {
-		table_render(doc, stdout);
-		hotlocks_render(doc, stdout);
-	}
-	fflush(stdout); /* keep the table before this line in a shared log */
+		verb_fail(v->name, EXIT_RUNTIME, &e);
+	print_results(&cl, doc);
 	fprintf(stderr, "results: %s\n", cl.o.out_path);
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);
 	return rc < 0 ? EXIT_RUNTIME : rc;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct exec_verb exec = {
+		.name = "exec", .usage = usage, .workers = "1,2,4", .reps = 3,
+	};
+	return exec_cli_main(&exec, argc, argv);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "document/results.h"
+#include "analysis/diagnosis.h"
 #include "harness/exec_plan.h"
 #include "analysis/summary.h"
 #include "probes/interference.h"
@@ -751,6 +752,7 @@ static int save(const struct exec_opts *o, json_t *doc, const char *status,
 			if (probes_all[k]->summarise && has_rep_field(c, probes_all[k]->name))
 				probes_all[k]->summarise(c, &pe);
 	summary_document(doc);
+	diagnosis_document(doc); /* once, with the document: renderers read it */
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);
 }

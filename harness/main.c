@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"list", cmd_list, "list workloads, pools and their parameters"},
 	{"run", cmd_run, "run a workload sweep and print the scaling table"},
 	{"exec", cmd_exec, "run any command per worker count with the lock profiler preloaded"},
+	{"doctor", cmd_doctor, "run any command briefly with every probe on and name the cause"},
 	{"report", cmd_report, "re-render tables from a results document"},
 	{"probes", cmd_probes, "what this machine can measure, and why not the rest"},
 	{"pools", cmd_pools, "library thread pools loaded (OpenBLAS, OpenMP) and their threads"},

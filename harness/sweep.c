@@ -21,6 +21,7 @@
 #include "document/results.h"
 #include "harness/run_plan.h"
 #include "harness/runner.h"
+#include "analysis/diagnosis.h"
 #include "analysis/summary.h"
 #include "probes/hookscan.h"
 #include "probes/registry.h"
@@ -419,6 +420,7 @@ static int save(const struct sweep_opts *o, json_t *doc, const char *status,
 		errbuf *e)
 {
 	summary_document(doc);
+	diagnosis_document(doc); /* once, with the document: renderers read it */
 	json_object_set_new(doc, "status", json_string(status));
 	return results_write_atomic(o->out_path, doc, e);
 }

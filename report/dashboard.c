@@ -23,6 +23,7 @@
 #include "report/plots.h"
 #include "report/safefile.h"
 #include "report/table.h"
+#include "analysis/diagnosis.h"
 #include "analysis/summary.h"
 
 #define TREND_TABLE_RUNS 10
@@ -244,6 +245,48 @@ static void fits_list(struct page *p, json_t *doc)
 		fputs("</li>\n", p->f);
 	}
 	if (json_array_size(fits))
+		fputs("</ul>\n", p->f);
+}
+
+/* An entry about the document as a whole, or about a configuration of
+ * the workload's part wd. */
+static int entry_in(json_t *e, json_t *wd)
+{
+	json_t *id, *c;
+	size_t i, j;
+	if (!json_array_size(json_object_get(e, "configs")))
+		return 1;
+	json_array_foreach(json_object_get(e, "configs"), i, id)
+		doc_foreach_config(wd, j, c)
+			if (json_is_string(id) &&
+			    !strcmp(doc_str(c, "id", ""), json_string_value(id)))
+				return 1;
+	return 0;
+}
+
+/* The run's stored diagnosis, the entries of this workload. */
+static void diagnosis_list(struct page *p, json_t *doc, json_t *wd)
+{
+	json_t *e;
+	size_t i;
+	int n = 0;
+	json_array_foreach(diagnosis_of(doc), i, e) {
+		if (!entry_in(e, wd))
+			continue;
+		if (!n++)
+			fputs("<h4>Diagnosis</h4>\n<ul class=\"diagnosis\">\n", p->f);
+		fputs("<li><b>", p->f);
+		html_escape(p->f, doc_str(e, "cause", "?"));
+		fputs("</b>: ", p->f);
+		html_escape(p->f, doc_str(e, "evidence", ""));
+		if (*doc_str(e, "advice", "")) {
+			fputs(". <i>", p->f);
+			html_escape(p->f, doc_str(e, "advice", ""));
+			fputs("</i>", p->f);
+		}
+		fputs("</li>\n", p->f);
+	}
+	if (n)
 		fputs("</ul>\n", p->f);
 }
 
@@ -558,6 +601,7 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	run_context(p, doc, run_id);
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
+	diagnosis_list(p, doc, wd);
 	dashboard_notes(p->f, wd);
 	latest_plots(p, wd, slug);
 	rc = trend_section(p, w, m, slug);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "document/doc.h"
+#include "analysis/diagnosis.h"
 #include "analysis/summary.h"
 
 const char *const export_formats[] = {"md", "csv", "gbench-json", NULL};
@@ -310,6 +311,33 @@ static void md_fits(FILE *out, json_t *doc)
 	}
 }
 
+/* The stored diagnosis (analysis/diagnosis.h), one item per entry. */
+static void md_diagnosis(FILE *out, json_t *doc)
+{
+	json_t *d = diagnosis_of(doc), *e, *id;
+	size_t i, k;
+	if (json_array_size(d))
+		fprintf(out, "\n## Diagnosis\n\n");
+	json_array_foreach(d, i, e) {
+		fputs("- **", out);
+		md_text(out, doc_str(e, "cause", "?"));
+		fputs("**", out);
+		json_array_foreach(json_object_get(e, "configs"), k, id) {
+			fputs(k ? ", " : " (", out);
+			md_text(out, json_is_string(id) ? json_string_value(id) : "?");
+		}
+		fputs(json_array_size(json_object_get(e, "configs")) ? "): " : ": ", out);
+		md_text(out, doc_str(e, "evidence", ""));
+		fputc('.', out);
+		if (*doc_str(e, "advice", "")) {
+			fputs(" Advice: ", out);
+			md_text(out, doc_str(e, "advice", ""));
+			fputc('.', out);
+		}
+		fputc('\n', out);
+	}
+}
+
 static int export_md(json_t *doc, FILE *out, errbuf *e)
 {
 	json_t *cols, *rows, *r;
@@ -325,6 +353,7 @@ static int export_md(json_t *doc, FILE *out, errbuf *e)
 	json_array_foreach(rows, i, r)
 		md_row(out, r);
 	md_fits(out, doc);
+	md_diagnosis(out, doc);
 	json_decref(cols);
 	json_decref(rows);
 	return 0;

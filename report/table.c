@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/diagnosis.h"
 #include "analysis/interference.h"
 #include "analysis/stats.h"
 #include "bench/workload.h"
@@ -487,15 +488,22 @@ static int measurably_faster(json_t *a, json_t *b)
 	return doc_num(a, "speedup", NAN) > doc_num(b, "speedup", NAN) * 1.05;
 }
 
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like);
+
 /* No worker count gained: either one worker already kept the cores busy
  * with threads of its own (a BLAS or OpenMP pool: the dueling-pools
  * case), or something serialises the workers (a lock, the n_jobs case). */
 static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
-			 json_t *top, int cores)
+			 json_t *top, int cores, json_t *cause)
 {
 	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
 	int exec = one && !strcmp(doc_str(one, "workload", ""), "exec");
-	if (isfinite(busy) && busy >= 0.75 * cores)
+	if (cause)
+		fprintf(out, "  Next: %s: no worker count gained 10 %% "
+			"(%.2fx at best): %s (above): %s.\n", pool, best,
+			doc_str(cause, "cause", ""), doc_str(cause, "advice", ""));
+	else if (isfinite(busy) && busy >= 0.75 * cores)
 		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): one worker already kept %.1f of the "
 			"%d cores busy with threads of its own; more workers "
@@ -540,7 +548,7 @@ static void next_busy(FILE *out, const char *label, json_t **rows,
  * gained 10 %, the work is serialised and more workers will not help;
  * otherwise workers beyond the cores that were not measurably faster than
  * the best within them are time the user can stop spending. */
-static void note_next(FILE *out, json_t **rows, size_t n, int cores)
+static void note_next(FILE *out, json_t *dx, json_t **rows, size_t n, int cores)
 {
 	json_t *seen = json_object(); /* once per series */
 	char **keys = calloc(n + 1, sizeof *keys);
@@ -564,7 +572,7 @@ static void note_next(FILE *out, json_t **rows, size_t n, int cores)
 			next_busy(out, pool, rows, keys, n, i);
 		else if (doc_num(best, "speedup", NAN) < 1.1)
 			next_no_gain(out, pool, doc_num(best, "speedup", NAN),
-				     one, best, cores);
+				     one, best, cores, named_cause(dx, rows, keys, n, i));
 		else if (in && beyond && !measurably_faster(beyond, in) &&
 			 doc_num(beyond, "speedup", NAN) > doc_num(in, "speedup", NAN))
 			fprintf(out, "  Next: %s: inconclusive: intervals "
@@ -646,280 +654,71 @@ static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
 	}
 }
 
-/* workers x library threads beyond the cores: the dueling-pools case.
- * The threads are what the library reported in the runner (a limit asked
- * for may be capped), else what was asked for. */
-static void note_oversubscribed(FILE *out, json_t *doc, json_t **rows,
-				size_t n, int cores)
-{
-	json_t *blas = json_object_get(json_object_get(doc, "context"), "blas");
-	for (size_t i = 0; i < n; i++) {
-		const char *inner = doc_str(rows[i], "inner_threads", "");
-		json_t *lt = json_object_get(rows[i], "library_threads");
-		long t = json_is_integer(lt) ? (long)json_integer_value(lt)
-			 : !strcmp(inner, "default")
-				 ? (long)doc_int(blas, "threads", 0)
-				 : atol(inner);
-		json_int_t w = doc_int(rows[i], "workers", 0);
-		if (!*inner || t <= 1 || w * t <= cores)
-			continue;
-		fprintf(out, "  ! oversubscribed: %s pool, %lld worker%s x %ld "
-			"library threads = %lld threads on %d cores.\n",
-			doc_str(rows[i], "pool", ""), (long long)w, w == 1 ? "" : "s", t,
-			(long long)(w * t), cores);
-	}
-}
-
-/* --- memory that grows with the tasks -------------------------------
+/* --- the diagnosis ----------------------------------------------------
  *
- * Memory a pool needs per worker comes and goes with the tasks running;
- * memory held by finished tasks keeps climbing as tasks finish. On the
- * median repetition's series (smoothed by a moving median over 5 samples;
- * tasks taken as evenly spread over the time), leaving out the first
- * 2 x workers tasks (at least the first 3 samples: the pool starting and
- * the workers' first inputs), a climb is a rise from a low sample to a
- * later high one. A climb counts when it is >= 8 MiB, at least half of
- * what the first 2 x workers tasks took (the workers' working set), and
- * lasted while more than 4 x workers tasks finished: with memory freed as
- * tasks end, no climb outlasts about one task per worker; the margin
- * keeps a loaded machine's uneven task timing (or an allocator growing
- * its arenas) from raising the flag.
- *   - Memory grew with tasks when the largest climb counts.
- *   - Held per finished task is not that climb's rise over its tasks.
- *     With a deferred release the memory saws up and down, and the
- *     largest climb may start low in one tooth and end high in a later
- *     one: its tasks include those whose memory a collection freed in
- *     between (a 6 MiB task read as 2.4). So the series is cut into teeth
- *     where it falls below the tooth's high by more than a climb needs to
- *     count (a fall that large is memory freed, not a working set
- *     breathing), each tooth's own largest climb is taken, and the figure
- *     is the rate over the teeth whose climb counts: their rises over
- *     their tasks. Pooled rather than the steepest tooth's: tasks are
- *     placed by time, so a tooth whose tasks ran faster than the
- *     repetition's average reads steeper, and the steepest of several is
- *     the one the timing flattered (on a loaded machine, by a quarter).
- *     With no tooth that counts (teeth shorter than 4 x workers tasks),
- *     the largest climb's rate stands.
- *   - A climb's rise is the least-squares slope of the raw samples from
- *     its low to its high times its span: the smoothing that finds the
- *     climb rounds off the top and bottom of each tooth, and the fit does
- *     not hang on two samples' jitter.
- * Each step is one pass over the series (at most SERIES_MAX points). An
- * allocator that keeps freed pages makes later teeth of an RSS saw
- * shallow, so RSS may understate the rate; the heap figure does not. */
+ * Read from the document (analysis/diagnosis.c made it with the
+ * document), never worked out here: each entry once per table, under the
+ * first of its rows, its evidence then its advice. */
 
-#define GROWTH_MIN_BYTES (8.0 * 1048576)
-#define SERIES_MAX 4096
-
-/* The series of the repetition with the median wall time among those
- * that have one. */
-static json_t *median_series(json_t *c)
+static void print_entry(FILE *out, json_t *e)
 {
-	double walls[512], med, off = INFINITY;
-	size_t n = 0, i;
-	json_t *r, *best = NULL;
-	json_array_foreach(json_object_get(c, "reps"), i, r)
-		if (json_object_get(json_object_get(r, "memory"), "series") && n < 512)
-			walls[n++] = doc_num(r, "wall_s", NAN);
-	med = stats_median(walls, n);
-	json_array_foreach(json_object_get(c, "reps"), i, r) {
-		json_t *s = json_object_get(json_object_get(r, "memory"), "series");
-		if (s && fabs(doc_num(r, "wall_s", NAN) - med) < off) {
-			best = s;
-			off = fabs(doc_num(r, "wall_s", NAN) - med);
-		}
+	const char *cause = doc_str(e, "cause", "");
+	const char *ev = doc_str(e, "evidence", "");
+	const char *adv = doc_str(e, "advice", "");
+	if (!strcmp(cause, "none"))
+		fprintf(out, "  Diagnosis: %s.\n", ev);
+	else
+		fprintf(out, "  ! %s: %s.\n", cause, ev);
+	if (*adv)
+		fprintf(out, "    Advice: %s.\n", adv);
+}
+
+/* The entries of row c not printed yet in this table (shown: a set of
+ * the entries printed, by address). dx: diagnosis_index of the document. */
+static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
+{
+	json_t *e;
+	size_t i;
+	char key[32];
+	json_array_foreach(json_object_get(dx, doc_str(c, "id", "")), i, e) {
+		snprintf(key, sizeof key, "%p", (void *)e);
+		if (json_object_get(shown, key))
+			continue;
+		json_object_set_new(shown, key, json_true());
+		print_entry(out, e);
 	}
-	return best;
 }
 
-/* Points of one column of a series; samples without it are skipped. */
-static size_t series_points(json_t *s, const char *key, double *t, double *v)
+/* Entries about no configuration (the document as a whole). */
+static void note_document_diagnosis(FILE *out, json_t *dx)
 {
-	json_t *ts = json_object_get(s, "t_s"), *vs = json_object_get(s, key);
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(ts) && n < SERIES_MAX; i++)
-		if (json_is_number(json_array_get(ts, i)) &&
-		    json_is_number(json_array_get(vs, i))) {
-			t[n] = json_number_value(json_array_get(ts, i));
-			v[n++] = json_number_value(json_array_get(vs, i));
-		}
-	return n;
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(dx, ""), i, e)
+		print_entry(out, e);
 }
 
-/* Each task's own buffers make the memory jitter up and down by a task's
- * worth; a moving median over 5 samples keeps that jitter from passing
- * for a climb. The window stays centred (narrower at the ends): a
- * lopsided one would carry the last high past the pool freeing it all
- * at the end, and a climb's fit would take that final drop in. */
-static void smooth(const double *v, size_t n, double *m)
+/* The first named cause (not "none") of any row of the series of
+ * rows[like] (keys: the rows' series ids), or NULL. */
+static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
+			   size_t like)
 {
+	json_t *e;
+	size_t k;
 	for (size_t i = 0; i < n; i++) {
-		size_t h = i < 2 ? i : 2;
-		if (n - 1 - i < h)
-			h = n - 1 - i;
-		m[i] = stats_median(v + i - h, 2 * h + 1);
-	}
-}
-
-/* A series with what a climb must be to count (rule above). */
-struct growth {
-	const double *t, *v, *m;	/* times, raw and smoothed values */
-	size_t n, first;		/* samples; the first after the start */
-	double span, ntasks, workers;
-	double need;			/* the least rise that counts */
-};
-
-/* Climbs that count, added up. */
-struct climbs {
-	double rise, tasks;		/* bytes (fitted), tasks finished */
-	int n;
-};
-
-static double tasks_between(const struct growth *g, size_t lo, size_t hi)
-{
-	return g->ntasks * (g->t[hi] - g->t[lo]) / g->span;
-}
-
-static int climb_counts(const struct growth *g, size_t lo, size_t hi)
-{
-	return hi >= lo + 2 && g->m[hi] - g->m[lo] >= g->need &&
-	       tasks_between(g, lo, hi) > 4 * g->workers;
-}
-
-/* The largest rise from a low sample to a later high one in [a, b). */
-static void largest_climb(const struct growth *g, size_t a, size_t b,
-			  size_t *lo, size_t *hi)
-{
-	size_t low = a;
-	*lo = *hi = a;
-	for (size_t i = a; i < b; i++) {
-		if (g->m[i] < g->m[low])
-			low = i;
-		if (g->m[i] - g->m[low] > g->m[*hi] - g->m[*lo])
-			*lo = low, *hi = i;
-	}
-}
-
-/* The rise from lo to hi by the least-squares slope of the raw samples
- * between them. */
-static double fitted_rise(const struct growth *g, size_t lo, size_t hi)
-{
-	double st = 0, sv = 0, stt = 0, stv = 0, k = (double)(hi - lo + 1);
-	for (size_t i = lo; i <= hi; i++) {
-		double t = g->t[i] - g->t[lo];
-		st += t, sv += g->v[i], stt += t * t, stv += t * g->v[i];
-	}
-	double den = stt - st * st / k;
-	if (den <= 0)
-		return NAN;
-	return (stv - st * sv / k) / den * (g->t[hi] - g->t[lo]);
-}
-
-/* Add the climb [lo, hi] to *sum if it counts. */
-static void add_climb(const struct growth *g, size_t lo, size_t hi,
-		      struct climbs *sum)
-{
-	double rise = climb_counts(g, lo, hi) ? fitted_rise(g, lo, hi) : NAN;
-	if (!(rise > 0))
-		return;
-	sum->rise += rise;
-	sum->tasks += tasks_between(g, lo, hi);
-	sum->n++;
-}
-
-/* The teeth whose climb counts, or the largest climb [lo, hi] when none
- * does (rule above). */
-static struct climbs sustained_climbs(const struct growth *g, size_t lo,
-				      size_t hi)
-{
-	struct climbs sum = {0, 0, 0};
-	size_t a = g->first, l, h;
-	double high = g->m[a];
-	for (size_t i = a; i <= g->n; i++) {
-		if (i < g->n && g->m[i] >= high - g->need) {
-			high = fmax(high, g->m[i]);
+		if (!keys[i] || !keys[like] || strcmp(keys[i], keys[like]))
 			continue;
-		}
-		largest_climb(g, a, i, &l, &h);
-		add_climb(g, l, h, &sum);
-		if (i < g->n)
-			a = i, high = g->m[i];
+		json_array_foreach(json_object_get(dx, doc_str(rows[i], "id", "")), k, e)
+			if (strcmp(doc_str(e, "cause", "none"), "none"))
+				return e;
 	}
-	if (!sum.n)
-		add_climb(g, lo, hi, &sum);
-	return sum;
+	return NULL;
 }
 
-/* Bytes held per finished task, or NAN when memory did not grow with the
- * tasks (rule above); *over says over what. */
-static double held_per_task(const double *t, const double *v, size_t n,
-			    double ntasks, double workers, struct climbs *over)
+static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
+			int cores)
 {
-	*over = (struct climbs){0, 0, 0};
-	if (n < 4 || ntasks < 4 * workers || t[n - 1] <= t[0])
-		return NAN;
-	double *m = malloc(n * sizeof *m);
-	if (!m)
-		return NAN;
-	smooth(v, n, m);
-	struct growth g = {t, v, m, n, 0, t[n - 1] - t[0], ntasks, workers, 0};
-	double t1 = fmax(t[0] + g.span * 2 * workers / ntasks, t[2]);
-	/* What the running workers need shows in the first tasks: growth
-	 * smaller than half of that is a working set breathing, not memory
-	 * piling up. */
-	for (; g.first < n && t[g.first] <= t1; g.first++)
-		g.need = fmax(g.need, v[g.first] - v[0]);
-	g.need = fmax(g.need / 2, GROWTH_MIN_BYTES);
-	size_t lo, hi;
-	if (g.first < n) {
-		largest_climb(&g, g.first, n, &lo, &hi);
-		if (climb_counts(&g, lo, hi))
-			*over = sustained_climbs(&g, lo, hi);
-	}
-	free(m);
-	return over->n ? over->rise / over->tasks : NAN;
-}
-
-static void note_growth(FILE *out, json_t *c)
-{
-	double *t = malloc(2 * SERIES_MAX * sizeof *t), *v = t + SERIES_MAX;
-	static const char *const keys[][2] = {{"heap_bytes", "heap in use"},
-					       {"rss_bytes", "RSS"},
-					       {"devshm_bytes", "/dev/shm"}};
-	json_t *s = median_series(c);
-	json_int_t w = doc_int(c, "workers", 0);
-	/* The heap, where measured (the workload ran in the runner), is the
-	 * truer figure: RSS keeps what the allocator kept after a free. */
-	size_t use[2] = {json_is_array(json_object_get(s, "heap_bytes")) ? 0 : 1, 2};
-	for (size_t j = 0; s && t && j < 2; j++) {
-		size_t k = use[j];
-		size_t n = series_points(s, keys[k][0], t, v);
-		struct climbs over;
-		double per = held_per_task(t, v, n, doc_num(c, "ntasks", NAN), (double)w,
-					   &over);
-		char a[32], b[32], teeth[48] = "";
-		if (!isfinite(per))
-			continue;
-		table_fmt_bytes(per, a, sizeof a);
-		table_fmt_bytes(over.rise, b, sizeof b);
-		/* Several climbs, each ended by memory freed: their rises add
-		 * up to more than the peak, so say so. */
-		if (over.n > 1)
-			snprintf(teeth, sizeof teeth, " in %d climbs (freed in "
-				 "between)", over.n);
-		char label[256];
-		series_label(c, label, sizeof label);
-		fprintf(out, "  ! %s, %lld worker%s: memory grew with tasks, "
-			"not workers: %s rose %s%s while %.0f tasks finished, %s "
-			"per finished task still held.\n", label,
-			(long long)w, w == 1 ? "" : "s", keys[k][1], b, teeth,
-			over.tasks, a);
-	}
-	free(t);
-}
-
-static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
-{
+	json_t *shown = json_object();
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_failure(out, rows[i]);
@@ -932,11 +731,11 @@ static void print_notes(FILE *out, json_t **rows, size_t n, int cores)
 		if (interference_busy(rows[i]))
 			note_busy(out, rows[i]);
 		note_outliers(out, rows[i]);
-		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
-			note_growth(out, rows[i]);
+		note_diagnosis(out, dx, rows[i], shown);
 	}
 	note_best(out, rows, n);
-	note_next(out, rows, n, cores);
+	note_next(out, dx, rows, n, cores);
+	json_decref(shown);
 }
 
 /* --- groups ----------------------------------------------------------- */
@@ -1076,10 +875,12 @@ void table_render(json_t *doc, FILE *out)
 	int cores = (int)doc_int(
 		json_object_get(doc, "context"), "logical_cores", 0);
 	json_t **rows = calloc(n + 1, sizeof *rows), *fits = fits_by_series(doc);
+	json_t *dx = diagnosis_index(doc); /* the stored diagnosis, by config */
 	struct doc_groups g;
 	if (!rows || doc_groups_series(configs, DOC_KEY_NO_POOL | DOC_KEY_NO_SWEPT, 1, &g)) {
 		free(rows);
 		json_decref(fits);
+		json_decref(dx);
 		return;
 	}
 	for (size_t k = 0; k < g.ngroups; k++) {
@@ -1090,13 +891,14 @@ void table_render(json_t *doc, FILE *out)
 		print_header(out, head, (int)json_array_size(json_object_get(head, "reps")),
 			     doc_num(head, "ci_level", NAN));
 		print_rows(out, rows, m);
-		print_notes(out, rows, m, cores > 0 ? cores : 1);
-		note_oversubscribed(out, doc, rows, m, cores > 0 ? cores : 1);
+		print_notes(out, dx, rows, m, cores > 0 ? cores : 1);
 		note_fits(out, fits, rows, m);
 	}
 	doc_groups_free(&g);
 	json_decref(fits);
 	note_builds(out, doc);
+	note_document_diagnosis(out, dx);
+	json_decref(dx);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),
 						      "blas"), "kernel_warning");
 	for (size_t i = 0; i < n && json_is_object(kw); i++)

@@ -1,0 +1,90 @@
+/* diag_startup.c - the startup rule: CPU time that grows with the workers
+ * while the work does not (every worker count does the same work), paid
+ * by each new process: interpreter start, imports, a pool starting.
+ *
+ * Evidence: median CPU seconds at N workers exceed the 1-worker run's by
+ * STARTUP_MIN_RATIO (and STARTUP_MIN_S), the process tree had more
+ * processes than at 1 worker (or the pool starts processes), and the
+ * configuration scaled poorly. Configurations oversubscribed are left to
+ * that rule: spinning library threads burn CPU too. */
+#include "analysis/diagnosis.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "document/doc.h"
+
+#define STARTUP_MIN_RATIO 0.25 /* extra CPU over the 1-worker run's CPU */
+#define STARTUP_MIN_S 0.02
+
+static int more_processes(json_t *c, json_t *one)
+{
+	double p = doc_figure(c, "memory.peak_processes", NAN);
+	double p1 = doc_figure(one, "memory.peak_processes", NAN);
+	if (isfinite(p) && isfinite(p1))
+		return p > p1;
+	return !strcmp(doc_str(c, "pool", ""), "process");
+}
+
+static double extra_cpu(struct diag_ctx *ctx, json_t *c)
+{
+	json_t *one = diag_baseline(ctx, c);
+	double cpu = doc_num(c, "median_cpu_s", NAN);
+	double cpu1 = one ? doc_num(one, "median_cpu_s", NAN) : NAN;
+	if (!diag_poor_scaling(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
+	    !more_processes(c, one) ||
+	    diag_found(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
+		return NAN;
+	double extra = cpu - cpu1;
+	return extra >= STARTUP_MIN_RATIO * cpu1 && extra >= STARTUP_MIN_S ? extra : NAN;
+}
+
+static int run(struct diag_ctx *ctx)
+{
+	json_t *c, *worst = NULL, *configs = json_array();
+	size_t i;
+	double worst_extra = 0;
+	doc_foreach_config(ctx->doc, i, c) {
+		double extra = extra_cpu(ctx, c);
+		if (!isfinite(extra))
+			continue;
+		json_array_append_new(configs, json_string(doc_str(c, "id", "")));
+		if (!worst || extra > worst_extra)
+			worst = c, worst_extra = extra;
+	}
+	if (!worst) {
+		json_decref(configs);
+		return 0;
+	}
+	json_t *one = diag_baseline(ctx, worst);
+	json_int_t w = doc_workers(worst);
+	double wall = doc_median_wall(worst);
+	double cores = (double)(w < ctx->cores ? w : ctx->cores);
+	double p = doc_figure(worst, "memory.peak_processes", NAN);
+	double p1 = doc_figure(one, "memory.peak_processes", NAN);
+	char ev[700], procs[96] = " in a process pool";
+	if (isfinite(p) && isfinite(p1))
+		snprintf(procs, sizeof procs, ", with more processes (%.0f against %.0f)",
+			 p, p1);
+	snprintf(ev, sizeof ev, "CPU time %.2f s at 1 worker, %.2f s at %lld "
+		 "workers (+%.2f s, %.2f s per added worker) for the same "
+		 "work%s: the extra is %.0f %% of the %lld-worker run's wall "
+		 "time on its cores", doc_num(one, "median_cpu_s", NAN),
+		 doc_num(worst, "median_cpu_s", NAN), (long long)w, worst_extra,
+		 worst_extra / (double)(w - 1), procs,
+		 100 * worst_extra / (wall * cores), (long long)w);
+	diag_add(ctx, DC_STARTUP, configs, ev,
+		 "each worker process starts an interpreter, imports and a pool "
+		 "of its own: start the pool once and reuse it, give it fewer, "
+		 "longer tasks (joblib: batch_size, one Parallel for all "
+		 "calls), fork instead of spawn, or threads where the work "
+		 "releases the interpreter lock", NULL, NULL);
+	return 1;
+}
+
+const struct diag_rule diag_rule_startup = {
+	.name = "startup",
+	.looked_at = "CPU time against 1 worker and processes started",
+	.run = run,
+};
