@@ -6,6 +6,7 @@
  * specific did. */
 #include "analysis/diagnosis.h"
 
+extern const struct diag_rule diag_rule_interference;	/* diag_interference.c */
 extern const struct diag_rule diag_rule_lock;		/* diag_lock.c */
 extern const struct diag_rule diag_rule_oversub;	/* diag_oversub.c */
 extern const struct diag_rule diag_rule_memory;		/* diag_memory.c */
@@ -13,6 +14,8 @@ extern const struct diag_rule diag_rule_startup;	/* diag_startup.c */
 extern const struct diag_rule diag_rule_serial;		/* diag_serial.c */
 
 const struct diag_rule *const diag_rules[] = {
+	/* first: the rules after it defer to what it explains */
+	&diag_rule_interference,
 	&diag_rule_lock,
 	&diag_rule_oversub,
 	&diag_rule_memory,

@@ -24,7 +24,7 @@ static int run(struct diag_ctx *ctx)
 		json_t *one = diag_baseline(ctx, c);
 		double busy = doc_num(c, "cpu_util", NAN);
 		double busy1 = one ? doc_num(one, "cpu_util", NAN) : NAN;
-		if (!diag_poor_scaling(ctx, c) ||
+		if (!diag_timing_to_explain(ctx, c) ||
 		    !(doc_num(c, "speedup", NAN) < SERIAL_GAIN_MAX) ||
 		    diag_found(ctx, DC_NCAUSES, doc_str(c, "id", "")) ||
 		    !isfinite(busy) || !isfinite(busy1) ||

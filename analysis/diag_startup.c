@@ -11,9 +11,9 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "document/doc.h"
+#include "pools/pool.h"
 
 #define STARTUP_MIN_RATIO 0.25 /* extra CPU over the 1-worker run's CPU */
 #define STARTUP_MIN_S 0.02
@@ -24,7 +24,10 @@ static int more_processes(json_t *c, json_t *one)
 	double p1 = doc_figure(one, "memory.peak_processes", NAN);
 	if (isfinite(p) && isfinite(p1))
 		return p > p1;
-	return !strcmp(doc_str(c, "pool", ""), "process");
+	/* no counts recorded: the pool's trait says whether its workers are
+	 * processes of their own (never its name: pools/registry.c) */
+	const struct pool_ops *pl = pool_find(doc_str(c, "pool", NULL));
+	return pl && !pl->in_process;
 }
 
 static double extra_cpu(struct diag_ctx *ctx, json_t *c)
@@ -32,7 +35,7 @@ static double extra_cpu(struct diag_ctx *ctx, json_t *c)
 	json_t *one = diag_baseline(ctx, c);
 	double cpu = doc_num(c, "median_cpu_s", NAN);
 	double cpu1 = one ? doc_num(one, "median_cpu_s", NAN) : NAN;
-	if (!diag_poor_scaling(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
+	if (!diag_timing_to_explain(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
 	    !more_processes(c, one) ||
 	    diag_found(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
 		return NAN;

@@ -86,6 +86,12 @@ int diag_poor_scaling(struct diag_ctx *ctx, json_t *config)
 	return isfinite(sp) && could > 1 && sp < 1 + (could - 1) / 2;
 }
 
+int diag_timing_to_explain(struct diag_ctx *ctx, json_t *config)
+{
+	return diag_poor_scaling(ctx, config) &&
+	       !diag_found(ctx, DC_INTERFERENCE, doc_str(config, "id", ""));
+}
+
 json_t *diag_baseline(struct diag_ctx *ctx, json_t *config)
 {
 	const char *id = doc_str(config, "baseline", NULL);
@@ -159,7 +165,7 @@ static void unexplained(struct diag_ctx *ctx, const char *what)
 	char ev[1024];
 	doc_foreach_config(ctx->doc, i, c) {
 		const char *id = doc_str(c, "id", "");
-		if (!diag_poor_scaling(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
+		if (!diag_timing_to_explain(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
 			continue;
 		json_array_append_new(ids, json_string(id));
 		if (!worst || doc_num(c, "speedup", NAN) < doc_num(worst, "speedup", NAN))

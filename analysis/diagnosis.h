@@ -83,6 +83,12 @@ int diag_found(struct diag_ctx *ctx, enum diag_cause cause, const char *id);
  * configurations of more than one worker. */
 int diag_poor_scaling(struct diag_ctx *ctx, json_t *config);
 
+/* Poor scaling that only the timing can speak for (serial work, start-up,
+ * "no cause found"): not when the interference rule, run first, named the
+ * configuration; what a busy machine did is not the code's. Rules with
+ * evidence of their own (lock waits, thread counts) still speak. */
+int diag_timing_to_explain(struct diag_ctx *ctx, json_t *config);
+
 /* The 1-worker configuration of config's series (its baseline), or NULL. */
 json_t *diag_baseline(struct diag_ctx *ctx, json_t *config);
 

@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define INTERFERENCE_BUSY_CORES 0.15
+#define INTERFERENCE_BUSY_CORES 0.25
 
 /* Cores taken by other programs during config's repetitions, NAN when the
  * document has no figure (an older contend, exec). */

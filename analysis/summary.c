@@ -13,6 +13,7 @@
 #include "document/doc.h"
 #include "document/groups.h"
 #include "analysis/interference.h"
+#include "analysis/sidebyside.h"
 #include "analysis/stats.h"
 #include "analysis/usl.h"
 
@@ -247,10 +248,15 @@ static void mark_superlinear(json_t *c, json_t *base)
 	json_object_set_new(in, "superlinear", json_boolean(sl));
 }
 
-static void set_relations(json_t *c, json_t *base, json_t *prev)
+/* serial: base is the serial pool's run, not the series' own 1-worker
+ * row (the config then says so: baseline_kind "serial"). */
+static void set_relations(json_t *c, json_t *base, json_t *prev, int serial)
 {
 	json_int_t w = doc_workers(c);
 	double m = doc_num(c, "median_wall_s", NAN);
+	json_object_del(c, "baseline_kind");
+	if (base && isfinite(m) && serial)
+		json_object_set_new(c, "baseline_kind", json_string("serial"));
 	if (base && isfinite(m)) {
 		double sp = doc_num(base, "median_wall_s", NAN) / m;
 		set_real(c, "speedup", sp);
@@ -296,22 +302,52 @@ static int by_workers(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The serial pool's measured 1-worker runs by their series without the
+ * pool (doc_series_id, DOC_KEY_NO_POOL): the baseline of a series that
+ * has no 1-worker row of its own (--pool serial,thread --workers 2,4). */
+static json_t *serial_runs(json_t *configs)
+{
+	json_t *by = json_object(), *c;
+	size_t i;
+	json_array_foreach(configs, i, c) {
+		if (strcmp(doc_str(c, "pool", ""), "serial") || doc_workers(c) != 1 ||
+		    !isfinite(doc_num(c, "median_wall_s", NAN)))
+			continue;
+		char *key = doc_series_id(c, DOC_KEY_NO_POOL, 1);
+		if (key && !json_object_get(by, key))
+			json_object_set(by, key, c);
+		free(key);
+	}
+	return by;
+}
+
+static json_t *serial_run_of(json_t *serial, json_t *c)
+{
+	char *key = doc_series_id(c, DOC_KEY_NO_POOL, 1);
+	json_t *s = key ? json_object_get(serial, key) : NULL;
+	free(key);
+	return s;
+}
+
 /* One series, members sorted by worker count: the baseline is its
- * (last measured) 1-worker configuration, a configuration's previous one
- * the first measured configuration of the next smaller worker count. */
-static void series_relations(struct member *m, size_t k)
+ * (last measured) 1-worker configuration, else the serial run of the
+ * same other dimensions; a configuration's previous one the first
+ * measured configuration of the next smaller worker count. */
+static void series_relations(struct member *m, size_t k, json_t *serial)
 {
 	json_t *base = NULL, *prev = NULL;
 	qsort(m, k, sizeof *m, by_workers);
 	for (size_t i = 0; i < k; i++)
 		if (m[i].workers == 1 && isfinite(doc_num(m[i].c, "median_wall_s", NAN)))
 			base = m[i].c;
+	int from_serial = !base && k && (base = serial_run_of(serial, m[0].c));
 	for (size_t a = 0, b; a < k; a = b) {
 		json_t *first_ok = NULL;
 		for (b = a; b < k && m[b].workers == m[a].workers; b++) {
 			int ok = isfinite(doc_num(m[b].c, "median_wall_s", NAN));
-			json_t *own = m[b].workers == 1 && ok ? m[b].c : base;
-			set_relations(m[b].c, own, prev);
+			int own1 = m[b].workers == 1 && ok;
+			set_relations(m[b].c, own1 ? m[b].c : base, prev,
+				      !own1 && from_serial);
 			if (ok && !first_ok)
 				first_ok = m[b].c;
 		}
@@ -320,8 +356,9 @@ static void series_relations(struct member *m, size_t k)
 	}
 }
 
-/* Speedup against the 1-worker config of the same series; slower flag
- * against the next smaller worker count of the series. Grouped once
+/* Speedup against the 1-worker config of the same series (else the
+ * serial run); slower flag against the next smaller worker count of the
+ * series. Grouped once
  * (document/groups.h), so this is n log n, not a pass over every pair. */
 static void config_relations(json_t *configs)
 {
@@ -332,11 +369,12 @@ static void config_relations(json_t *configs)
 		free(m);
 		return;
 	}
+	json_t *serial = serial_runs(configs);
 	for (size_t i = 0; i < n; i++)
 		if (g.group_of[i] == DOC_NO_GROUP) {
 			json_t *c = json_array_get(configs, i);
 			int own = doc_workers(c) == 1 && isfinite(doc_num(c, "median_wall_s", NAN));
-			set_relations(c, own ? c : NULL, NULL);
+			set_relations(c, own ? c : NULL, NULL, 0);
 		}
 	for (size_t k = 0; k < g.ngroups; k++) {
 		size_t size = doc_group_size(&g, k);
@@ -345,8 +383,9 @@ static void config_relations(json_t *configs)
 			json_t *c = json_array_get(configs, i);
 			m[j] = (struct member){c, doc_workers(c), i};
 		}
-		series_relations(m, size);
+		series_relations(m, size, serial);
 	}
+	json_decref(serial);
 	free(m);
 	doc_groups_free(&g);
 }
@@ -408,6 +447,7 @@ void summary_document(json_t *doc)
 		config_stats(c);
 	config_relations(configs);
 	checksum_agreement(configs);
+	sidebyside_document(doc);
 	json_t *fits = usl_fit_document(doc);
 	if (fits)
 		json_object_set_new(doc, "fits", fits);

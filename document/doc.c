@@ -96,7 +96,8 @@ static const char *const named_dims[] = {"start", "inner_threads",
 					 "lock_model", "share", NULL};
 const char *const doc_not_dims[] = {"id", "workload", "build", "pool",
 				    "status", "detail", "checksum",
-				    "baseline", "prepare", "setup", NULL};
+				    "baseline", "baseline_kind", "prepare", "setup",
+				    NULL};
 
 static int in_list(const char *const *list, const char *s)
 {

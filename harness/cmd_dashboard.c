@@ -106,8 +106,9 @@ int cmd_dashboard(int argc, char **argv)
 	struct dashboard_summary s;
 	errbuf e;
 	rc = dashboard_build(&o, &s, &e);
-	if (rc) /* a server that is down or went away: a runtime failure */
-		return verb_fail("dashboard", rc == HISTORY_UNAVAILABLE
+	if (rc) /* a history server that is down, or the work failed */
+		return verb_fail("dashboard", rc == DASHBOARD_FAILED ||
+				 rc == HISTORY_UNAVAILABLE
 				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,

@@ -716,5 +716,5 @@ int dashboard_build(const struct dashboard_opts *o,
 	if (!rc)
 		rc = write_atomic(o->outdir, "index.html", text, len, e);
 	free(text);
-	return rc;
+	return rc ? DASHBOARD_FAILED : 0; /* the inputs were fine */
 }

@@ -12,6 +12,7 @@
 #include "document/doc.h"
 #include "analysis/diagnosis.h"
 #include "analysis/summary.h"
+#include "report/comparisons.h"
 
 const char *const export_formats[] = {"md", "csv", "gbench-json", NULL};
 
@@ -354,6 +355,7 @@ static int export_md(json_t *doc, FILE *out, errbuf *e)
 		md_row(out, r);
 	md_fits(out, doc);
 	md_diagnosis(out, doc);
+	comparisons_render(doc, out, COMPARISONS_MD);
 	json_decref(cols);
 	json_decref(rows);
 	return 0;

@@ -16,6 +16,7 @@
 #include "document/doc.h"
 #include "document/groups.h"
 #include "pools/pool.h"
+#include "report/comparisons.h"
 
 void table_fmt_seconds(double s, char *buf, size_t len)
 {
@@ -450,7 +451,7 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 	if (isfinite(doc_num(best, "speedup", NAN)) && w > 1)
 		fprintf(out, " (%.2fx %s, %.0f %% efficiency)",
 			doc_num(best, "speedup", NAN),
-			json_is_string(json_object_get(best, "baseline_serial"))
+			!strcmp(doc_str(best, "baseline_kind", ""), "serial")
 				? "the serial pool's run" : "its 1-worker run",
 			doc_num(best, "efficiency", NAN) * 100);
 	if (doc_bool(json_object_get(best, "interference"), "superlinear", 0))
@@ -715,10 +716,29 @@ static json_t *named_cause(json_t *dx, json_t **rows, char **keys, size_t n,
 	return NULL;
 }
 
+/* Series of the table whose speedups are against the serial pool's run
+ * (they have no 1-worker row): once each. */
+static void note_serial_baseline(FILE *out, json_t **rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int first = 1;
+		for (size_t j = 0; j < i; j++)
+			first &= !doc_same_series(rows[j], rows[i], DOC_KEY_ALL) ||
+				 strcmp(doc_str(rows[j], "baseline_kind", ""), "serial");
+		if (!first || strcmp(doc_str(rows[i], "baseline_kind", ""), "serial"))
+			continue;
+		char label[256];
+		series_label(rows[i], label, sizeof label);
+		fprintf(out, "  %s has no 1-worker row: its speedup and efficiency "
+			"are against the serial pool's run.\n", label);
+	}
+}
+
 static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
 			int cores)
 {
 	json_t *shown = json_object();
+	note_serial_baseline(out, rows, n);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_failure(out, rows[i]);
@@ -780,85 +800,6 @@ static void print_header(FILE *out, json_t *c, int reps, double level)
 	fputs("]\n", out);
 }
 
-/* The configuration of series `like` (every dimension and the params
- * equal, except build/lock model) with the given build and worker count:
- * looked for among the members of like's group of that kind (g). */
-static json_t *find_row(json_t *configs, const struct doc_groups *g,
-			size_t like_i, const char *build, json_int_t workers)
-{
-	json_t *like = json_array_get(configs, like_i);
-	size_t k = g->group_of[like_i];
-	for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(g, k); j++) {
-		json_t *c = json_array_get(configs, doc_group_member(g, k, j));
-		if (strcmp(doc_str(c, "build", ""), build) ||
-		    doc_int(c, "workers", 0) != workers ||
-		    strcmp(doc_str(c, "status", ""), "ok"))
-			continue;
-		if (!strcmp(build, "release") ||
-		    !strcmp(doc_str(c, "lock_model", ""), doc_str(like, "lock_model", "")))
-			return c;
-	}
-	return NULL;
-}
-
-static void verdict_line(FILE *out, const char *label, json_t *one, json_t *many)
-{
-	double r = doc_num(many, "median_wall_s", NAN) / doc_num(one, "median_wall_s", NAN);
-	json_int_t w = doc_int(many, "workers", 0);
-	if (r > 1)
-		fprintf(out, "%s: %lld workers are %.2fx slower than 1", label,
-			(long long)w, r);
-	else
-		fprintf(out, "%s: %lld workers are %.2fx faster than 1", label,
-			(long long)w, 1 / r);
-	double lock = doc_figure(many, "lock.share", NAN);
-	if (isfinite(lock))
-		fprintf(out, "; %.0f %% of worker time waited on the interpreter lock",
-			lock * 100);
-}
-
-/* Release against instrumented builds, per pool: the n_jobs story told in
- * one line each (the regression, its cause, the hooks' single-thread cost). */
-static void note_builds(FILE *out, json_t *doc)
-{
-	json_t *configs = json_object_get(doc, "configs"), *c;
-	struct doc_groups g;
-	size_t i;
-	int header = 0;
-	if (doc_groups_series(configs, DOC_KEY_NO_BUILD, 1, &g))
-		return;
-	json_array_foreach(configs, i, c) {
-		if (!strcmp(doc_str(c, "build", ""), "release") || strcmp(doc_str(c, "status", ""), "ok") ||
-		    doc_int(c, "workers", 0) != 1)
-			continue;
-		json_t *rel1 = find_row(configs, &g, i, "release", 1), *ltw = NULL;
-		size_t k = g.group_of[i];
-		for (size_t j = 0; k != DOC_NO_GROUP && j < doc_group_size(&g, k); j++) {
-			json_t *o = json_array_get(configs, doc_group_member(&g, k, j));
-			if (find_row(configs, &g, i, doc_str(c, "build", ""),
-				     doc_int(o, "workers", 0)) == o &&
-			    (!ltw || doc_int(o, "workers", 0) >
-					     doc_int(ltw, "workers", 0)))
-				ltw = o;
-		}
-		if (!rel1 || !ltw || ltw == c)
-			continue;
-		json_t *relw = find_row(configs, &g, i, "release",
-					doc_int(ltw, "workers", 0));
-		if (!header++)
-			fputs("\nBuilds side by side:\n", out);
-		char label[128];
-		snprintf(label, sizeof label, "  %s (%s), %s pool", doc_str(c, "build", ""),
-			 doc_str(c, "lock_model", ""), doc_str(c, "pool", ""));
-		verdict_line(out, label, c, ltw);
-		if (relw)
-			verdict_line(out, "; release", rel1, relw);
-		fprintf(out, ". At 1 worker the hooks cost %.1fx.\n",
-			doc_num(c, "median_wall_s", NAN) / doc_num(rel1, "median_wall_s", NAN));
-	}
-	doc_groups_free(&g);
-}
-
 static int uses_blas(json_t *c)
 {
 	const struct workload_ops *w = workload_find(doc_str(c, "workload", ""));
@@ -896,7 +837,7 @@ void table_render(json_t *doc, FILE *out)
 	}
 	doc_groups_free(&g);
 	json_decref(fits);
-	note_builds(out, doc);
+	comparisons_render(doc, out, COMPARISONS_TEXT);
 	note_document_diagnosis(out, dx);
 	json_decref(dx);
 	json_t *kw = json_object_get(json_object_get(json_object_get(doc, "context"),

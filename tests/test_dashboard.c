@@ -210,7 +210,7 @@ static void test_site(void **state)
 }
 
 /* run_doc with `reps` repetitions, and every configuration measured
- * with `taken` cores taken by other programs (busy from 0.15). */
+ * with `taken` cores taken by other programs (busy from 0.25). */
 static json_t *run_doc_busy(const char *utc, int reps, double slow, double taken)
 {
 	json_t *d = run_doc("cf", "ci", utc, 2, slow), *c;
@@ -220,7 +220,7 @@ static json_t *run_doc_busy(const char *utc, int reps, double slow, double taken
 		while (json_array_size(r) > (size_t)reps)
 			json_array_remove(r, 0);
 		json_object_set_new(c, "interference", json_pack(
-			"{s:f, s:b}", "taken_cores", taken, "busy", taken >= 0.15));
+			"{s:f, s:b}", "taken_cores", taken, "busy", taken >= 0.25));
 	}
 	return d;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/diagnosis.h"
 #include "analysis/interference.h"
 #include "analysis/usl.h"
 #include "analysis/summary.h"
@@ -266,6 +267,42 @@ static void test_usl_says_extrapolation(void **state)
 	assert_non_null(strstr(s, "no peak or limit can be read"));
 }
 
+/* The diagnosis names interference for what a busy machine did and no
+ * timing rule (serial work, start-up, "no cause found") speaks for those
+ * rows; on an idle machine the same figures get the rules' causes. */
+static int has_cause(json_t *diag, const char *cause, const char *id)
+{
+	json_t *e, *c;
+	size_t i, k;
+	json_array_foreach(diag, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "cause")), cause))
+			continue;
+		json_array_foreach(json_object_get(e, "configs"), k, c)
+			if (!id || !strcmp(json_string_value(c), id))
+				return 1;
+	}
+	return 0;
+}
+
+static void test_diagnosis_defers_to_interference(void **state)
+{
+	(void)state;
+	const char *two = "w/release/thread/w2";
+	json_t *doc = document(json_pack("[o, o]", config(1, 1.0, 0.0),
+					 config(2, 1.0, 0.9)));
+	json_t *d = diagnosis_document(doc);
+	assert_true(has_cause(d, "interference", two));
+	assert_false(has_cause(d, "serial-work", two));
+	assert_false(has_cause(d, "none", two));
+	assert_false(has_cause(d, "startup", two));
+	json_decref(doc);
+	doc = document(json_pack("[o, o]", config(1, 1.0, 0.0), config(2, 1.0, 0.0)));
+	d = diagnosis_document(doc);
+	assert_false(has_cause(d, "interference", NULL));
+	assert_true(json_array_size(d) > 0); /* a timing rule, or "none", speaks */
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_outlier_is_named),
 		cmocka_unit_test(test_compare_says_interference),
 		cmocka_unit_test(test_usl_says_extrapolation),
+		cmocka_unit_test(test_diagnosis_defers_to_interference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
