@@ -143,11 +143,11 @@ static void shm_rule(struct diag_ctx *ctx, json_t *c)
 		return;
 	diag_fmt_bytes(grew, g, sizeof g);
 	diag_fmt_bytes(held, h, sizeof h);
-	snprintf(ev, sizeof ev, "%s pool, %lld workers: /dev/shm grew by %s during "
+	snprintf(ev, sizeof ev, "%s pool, %lld worker%s: /dev/shm grew by %s during "
 		 "the repetition, %.0f %% of it after the first quarter, and %s was "
 		 "still held at its end (the whole machine's /dev/shm)",
-		 doc_str(c, "pool", ""), (long long)doc_workers(c), g,
-		 100 * late / grew, h);
+		 doc_str(c, "pool", ""), (long long)doc_workers(c),
+		 doc_workers(c) == 1 ? "" : "s", g, 100 * late / grew, h);
 	diag_add(ctx, DC_SHM_GROWTH, json_pack("[s]", doc_str(c, "id", "")), ev,
 		 "shared-memory files are made as the tasks run and kept: pass "
 		 "one object made once (the whole array, not a new slice per "
