@@ -13,7 +13,7 @@ CC      ?= gcc
 OPT     ?= -O2
 CSTD    := -std=c11
 WARN    := -Wall -Wextra -Werror
-PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas nettle
+PKGS    := jansson libelf libzip capstone sqlite3 hwloc openblas nettle libpq
 # -dirty when tracked files differ from HEAD: results say what was built.
 GIT_REV := $(shell git describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
 VERSION := 0.1.0
@@ -43,7 +43,9 @@ LDFLAGS += $(EXTRA_LDFLAGS)
 # udev lookups of block-device names: common/static/udev.c).
 ifeq ($(STATIC),1)
 override VARIANT := static
-CFLAGS  += -DCONTEND_NO_LIBZIP
+# Nor libpgcommon.a/libpgport.a, which libpq.a needs: the static build
+# has no PostgreSQL history (document/history_pg.c says so).
+CFLAGS  += -DCONTEND_NO_LIBZIP -DCONTEND_NO_LIBPQ
 LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lnettle -lhwloc -lelf -lz \
 	-lcapstone -lpapi -lpfm -L/usr/lib/x86_64-linux-gnu/openblas-pthread \
 	-lopenblas -lgfortran -lquadmath -Wl,-Bdynamic -lm -ldl -lrt -pthread
@@ -125,7 +127,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BIN)/contend
+$(B)/tests/%: tests/%.c tests/testutil.h tests/testutil_pg.h $(LIB) | $(BIN)/contend
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 

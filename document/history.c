@@ -26,6 +26,7 @@ struct history {
 /* Tried in order; the first that claims a location serves it. SQLite
  * claims every location, so it stays last. */
 static const struct history_backend *const backends[] = {
+	&history_pg,
 	&history_sqlite,
 	NULL,
 };
@@ -44,15 +45,16 @@ int history_open(const char *path, int create, history **out, errbuf *e)
 	const struct history_backend *ops = backend_for(path);
 	if (!ops)
 		return errf(e, "no history backend serves '%s'", path);
+	int rc;
 	history *h = calloc(1, sizeof *h);
 	if (!h)
 		return errf(e, "out of memory");
 	h->ops = ops;
-	snprintf(h->location, sizeof h->location, "%s", path);
-	if (ops->open(path, create, &h->impl, e) ||
-	    ops->schema(h->impl, create, e)) {
+	history_location_display(path, h->location, sizeof h->location);
+	if ((rc = ops->open(path, create, &h->impl, e)) ||
+	    (rc = ops->schema(h->impl, create, e))) {
 		history_close(h);
-		return -1;
+		return rc;
 	}
 	*out = h;
 	return 0;
@@ -153,6 +155,42 @@ char *history_params_text(json_t *c)
 void history_series_key(json_t *c, char *buf, size_t len)
 {
 	doc_series_key(c, DOC_KEY_ALL, buf, len);
+}
+
+/* Copies s into buf with the bytes [from, to) of s replaced by "***". */
+static void mask(const char *s, size_t from, size_t to, char *buf,
+		 size_t len)
+{
+	snprintf(buf, len, "%.*s***%s", (int)from, s, s + to);
+}
+
+/* The password of postgresql://user:PASSWORD@host/... and of a
+ * password=... parameter. */
+void history_location_display(const char *loc, char *buf, size_t len)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", loc);
+	const char *auth = strstr(tmp, "://");
+	if (auth) {
+		auth += 3;
+		size_t span = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', span);
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth))
+				       : NULL;
+		if (colon && at - colon > 1) {
+			char out[4096];
+			mask(tmp, (size_t)(colon + 1 - tmp), (size_t)(at - tmp),
+			     out, sizeof out);
+			snprintf(tmp, sizeof tmp, "%s", out);
+		}
+	}
+	const char *pw = strstr(tmp, "password=");
+	if (pw && pw[9] && pw[9] != '&') {
+		size_t from = (size_t)(pw + 9 - tmp);
+		mask(tmp, from, from + strcspn(pw + 9, "&"), buf, len);
+		return;
+	}
+	snprintf(buf, len, "%s", tmp);
 }
 
 void history_distinct_field(json_t *doc, const char *field, char *buf,

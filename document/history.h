@@ -3,7 +3,8 @@
  * Results documents (and Google Benchmark JSON) go into tables of runs,
  * configurations and repetitions. The handle is opaque; the storage is a
  * backend (history_backend.h: SQLite today, chosen by the location), so a
- * PostgreSQL server for a fleet can serve the same calls. */
+ * PostgreSQL server for a fleet serves the same calls: a location is a
+ * file path, or a postgresql:// (postgres://) URI. */
 #ifndef CONTEND_HISTORY_H
 #define CONTEND_HISTORY_H
 
@@ -17,12 +18,23 @@
 
 typedef struct history history;
 
-/* create: make the file and tables when missing (for adding). Without it a
+/* Every call returns 0 or fails with a one-line reason. -1: the location
+ * or input is not usable (bad input); HISTORY_UNAVAILABLE: the database
+ * could not be reached or failed while working (a PostgreSQL server that
+ * is down or went away: a runtime failure; nothing half-written is kept). */
+#define HISTORY_UNAVAILABLE (-2)
+
+/* create: make the file (or a server database's tables) when missing
+ * (for adding). Without it a
  * missing or empty database is an error. A file that is not SQLite, a
  * SQLite file of something else, a corrupt one or one from a newer
  * contend is refused with a one-line reason; it is never modified. One
  * from an older contend is upgraded in place, in one transaction. */
 int history_open(const char *path, int create, history **out, errbuf *e);
+
+/* location as messages and pages show it: a URI's password replaced by
+ * "***" (postgresql://user:***@host/db, password=***). */
+void history_location_display(const char *location, char *buf, size_t len);
 void history_close(history *h);
 
 /* Read a file as a results document: a contend results document as is, or

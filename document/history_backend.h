@@ -6,8 +6,10 @@
  * claims a location and turns the calls of history.h into the calls
  * below. A backend only stores and queries. Its contract, per call:
  *
- * - Every call returns 0, or -1 with a one-line reason in e that names the
- *   location ("history 'LOC' ..."); a backend never prints.
+ * - Every call returns 0, or -1 (bad input: not a usable history) or
+ *   HISTORY_UNAVAILABLE (the server cannot be reached or failed) with a
+ *   one-line reason in e that names the location ("history 'LOC' ...",
+ *   history_location_display: no password); a backend never prints.
  * - Returned JSON is new (the caller decrefs it) and has exactly the shape
  *   history.h documents for the matching history_* call.
  * - Runs are ordered by (utc_time, run id); a run without utc_time is older
@@ -84,6 +86,7 @@ struct history_backend {
 };
 
 extern const struct history_backend history_sqlite;
+extern const struct history_backend history_pg;
 
 /* ---- helpers every backend stores the same way ---- */
 

@@ -41,8 +41,9 @@ static void usage(FILE *f)
 		"\n"
 		"  --threshold PCT  smallest change that counts, in %% (default 5)\n"
 		"  --alpha A        significance level (default 0.05)\n"
-		"  --db FILE        take both runs from a history database\n"
-		"                   (--history FILE is the same)\n"
+		"  --db FILE        take both runs from a history: a SQLite file or\n"
+		"                   a postgresql://... URI (contend history --help;\n"
+		"                   --history FILE is the same)\n"
 		"  --last N         with --db: the newest run against the run\n"
 		"                   N-1 runs before it that share a configuration\n"
 		"                   (same id and params; default 2) on the same\n"
@@ -54,7 +55,8 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: 0 no regression, 1 a regression, 2 bad input or\n"
 		"nothing to compare (no configuration with the same id and params\n"
-		"in both runs), 3 a runtime failure (the history database)\n");
+		"in both runs), 3 a runtime failure (the history database, a\n"
+		"PostgreSQL server that is down)\n");
 }
 
 /* ---- loading ---- */
@@ -81,9 +83,10 @@ static int load_pair_history(const struct opts *o, json_t **base,
 	history *h;
 	int64_t ib, in;
 	*base = *newer = NULL;
-	if (history_open(o->db, 0, &h, e))
-		return -1;
-	int rc = history_pick_pair(h, o->machine, o->last - 1, &ib, &in, e);
+	int rc = history_open(o->db, 0, &h, e);
+	if (rc)
+		return rc;
+	rc = history_pick_pair(h, o->machine, o->last - 1, &ib, &in, e);
 	if (!rc)
 		rc = history_get_run(h, ib, base, e);
 	if (!rc)
@@ -92,7 +95,7 @@ static int load_pair_history(const struct opts *o, json_t **base,
 	if (rc) {
 		json_decref(*base);
 		*base = NULL;
-		return -1;
+		return rc;
 	}
 	snprintf(lb, len, "run %lld", (long long)ib);
 	snprintf(ln, len, "run %lld", (long long)in);
@@ -369,10 +372,12 @@ int cmd_compare(int argc, char **argv)
 		return verb_error("compare", EXIT_USAGE, "give BASE.json "
 				  "NEW.json, or --db FILE (see 'contend "
 				  "compare --help')");
-	if (o.db ? load_pair_history(&o, &base, &newer, lb, ln, sizeof lb, &e)
-		 : load_pair_files(argv[optind], argv[optind + 1], &base,
-				   &newer, &e))
-		return verb_error("compare", EXIT_USAGE, "%s", e.msg);
+	rc = o.db ? load_pair_history(&o, &base, &newer, lb, ln, sizeof lb, &e)
+		  : load_pair_files(argv[optind], argv[optind + 1], &base,
+				    &newer, &e);
+	if (rc) /* a history server that is down: a runtime failure */
+		return verb_fail("compare", rc == HISTORY_UNAVAILABLE
+				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	rc = judge_and_print(base, newer, o.db ? lb : argv[optind],
 			     o.db ? ln : argv[optind + 1], &o);
 	json_decref(base);

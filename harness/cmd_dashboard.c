@@ -25,8 +25,9 @@ static void usage(FILE *f)
 		"latest scaling table, its plots, and the trend over the last runs\n"
 		"with regressions marked. Needs no server; fetches nothing.\n"
 		"\n"
-		"  --db FILE        history database (default %s;\n"
-		"                   --history FILE is the same)\n"
+		"  --db FILE        the history (default %s): a SQLite\n"
+		"                   file or a postgresql://... URI (contend history\n"
+		"                   --help; --history FILE is the same)\n"
 		"  --out DIR        site directory (default %s)\n"
 		"  --runs N         runs shown in each trend (default 30)\n"
 		"  --threshold PCT  regression: slower by more than PCT %% (default 5)\n"
@@ -105,8 +106,9 @@ int cmd_dashboard(int argc, char **argv)
 	struct dashboard_summary s;
 	errbuf e;
 	rc = dashboard_build(&o, &s, &e);
-	if (rc)
-		return verb_fail("dashboard", rc == DASHBOARD_FAILED
+	if (rc) /* a history server that is down, or the work failed */
+		return verb_fail("dashboard", rc == DASHBOARD_FAILED ||
+				 rc == HISTORY_UNAVAILABLE
 				 ? EXIT_RUNTIME : EXIT_USAGE, &e);
 	printf("dashboard written to %s (%zu workload%s, %zu run%s, %zu "
 	       "regression%s in the latest runs)\n", s.index, s.workloads,

@@ -6,7 +6,7 @@ set output pngout
 set title ttl noenhanced
 set xlabel 'configuration (pool/workers)'
 set ylabel 'median wall time (s)'
-set key top left box opaque autotitle columnhead
+set key outside right top box autotitle columnhead
 set grid ytics
 set style data histograms
 set style histogram clustered gap 1

@@ -6,7 +6,7 @@ set output pngout
 set title ttl noenhanced
 set xlabel 'configuration (build/pool/workers)'
 set ylabel 'median wall time (s)'
-set key top left box opaque autotitle columnhead
+set key outside right top box autotitle columnhead
 set grid ytics
 set style fill solid 0.5 border -1
 set boxwidth 0.6

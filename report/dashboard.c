@@ -19,8 +19,10 @@
 #include "analysis/interference.h"
 #include "analysis/mannwhitney.h"
 #include "report/dashboard_fleet.h"
+#include "report/dashboard_notes.h"
 #include "report/plots.h"
 #include "report/safefile.h"
+#include "report/table.h"
 #include "analysis/diagnosis.h"
 #include "analysis/summary.h"
 
@@ -69,13 +71,33 @@ static const char *short_id(const char *id, const char *w)
 	return strncmp(id, w, n) || id[n] != '/' ? id : id + n + 1;
 }
 
-static void cell_num(FILE *f, json_t *v, const char *suffix)
+static void cell_na(FILE *f)
 {
-	if (json_is_number(v))
-		fprintf(f, "<td class=\"num\">%.4g%s</td>", json_number_value(v),
-			suffix);
-	else
-		fputs("<td class=\"na\">n/a</td>", f);
+	fputs("<td class=\"na\">n/a</td>", f);
+}
+
+/* fmt applied to v (times scale), or n/a when v is not a number. */
+static void cell_fmt(FILE *f, double v, const char *fmt, double scale)
+{
+	if (!isfinite(v)) {
+		cell_na(f);
+		return;
+	}
+	fputs("<td class=\"num\">", f);
+	fprintf(f, fmt, v * scale);
+	fputs("</td>", f);
+}
+
+/* Seconds as the terminal writes them: "812 us", "12.3 ms", "1.23 s". */
+static void cell_seconds(FILE *f, double s)
+{
+	char b[32];
+	if (!isfinite(s)) {
+		cell_na(f);
+		return;
+	}
+	table_fmt_seconds(s, b, sizeof b);
+	fprintf(f, "<td class=\"num\">%s</td>", b);
 }
 
 /* ---- page frame ---- */
@@ -90,6 +112,8 @@ static const char *const style =
 	"tr.failed td{background:#fff3cd}"
 	"img{max-width:100%;border:1px solid #ddd;margin:.3em 0}"
 	"figure{margin:1em 0}.note{color:#555}.warn{color:#a00}"
+	"pre.terminal{background:#f7f7f7;border:1px solid #ddd;padding:.6em;"
+	"overflow-x:auto;font-size:85%}ul.diagnosis li{margin:.2em 0}"
 	"section{border-top:2px solid #444;margin-top:2em}";
 
 static void page_head(struct page *p, size_t nworkloads, size_t nruns)
@@ -105,10 +129,12 @@ static void page_head(struct page *p, size_t nworkloads, size_t nruns)
 		"<title>contend dashboard</title>\n<style>%s</style>\n"
 		"</head>\n<body>\n<h1>contend dashboard</h1>\n<p class=\"note\">",
 		style);
+	char loc[4096];
+	history_location_display(p->o->history, loc, sizeof loc);
 	esc(p->f, "Built %s from %s: %zu run%s of %zu machine%s, %zu "
 	    "workload%s. A regression is a median wall time more than %.0f %% "
 	    "above the previous run's of the same machine with Mann-Whitney "
-	    "p < %g.", now, p->o->history, nruns, nruns == 1 ? "" : "s", nm,
+	    "p < %g.", now, loc, nruns, nruns == 1 ? "" : "s", nm,
 	    nm == 1 ? "" : "s", nworkloads, nworkloads == 1 ? "" : "s",
 	    100 * p->o->threshold, p->o->alpha);
 	fputs("</p>\n", p->f);
@@ -161,19 +187,24 @@ static void scaling_row(struct page *p, json_t *c, const char *w)
 	json_t *slower = json_object_get(c, "slower");
 	const char *cls = strcmp(st, "ok") ? " class=\"failed\""
 			  : json_is_object(slower) ? " class=\"slower\"" : "";
+	char lo[32], hi[32];
 	fprintf(p->f, "<tr%s><td>", cls);
 	html_escape(p->f, short_id(doc_str(c, "id", ""), w));
 	fprintf(p->f, "</td><td class=\"num\">%lld</td>",
 		(long long)doc_int(c, "workers", 0));
-	cell_num(p->f, json_object_get(c, "median_wall_s"), "");
-	if (json_is_number(json_object_get(c, "ci_low_s")))
-		fprintf(p->f, "<td class=\"num\">%.4g &ndash; %.4g</td>",
-			doc_num(c, "ci_low_s", 0),
-			doc_num(c, "ci_high_s", 0));
-	else
-		fputs("<td class=\"na\">n/a</td>", p->f);
-	cell_num(p->f, json_object_get(c, "speedup"), "x");
-	cell_num(p->f, json_object_get(c, "efficiency"), "");
+	cell_seconds(p->f, doc_num(c, "median_wall_s", NAN));
+	if (json_is_number(json_object_get(c, "ci_low_s"))) {
+		table_fmt_seconds(doc_num(c, "ci_low_s", 0), lo, sizeof lo);
+		table_fmt_seconds(doc_num(c, "ci_high_s", 0), hi, sizeof hi);
+		fprintf(p->f, "<td class=\"num\">%s &ndash; %s</td>", lo, hi);
+	} else {
+		cell_na(p->f);
+	}
+	cell_fmt(p->f, doc_num(c, "speedup", NAN), "%.2fx", 1);
+	cell_fmt(p->f, doc_num(c, "efficiency", NAN), "%.0f %%", 100);
+	cell_fmt(p->f, doc_num(c, "cpu_util", NAN), "%.2f", 1);
+	cell_fmt(p->f, doc_figure(c, "lock.share", NAN), "%.0f %%", 100);
+	cell_fmt(p->f, doc_figure(c, "memory.peak_threads", NAN), "%.0f", 1);
 	fputs("<td>", p->f);
 	html_escape(p->f, st);
 	if (doc_str(c, "detail", "")[0])
@@ -191,8 +222,9 @@ static void scaling_table(struct page *p, json_t *configs, const char *w)
 	size_t i;
 	fputs("<h4>Scaling in the latest run</h4>\n<table class=\"scaling\">"
 	      "<thead><tr><th>configuration</th><th>workers</th>"
-	      "<th>median wall (s)</th><th>confidence interval (s)</th>"
-	      "<th>speedup</th><th>efficiency</th><th>status</th></tr></thead>"
+	      "<th>median wall</th><th>confidence interval</th>"
+	      "<th>speedup</th><th>efficiency</th><th>cores busy</th>"
+	      "<th>lock wait</th><th>threads</th><th>status</th></tr></thead>"
 	      "\n<tbody>\n", p->f);
 	json_array_foreach(configs, i, c)
 		scaling_row(p, c, w);
@@ -447,8 +479,9 @@ static void trend_cell(FILE *f, json_t *pt)
 		return;
 	}
 	int reg = doc_bool(pt, "regression", 0);
-	fprintf(f, "<td class=\"num%s\">%.4g", reg ? " regression" : "",
-		json_number_value(m));
+	char t[32];
+	table_fmt_seconds(json_number_value(m), t, sizeof t);
+	fprintf(f, "<td class=\"num%s\">%s", reg ? " regression" : "", t);
 	json_t *ch = json_object_get(pt, "change");
 	if (json_is_number(ch))
 		fprintf(f, " (%+.1f %%)", 100 * json_number_value(ch));
@@ -504,8 +537,9 @@ static int trend_section(struct page *p, const char *w, const char *m,
 	char **files = NULL;
 	size_t n = 0;
 	errbuf e;
-	if (history_trend(p->h, w, m, p->o->runs, &trend, p->e))
-		return -1;
+	int rc = history_trend(p->h, w, m, p->o->runs, &trend, p->e);
+	if (rc)
+		return rc; /* HISTORY_UNAVAILABLE stays a runtime failure */
 	size_t latest = mark_regressions(trend, p->o);
 	p->s->regressions += latest;
 	mark_interference(p, trend);
@@ -531,6 +565,11 @@ static json_t *workload_doc(json_t *doc, const char *w)
 				json_object_get(doc, "schema"), "status",
 				json_object_get(doc, "status"), "context",
 				json_object_get(doc, "context"), "configs");
+	/* the run's diagnosis and fits come along (dashboard_notes) */
+	static const char *const keep[] = {"diagnosis", "fits", NULL};
+	for (size_t k = 0; keep[k]; k++)
+		if (json_object_get(doc, keep[k]))
+			json_object_set(out, keep[k], json_object_get(doc, keep[k]));
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(doc, "configs"), i, c)
@@ -547,12 +586,11 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	int64_t run_id;
 	json_t *doc;
 	char mslug[80], slug[200];
-	if (history_latest_run(p->h, w, m, &run_id, p->e))
-		return -1;
-	if (!run_id)
-		return 0;
-	if (history_get_run(p->h, run_id, &doc, p->e))
-		return -1;
+	int rc = history_latest_run(p->h, w, m, &run_id, p->e);
+	if (rc || !run_id)
+		return rc;
+	if ((rc = history_get_run(p->h, run_id, &doc, p->e)))
+		return rc;
 	plots_slug(m, mslug, sizeof mslug);
 	snprintf(slug, sizeof slug, "%s/%s", wslug, mslug);
 	json_t *wd = workload_doc(doc, w);
@@ -564,8 +602,9 @@ static int machine_part(struct page *p, const char *w, const char *wslug,
 	scaling_table(p, json_object_get(wd, "configs"), w);
 	fits_list(p, wd);
 	diagnosis_list(p, doc, wd);
+	dashboard_notes(p->f, wd);
 	latest_plots(p, wd, slug);
-	int rc = trend_section(p, w, m, slug);
+	rc = trend_section(p, w, m, slug);
 	fputs("</div>\n", p->f);
 	json_decref(wd);
 	json_decref(doc);
@@ -626,19 +665,21 @@ static int build_page(struct page *p)
 {
 	json_t *workloads, *runs, *w;
 	size_t i;
-	if (history_workloads(p->h, &workloads, p->e))
-		return -1;
-	if (history_machines(p->h, &p->machines, p->e) ||
-	    history_list(p->h, &runs, p->e)) {
+	int rc = history_workloads(p->h, &workloads, p->e);
+	if (rc)
+		return rc;
+	p->machines = runs = NULL;
+	if ((rc = history_machines(p->h, &p->machines, p->e)) ||
+	    (rc = history_list(p->h, &runs, p->e))) {
 		json_decref(p->machines);
 		json_decref(workloads);
-		return -1;
+		return rc;
 	}
 	p->s->workloads = json_array_size(workloads);
 	p->s->runs = json_array_size(runs);
 	page_head(p, p->s->workloads, p->s->runs);
 	page_nav(p, workloads);
-	int rc = 0;
+	rc = 0;
 	json_array_foreach(workloads, i, w)
 		if (!rc)
 			rc = workload_section(p, json_string_value(w));
@@ -661,8 +702,9 @@ int dashboard_build(const struct dashboard_opts *o,
 	if (safefile_opendir(o->outdir, NULL, &dirfd, e))
 		return -1;
 	close(dirfd);
-	if (history_open(o->history, 0, &p.h, e))
-		return -1;
+	int orc = history_open(o->history, 0, &p.h, e);
+	if (orc)
+		return orc;
 	char *text = NULL;
 	size_t len = 0;
 	p.f = open_memstream(&text, &len);

@@ -27,7 +27,8 @@ struct dashboard_summary {
 
 /* Returns 0; -1 (e set) when the inputs are unusable: the site directory
  * or the history database; DASHBOARD_FAILED (e set) when building or
- * writing the site failed after that. */
+ * writing the site failed after that; HISTORY_UNAVAILABLE (the same
+ * value) when the history's server is down or went away. */
 #define DASHBOARD_FAILED (-2)
 int dashboard_build(const struct dashboard_opts *o,
 		    struct dashboard_summary *s, errbuf *e);

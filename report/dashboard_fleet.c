@@ -37,9 +37,11 @@ static int latest_docs(history *h, const char *w, json_t *machines,
 	json_array_foreach(machines, i, m) {
 		int64_t id;
 		json_t *doc = NULL;
-		if (history_latest_run(h, w, json_string_value(m), &id, e) ||
-		    (id && history_get_run(h, id, &doc, e)))
-			return -1;
+		int rc = history_latest_run(h, w, json_string_value(m), &id, e);
+		if (!rc && id)
+			rc = history_get_run(h, id, &doc, e);
+		if (rc)
+			return rc;
 		json_array_append_new(docs, doc ? doc : json_null());
 		*nran += doc != NULL;
 	}

@@ -33,6 +33,7 @@ struct plot_ctx {
 	char ***files;
 	size_t *nfiles;
 	json_t *fits; /* the document's, stored when it was made */
+	int cores;    /* the machine's logical cores (0: unknown) */
 	errbuf *e;
 };
 
@@ -417,8 +418,10 @@ static int chart_speedup(const struct plot_ctx *p, const char *w,
 	if (!nser)
 		return 0;
 	snprintf(title, sizeof title, "%s: speedup against workers (1 worker = 1)", w);
-	snprintf(more, sizeof more, "usl='%s-usl.dat'; nser=%d; nusl=%d; xmax=%g",
-		 base, nser, nusl, max_workers(configs));
+	/* cores: the template marks the machine's core count, where adding
+	 * workers stops adding hardware. */
+	snprintf(more, sizeof more, "usl='%s-usl.dat'; nser=%d; nusl=%d; xmax=%g;"
+		 " cores=%d", base, nser, nusl, max_workers(configs), p->cores);
 	return draw(p, "speedup.gp", base, title, more);
 }
 
@@ -750,6 +753,8 @@ int plots_render(json_t *doc, const char *outdir, const char *below,
 	if (begin(&p, outdir, below, files, nfiles, e))
 		return end(&p, -1);
 	p.fits = summary_derived(doc);
+	p.cores = (int)doc_int(json_object_get(doc, "context"), "logical_cores",
+			       0);
 	json_t *seen = json_object();
 	size_t i;
 	int rc = 0;

@@ -2,7 +2,9 @@
  *
  * p-values are checked against counting arguments and the textbook normal
  * approximation; compare runs on documents generated here with noise from
- * a fixed PRNG, one with a 20 % slowdown that must be caught. */
+ * a fixed PRNG, one with a 20 % slowdown that must be caught. compare
+ * --history runs against both history backends (a SQLite file, then a
+ * PostgreSQL server: tests/testutil_pg.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 #include "analysis/mannwhitney.h"
 #include "tests/testutil.h"
+#include "tests/testutil_pg.h"
 
 /* ---- Mann-Whitney ---- */
 
@@ -185,6 +188,7 @@ static json_t *make_doc(int reps, double s, double k, int slow_workers,
 struct fx {
 	char *dir;
 	char base[512], newer[512];
+	char db[1100]; /* the history: a file in dir, or a server's schema */
 	struct cmd_result r;
 };
 
@@ -194,9 +198,17 @@ static int setup(void **state)
 	f->dir = tu_tempdir();
 	snprintf(f->base, sizeof f->base, "%s/base.json", f->dir);
 	snprintf(f->newer, sizeof f->newer, "%s/new.json", f->dir);
+	snprintf(f->db, sizeof f->db, "%s/h.db", f->dir);
 	rng = 0x2545F4914F6CDD1DULL;
 	*state = f;
 	return 0;
+}
+
+static int setup_pg(void **state)
+{
+	setup(state);
+	struct fx *f = *state;
+	return tu_pg_fresh(f->db, sizeof f->db);
 }
 
 static int teardown(void **state)
@@ -361,8 +373,7 @@ static void test_bad_input(void **state)
 static void test_from_history(void **state)
 {
 	struct fx *f = *state;
-	char db[600];
-	snprintf(db, sizeof db, "%s/h.db", f->dir);
+	const char *db = f->db;
 	save(make_doc(10, 0.05, 0.001, 0, 1, "2024-01-01T00:00:00Z"), f->base);
 	save(make_doc(10, 0.05, 0.001, 4, 1.3, "2024-01-02T00:00:00Z"), f->newer);
 	tu_contend(&f->r, "history", "add", "--db", db, f->newer, f->base, NULL);
@@ -496,8 +507,8 @@ static void test_params_equal_compared(void **state)
 static void test_history_params_differ(void **state)
 {
 	struct fx *f = *state;
-	char db[600], third[600];
-	snprintf(db, sizeof db, "%s/h.db", f->dir);
+	const char *db = f->db;
+	char third[600];
 	snprintf(third, sizeof third, "%s/third.json", f->dir);
 	save(with_params(make_doc(10, 0.05, 0.001, 0, 1, "2024-01-01T00:00:00Z"),
 			 "{\"trees\": \"50\"}"), f->base);
@@ -546,5 +557,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_params_equal_compared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_params_differ, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup_teardown(test_from_history, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_history_params_differ, setup_pg, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("compare (sqlite history)", tests,
+					     NULL, NULL);
+	if (tu_pg_admin())
+		rc |= cmocka_run_group_tests_name("compare (postgresql history)",
+						  pg_tests, NULL, NULL);
+	return rc;
 }

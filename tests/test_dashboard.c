@@ -2,7 +2,9 @@
  *
  * A history with a known regression and a workload named like an HTML
  * injection is turned into a site; the page is checked as text and, when
- * Debian's chromium is installed, rendered headless (else skipped). */
+ * Debian's chromium is installed, rendered headless (else skipped). The
+ * site is built from a SQLite history, then from a PostgreSQL one
+ * (tests/testutil_pg.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "document/history.h"
 #include "report/plots.h"
 #include "tests/testutil.h"
+#include "tests/testutil_pg.h"
 
 #define CHROMIUM "/usr/bin/chromium"
 #define EVIL_WORKLOAD "<script>alert(1)</script>"
@@ -47,21 +50,27 @@ static json_t *run_doc(const char *w, const char *host, const char *utc,
 							      "status", "ok"));
 		char id[256];
 		snprintf(id, sizeof id, "%s/release/thread/w%d", w, n);
+		double m1 = 8.0 * (1 + 0.1 * (1 == slow_w ? slow : 1) - 0.1);
 		json_array_append_new(cs, json_pack(
-			"{s:s, s:s, s:s, s:s, s:i, s:o, s:f, s:f, s:f, s:s}", "id",
+			"{s:s, s:s, s:s, s:s, s:i, s:o, s:f, s:f, s:f, s:s,"
+			" s:f, s:f, s:f, s:{s:f}, s:{s:i}}", "id",
 			id, "workload", w, "build", "release", "pool", "thread",
 			"workers", n, "reps", reps, "median_wall_s", m, "ci_low_s",
-			m * 0.98, "ci_high_s", m * 1.02, "status", "ok"));
+			m * 0.98, "ci_high_s", m * 1.02, "status", "ok",
+			"speedup", m1 / m, "efficiency", m1 / m / n, "cpu_util",
+			0.9 * n, "lock", "share", 0.05 * n, "memory",
+			"peak_threads", n + 1));
 	}
-	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "schema",
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:o}", "schema",
 			 "contend-results/1", "status", "complete", "context",
-			 "host", host, "utc_time", utc, "git_rev", "abc", "configs",
-			 cs);
+			 "host", host, "utc_time", utc, "git_rev", "abc",
+			 "logical_cores", 2, "configs", cs);
 }
 
 struct fx {
 	char *dir;
-	char db[512], site[512], index[600];
+	char db[1100], site[512], index[600];
+	char db2[1100]; /* a second, empty history (a file or a schema) */
 	struct cmd_result r;
 };
 
@@ -77,19 +86,34 @@ static void add(const char *db, json_t *doc)
 	json_decref(doc);
 }
 
-static int setup(void **state)
+/* pg: the histories are schemas on the test server, not files. */
+static int setup_on(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	f->dir = tu_tempdir();
+	*state = f;
 	snprintf(f->db, sizeof f->db, "%s/history.db", f->dir);
+	snprintf(f->db2, sizeof f->db2, "%s/fleet.db", f->dir);
+	if (pg && (tu_pg_fresh(f->db, sizeof f->db) ||
+		   tu_pg_fresh(f->db2, sizeof f->db2)))
+		return -1;
 	snprintf(f->site, sizeof f->site, "%s/site", f->dir);
 	snprintf(f->index, sizeof f->index, "%s/index.html", f->site);
 	add(f->db, run_doc("cf", "ci", "2024-01-01T00:00:00Z", 0, 1));
 	add(f->db, run_doc("cf", "ci", "2024-01-02T00:00:00Z", 0, 1));
 	add(f->db, run_doc("cf", "ci", "2024-01-03T00:00:00Z", 2, 1.25));
 	add(f->db, run_doc(EVIL_WORKLOAD, EVIL_HOST, "2024-01-04T00:00:00Z", 0, 1));
-	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_on(state, 0);
+}
+
+static int setup_pg(void **state)
+{
+	return setup_on(state, 1);
 }
 
 static int teardown(void **state)
@@ -158,6 +182,17 @@ static void test_site(void **state)
 	assert_non_null(strstr(html, "&lt;script&gt;host&lt;/script&gt;"));
 	assert_non_null(strstr(html, "<table class=\"scaling\">"));
 	assert_non_null(strstr(html, "<table class=\"trend\">"));
+	/* what the terminal shows: cores busy, lock wait, threads, efficiency
+	 * as %, times with their unit, and the report's notes */
+	assert_non_null(strstr(html, "<th>cores busy</th><th>lock wait</th>"
+				     "<th>threads</th>"));
+	assert_non_null(strstr(html, "<td class=\"num\">8.00 s</td>"));
+	assert_non_null(strstr(html, "<td class=\"num\">100 %</td>"));
+	assert_non_null(strstr(html, "<td class=\"num\">1.80</td>"
+				     "<td class=\"num\">10 %</td>"
+				     "<td class=\"num\">3</td>"));
+	assert_non_null(strstr(html, "<pre class=\"terminal\">"));
+	assert_non_null(strstr(html, "Fastest: thread pool with 4 workers"));
 	/* the regression is marked on the w2 row of cf, and only there */
 	const char *cf = strstr(html, "<section id=\"w-cf\">");
 	assert_non_null(cf);
@@ -265,6 +300,112 @@ static void test_chromium(void **state)
 	free(png);
 }
 
+/* ---- layout: legends outside, images loaded, nothing overlapping ---- */
+
+/* Every gnuplot key is outside the plot area (right of it or below), so a
+ * legend never hides a line; the speedup plot marks the core count. */
+static void test_plot_keys_outside(void **state)
+{
+	(void)state;
+	static const char *const gp[] = {"builds", "lockshare", "memory",
+					 "speedup", "trend", "walltime"};
+	for (size_t i = 0; i < sizeof gp / sizeof gp[0]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "plots/%s.gp", gp[i]);
+		char *t = slurp(path);
+		assert_non_null(t);
+		size_t keys = 0;
+		for (const char *k = t; (k = strstr(k, "\nset key")); k++, keys++) {
+			size_t n = strcspn(k + 1, "\n");
+			char line[256];
+			snprintf(line, sizeof line, "%.*s", (int)n, k + 1);
+			if (!strstr(line, "outside") && !strstr(line, "below") &&
+			    !strstr(line, "off"))
+				fail_msg("%s: '%s' puts the key inside the plot",
+					 path, line);
+		}
+		assert_true(keys >= 1);
+		if (!strcmp(gp[i], "speedup"))
+			assert_non_null(strstr(t, "cores"));
+		free(t);
+	}
+}
+
+/* The page with its content security policy removed and a script that
+ * measures it after loading: images that did not load (naturalWidth 0),
+ * and pairs of boxes (figures, tables, headings, paragraphs, notes) that
+ * overlap without one holding the other. */
+static const char *const probe_js =
+	"<script>window.addEventListener('load', function () {"
+	"var im = document.images, broken = 0, i, j;"
+	"for (i = 0; i < im.length; i++)"
+	" if (!im[i].complete || im[i].naturalWidth === 0) broken++;"
+	"var els = document.querySelectorAll('figure,table,pre,h1,h2,h3,h4,p,"
+	"ul.diagnosis'), b = [];"
+	"for (i = 0; i < els.length; i++) { var r = els[i].getBoundingClientRect();"
+	" if (r.width > 0 && r.height > 0) b.push([els[i], r]); }"
+	"var over = 0, first = '';"
+	"for (i = 0; i < b.length; i++) for (j = i + 1; j < b.length; j++) {"
+	" var x = b[i], y = b[j];"
+	" if (x[0].contains(y[0]) || y[0].contains(x[0])) continue;"
+	" if (x[1].left < y[1].right - 1 && y[1].left < x[1].right - 1 &&"
+	" x[1].top < y[1].bottom - 1 && y[1].top < x[1].bottom - 1) {"
+	" over++; if (!first) first = x[0].tagName + '/' + y[0].tagName; } }"
+	"var o = document.createElement('pre'); o.id = 'layout';"
+	"o.textContent = 'LAYOUT images=' + im.length + ' broken=' + broken +"
+	" ' overlaps=' + over + ' first=' + first + ' END';"
+	"document.body.appendChild(o); });</script>";
+
+static void write_probe_page(struct fx *f, char *path, size_t len)
+{
+	char *html = slurp(f->index);
+	assert_non_null(html);
+	char *csp = strstr(html, "<meta http-equiv=\"Content-Security-Policy\"");
+	char *body = strstr(html, "</body>");
+	assert_non_null(csp);
+	assert_non_null(body);
+	char *csp_end = strchr(csp, '>') + 1;
+	snprintf(path, len, "%s/layout.html", f->site);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "%.*s%.*s%s%s", (int)(csp - html), html,
+		(int)(body - csp_end), csp_end, probe_js, body);
+	fclose(fp);
+	free(html);
+}
+
+static void test_layout(void **state)
+{
+	struct fx *f = *state;
+	if (!have_chromium())
+		skip();
+	build(f);
+	char page[700], url[720], prof[700];
+	write_probe_page(f, page, sizeof page);
+	snprintf(url, sizeof url, "file://%s", page);
+	snprintf(prof, sizeof prof, "--user-data-dir=%s/profile", f->dir);
+	char *argv[] = {"timeout", "120", CHROMIUM, "--headless", "--no-sandbox",
+			"--disable-gpu", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync",
+			"--no-first-run", prof, "--window-size=1280,2000",
+			"--virtual-time-budget=10000", "--dump-dom", url, NULL};
+	assert_int_equal(tu_run(&f->r, argv), 0);
+	assert_int_equal(f->r.status, 0);
+	const char *l = strstr(f->r.out, "<pre id=\"layout\">");
+	if (!l)
+		fail_msg("the probe did not run: %.300s", f->r.out);
+	l += strlen("<pre id=\"layout\">");
+	int images = -1, broken = -1, overlaps = -1;
+	assert_int_equal(sscanf(l, "LAYOUT images=%d broken=%d overlaps=%d",
+				&images, &broken, &overlaps), 3);
+	printf("   layout: %d images, %d not loaded, %d overlapping boxes\n",
+	       images, broken, overlaps);
+	assert_true(images >= 6);
+	assert_int_equal(broken, 0);
+	if (overlaps)
+		fail_msg("overlapping boxes: %.80s", l);
+}
+
 static void scale_key(json_t *o, const char *k, double by)
 {
 	json_object_set_new(o, k, json_real(json_number_value(json_object_get(o, k)) * by));
@@ -287,8 +428,7 @@ static void scale(json_t *c, double by)
 static void test_machines(void **state)
 {
 	struct fx *f = *state;
-	char db[600];
-	snprintf(db, sizeof db, "%s/fleet.db", f->dir);
+	const char *db = f->db2;
 	for (int i = 0; i < 6; i++) {
 		char utc[32];
 		snprintf(utc, sizeof utc, "2024-02-%02dT0%d:00:00Z", 1 + i / 2, i % 2);
@@ -429,9 +569,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interference_and_too_few, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chromium, setup, teardown),
+		cmocka_unit_test(test_plot_keys_outside),
+		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plots_charts, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup_teardown(test_site, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_machines, setup_pg, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("dashboard (sqlite history)",
+					     tests, NULL, NULL);
+	if (tu_pg_admin())
+		rc |= cmocka_run_group_tests_name("dashboard (postgresql history)",
+						  pg_tests, NULL, NULL);
+	return rc;
 }

@@ -1,6 +1,9 @@
-/* test_history.c - the SQLite history: adding, deduplicating, concurrency,
- * matching params, upgrading old databases, Google Benchmark import, and
- * refusing foreign or damaged files.
+/* test_history.c - the history on both backends: adding, deduplicating,
+ * concurrency, matching params, machines, Google Benchmark import (a
+ * SQLite file, then a PostgreSQL server: tests/testutil_pg.h); SQLite's
+ * upgrades of old databases and refusal of foreign or damaged files;
+ * PostgreSQL's schema refusals and upgrade, `history copy` between the
+ * two, and a server that goes away mid-write.
  * Bad databases must give one clear line and stay byte-for-byte unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +20,12 @@
 #include "document/history.h"
 #include "document/jsonfile.h"
 #include "tests/testutil.h"
+#include "tests/testutil_pg.h"
 
 struct fx {
 	char *dir;
-	char db[512];
+	char db[1100];
+	char pgdir[512]; /* a private server's, stopped by teardown */
 };
 
 static int setup(void **state)
@@ -32,9 +37,24 @@ static int setup(void **state)
 	return f->dir ? 0 : -1;
 }
 
+/* The same fixture with a fresh PostgreSQL location as the history. */
+static int setup_pg(void **state)
+{
+	if (setup(state))
+		return -1;
+	struct fx *f = *state;
+	return tu_pg_fresh(f->db, sizeof f->db);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	if (f->pgdir[0]) {
+		char *argv[] = {"tests/pg-server", "stop", f->pgdir, NULL};
+		struct cmd_result *r = malloc(sizeof *r);
+		tu_run(r, argv);
+		free(r);
+	}
 	tu_rmtree(f->dir);
 	free(f->dir);
 	free(f);
@@ -218,41 +238,99 @@ static void test_trend_and_pair(void **state)
 	json_decref(d4);
 }
 
-/* Two processes adding at once, into a database neither has created yet:
- * every document lands exactly once. */
+/* WRITERS processes add DOCS documents in all at once, into a database
+ * none has created yet; neighbouring writers share some documents, so the
+ * same content arrives from two processes at the same time. Every
+ * distinct document must be stored exactly once, and each writer must be
+ * told which of its documents were already there. */
+#define WRITERS 10
+#define PER_WRITER 10
+#define POOL 64
+
+static int doc_index(int k, int j)
+{
+	return (k * 7 + j) % POOL;
+}
+
+static json_t *pool_doc(int i)
+{
+	char utc[64];
+	snprintf(utc, sizeof utc, "2024-02-%02dT00:%02d:00Z", 1 + i / 60, i % 60);
+	return doc_make(utc, "c", 1 + i, "cf");
+}
+
+/* A writer: waits on go, adds its documents, exits with how many it
+ * added anew (or 100 on any failure). */
+static void writer(const char *db, int k, int go)
+{
+	char c;
+	if (read(go, &c, 1) < 0)
+		_exit(100);
+	history *h;
+	errbuf e;
+	if (history_open(db, 1, &h, &e))
+		_exit(100);
+	int added = 0, bad = 0;
+	for (int j = 0; j < PER_WRITER; j++) {
+		json_t *d = pool_doc(doc_index(k, j));
+		int64_t id;
+		int dup;
+		bad |= history_add(h, d, "contend", NULL, &id, &dup, &e) != 0;
+		added += !dup;
+		json_decref(d);
+	}
+	history_close(h);
+	_exit(bad ? 100 : added);
+}
+
 static void test_concurrent_adds(void **state)
 {
 	struct fx *f = *state;
-	pid_t kids[2];
-	for (int k = 0; k < 2; k++) {
+	int go[2], distinct = 0, seen[POOL] = {0};
+	pid_t kids[WRITERS];
+	assert_int_equal(pipe(go), 0);
+	for (int k = 0; k < WRITERS; k++) {
+		for (int j = 0; j < PER_WRITER; j++)
+			distinct += !seen[doc_index(k, j)]++;
 		kids[k] = fork();
 		assert_true(kids[k] >= 0);
 		if (kids[k] == 0) {
-			int bad = 0;
-			for (int i = 0; i < 15; i++) {
-				char utc[64];
-				snprintf(utc, sizeof utc, "2024-02-%02dT00:00:%02dZ",
-					 k + 1, i);
-				json_t *d = doc_make(utc, "c", 1 + i, "cf");
-				history *h;
-				errbuf e;
-				int64_t id;
-				int dup;
-				if (history_open(f->db, 1, &h, &e) ||
-				    history_add(h, d, "contend", NULL, &id, &dup, &e) || dup)
-					bad++;
-				history_close(h);
-				json_decref(d);
-			}
-			_exit(bad ? 1 : 0);
+			close(go[1]);
+			writer(f->db, k, go[0]);
 		}
 	}
-	for (int k = 0; k < 2; k++) {
+	assert_true(distinct < WRITERS * PER_WRITER); /* duplicates exist */
+	close(go[0]);
+	close(go[1]); /* every writer's read returns: they start together */
+	int added = 0;
+	for (int k = 0; k < WRITERS; k++) {
 		int st;
 		waitpid(kids[k], &st, 0);
-		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) <= PER_WRITER);
+		added += WEXITSTATUS(st);
 	}
-	assert_int_equal(count_runs(f->db), 30);
+	assert_int_equal(added, distinct);
+	/* each distinct document once: its time is its identity here */
+	history *h;
+	errbuf e;
+	json_t *runs, *r;
+	size_t i;
+	assert_int_equal(history_open(f->db, 0, &h, &e), 0);
+	assert_int_equal(history_list(h, &runs, &e), 0);
+	history_close(h);
+	assert_int_equal(json_array_size(runs), distinct);
+	int stored[POOL] = {0};
+	json_array_foreach(runs, i, r) {
+		const char *utc = json_string_value(json_object_get(r, "utc_time"));
+		int day, min;
+		assert_int_equal(sscanf(utc, "2024-02-%dT00:%d", &day, &min), 2);
+		stored[(day - 1) * 60 + min]++;
+	}
+	for (int d = 0; d < POOL; d++)
+		assert_int_equal(stored[d], seen[d] ? 1 : 0);
+	printf("   %d writers added %d documents (%d distinct): %zu stored\n",
+	       WRITERS, WRITERS * PER_WRITER, distinct, json_array_size(runs));
+	json_decref(runs);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -946,16 +1024,232 @@ static void test_gbench_nonfinite(void **state)
 	assert_non_null(strstr(e.msg, "is not valid JSON"));
 }
 
+/* ---- PostgreSQL only ---- */
+
+/* The one number sql returns on uri, or -1. */
+static long pg_number(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	long n = -1;
+	PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+/* Refused as the SQLite file would be, and left as it was. */
+static void test_pg_refusals(void **state)
+{
+	struct fx *f = *state;
+	history *h;
+	errbuf e;
+	assert_int_equal(history_open(f->db, 0, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "empty"));
+	assert_int_equal(history_open(f->db, 1, &h, &e), 0);
+	history_close(h);
+	assert_int_equal(count_runs(f->db), 0);
+	/* a table of something else beside ours */
+	assert_int_equal(tu_pg_sql(f->db, "CREATE TABLE customers(name TEXT)"), 0);
+	assert_int_equal(history_open(f->db, 1, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "something else (tables: customers)"));
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "list", "--db", f->db, NULL);
+	assert_int_equal(r->status, 2);
+	assert_int_equal(tu_lines(r->out), 1);
+	assert_int_equal(tu_pg_sql(f->db, "DROP TABLE customers;"
+				   "UPDATE contend_schema SET version=99"), 0);
+	assert_int_equal(history_open(f->db, 1, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "newer than"));
+	assert_int_equal(pg_number(f->db, "SELECT version FROM contend_schema"), 99);
+	/* a password in the URI never appears in a message */
+	tu_contend(r, "history", "list", "--db",
+		   "postgresql://me:s3cret@/nodb?host=/nonexistent", NULL);
+	assert_int_equal(r->status, 3);
+	assert_null(strstr(r->out, "s3cret"));
+	assert_non_null(strstr(r->out, "cannot connect"));
+	free(r);
+}
+
+/* A version 2 schema (before runs.machine) is upgraded on open, the
+ * machine read back from the stored documents, as SQLite's is. */
+static void test_pg_upgrade(void **state)
+{
+	struct fx *f = *state;
+	int dup;
+	json_t *d = doc_make("2024-01-01T00:00:00Z", "r1", 1.0, "cf");
+	add(f->db, d, &dup);
+	assert_int_equal(tu_pg_sql(f->db, "ALTER TABLE runs DROP COLUMN machine;"
+				   "UPDATE contend_schema SET version=2"), 0);
+	assert_int_equal(count_runs(f->db), 1);
+	assert_int_equal(pg_number(f->db, "SELECT version FROM contend_schema"),
+			 HISTORY_SCHEMA_VERSION);
+	assert_int_equal(pg_number(f->db, "SELECT count(*) FROM runs WHERE"
+				   " machine = 'ci'"), 1);
+	json_decref(d);
+}
+
+/* history copy: SQLite to PostgreSQL and back, twice; the documents come
+ * through unchanged and nothing doubles. */
+static void test_pg_copy(void **state)
+{
+	struct fx *f = *state;
+	char file[600], back[600];
+	snprintf(file, sizeof file, "%s/a.db", f->dir);
+	snprintf(back, sizeof back, "%s/b.db", f->dir);
+	int dup;
+	json_t *d1 = doc_make("2024-01-01T00:00:00Z", "r1", 1.0, "cf");
+	json_t *d2 = doc_params("2024-01-02T00:00:00Z", "r2", 1.1, "16");
+	add(file, d1, &dup);
+	add(file, d2, &dup);
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "copy", "--db", file, "--to", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "2 added"));
+	tu_contend(r, "history", "copy", "--db", file, "--to", f->db, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "0 added, 2 already there"));
+	tu_contend(r, "history", "copy", "--db", f->db, "--to", back, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "2 added"));
+	assert_int_equal(count_runs(f->db), 2);
+	history *h;
+	errbuf e;
+	json_t *runs, *got;
+	assert_int_equal(history_open(back, 0, &h, &e), 0);
+	assert_int_equal(history_list(h, &runs, &e), 0);
+	assert_int_equal(json_array_size(runs), 2);
+	assert_int_equal(history_get_run(h, json_integer_value(json_object_get(
+			 json_array_get(runs, 1), "run_id")), &got, &e), 0);
+	assert_true(json_equal(got, d2));
+	json_decref(got);
+	json_decref(runs);
+	history_close(h);
+	tu_contend(r, "history", "copy", "--db", file, NULL);
+	assert_int_equal(r->status, 2);
+	free(r);
+	json_decref(d1);
+	json_decref(d2);
+}
+
+static void pg_server(const char *verb, const char *dir)
+{
+	char *argv[] = {"tests/pg-server", (char *)verb, (char *)dir, NULL};
+	struct cmd_result *r = malloc(sizeof *r);
+	assert_int_equal(tu_run(r, argv), 0);
+	if (r->status)
+		fail_msg("pg-server %s: %s", verb, r->out);
+	free(r);
+}
+
+/* `contend history add` in the background, its output into log. */
+static pid_t add_in_background(const char *db, const char *file,
+			       const char *log)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(CONTEND_BIN, CONTEND_BIN, "history", "add", "--db", db,
+		      file, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits until a backend of uri waits for a lock (10 s at most). */
+static int wait_for_lock_waiter(const char *uri)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (pg_number(uri, "SELECT count(*) FROM pg_stat_activity WHERE"
+			      " wait_event_type = 'Lock'") > 0)
+			return 0;
+		tu_sleep_ms(10);
+	}
+	return -1;
+}
+
+/* A private server: a run stored, then the server stops while a second
+ * run is half written (held on a lock of reps), then while it is down.
+ * Each failure is one line and exit 3; afterwards the first run is there
+ * and nothing of the second. */
+static void test_pg_server_gone(void **state)
+{
+	struct fx *f = *state;
+	char *dir = f->pgdir, uri[1024], a[600], b[600], log[600];
+	if (tu_pg_start(dir, sizeof f->pgdir, uri, sizeof uri))
+		fail_msg("no private server");
+	snprintf(a, sizeof a, "%s/a.json", f->dir);
+	snprintf(b, sizeof b, "%s/b.json", f->dir);
+	snprintf(log, sizeof log, "%s/add.log", f->dir);
+	json_t *da = doc_make("2024-01-01T00:00:00Z", "r1", 1.0, "cf");
+	json_t *db = doc_make("2024-01-02T00:00:00Z", "r2", 1.0, "cf");
+	write_doc(da, a, 0);
+	write_doc(db, b, 0);
+	struct cmd_result *r = malloc(sizeof *r);
+	tu_contend(r, "history", "add", "--db", uri, a, NULL);
+	assert_int_equal(r->status, 0);
+
+	PGconn *locker = PQconnectdb(uri);
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	PQclear(PQexec(locker, "BEGIN; LOCK TABLE reps IN ACCESS EXCLUSIVE MODE"));
+	pid_t pid = add_in_background(uri, b, log);
+	assert_int_equal(wait_for_lock_waiter(uri), 0);
+	pg_server("halt", dir);
+	PQfinish(locker);
+	int st;
+	waitpid(pid, &st, 0);
+	size_t len;
+	char *out = slurp(log, &len);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_int_equal(tu_lines(out), 1);
+	assert_non_null(strstr(out, "went away"));
+	assert_non_null(strstr(out, "not stored"));
+	free(out);
+
+	/* while it is down: every verb says so in one line, exit 3 */
+	tu_contend(r, "history", "add", "--db", uri, b, NULL);
+	assert_int_equal(r->status, 3);
+	assert_int_equal(tu_lines(r->out), 1);
+	assert_non_null(strstr(r->out, "cannot connect to the PostgreSQL server"));
+	tu_contend(r, "history", "list", "--db", uri, NULL);
+	assert_int_equal(r->status, 3);
+	tu_contend(r, "compare", "--history", uri, NULL);
+	assert_int_equal(r->status, 3);
+	tu_contend(r, "dashboard", "--history", uri, "--out",
+		   tu_path(f->dir, "site"), NULL);
+	assert_int_equal(r->status, 3);
+
+	pg_server("resume", dir);
+	assert_int_equal(count_runs(uri), 1);
+	assert_int_equal(pg_number(uri, "SELECT count(*) FROM configs"), 2);
+	assert_int_equal(pg_number(uri, "SELECT count(*) FROM reps"), 4);
+	tu_contend(r, "history", "add", "--db", uri, b, NULL);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(count_runs(uri), 2);
+	free(r);
+	json_decref(da);
+	json_decref(db);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	/* Against either backend: the fixture's location is the backend. */
+#define BOTH(setup_fn)                                                      \
+	cmocka_unit_test_setup_teardown(test_add_list_dedup, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_trend_and_pair, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_concurrent_adds, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_pair_same_params, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_trend_same_params, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_machines, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_malformed_documents, setup_fn, teardown), \
+	cmocka_unit_test_setup_teardown(test_gbench_import, setup_fn, teardown)
+	const struct CMUnitTest sqlite_tests[] = {
 		cmocka_unit_test(test_sha256_vectors),
-		cmocka_unit_test_setup_teardown(test_add_list_dedup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trend_and_pair, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_adds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pair_same_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trend_same_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_machines, setup, teardown),
+		BOTH(setup),
 		cmocka_unit_test_setup_teardown(test_run_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1_damaged, setup, teardown),
@@ -965,9 +1259,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_documents, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gbench_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gbench_nonfinite, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest pg_tests[] = {
+		BOTH(setup_pg),
+		cmocka_unit_test_setup_teardown(test_pg_refusals, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_upgrade, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_copy, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_server_gone, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("history (sqlite)", sqlite_tests,
+					     NULL, NULL);
+	if (tu_pg_admin())
+		rc |= cmocka_run_group_tests_name("history (postgresql)",
+						  pg_tests, NULL, NULL);
+	return rc;
 }

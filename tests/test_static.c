@@ -117,6 +117,12 @@ static void test_static_run_and_history(void **state)
 	isolated(r, f->dir, STATIC_BIN, add);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "added as run 1"));
+	/* no PostgreSQL in the static build: said in one line, exit 3 */
+	char *pg[] = {"history", "add", "--db", "postgresql://u@db/h",
+		      "/out/spin.json", NULL};
+	isolated(r, f->dir, STATIC_BIN, pg);
+	assert_int_equal(r->status, 3);
+	assert_non_null(strstr(r->out, "built without PostgreSQL"));
 	free(r);
 }
 
