@@ -343,6 +343,7 @@ static char *slurp(const char *path, size_t *len)
 	rewind(fp);
 	char *b = malloc(*len + 1);
 	*len = fread(b, 1, *len, fp);
+	b[*len] = '\0'; /* callers read it as a string too */
 	fclose(fp);
 	return b;
 }
