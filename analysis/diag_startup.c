@@ -6,7 +6,10 @@
  * STARTUP_MIN_RATIO (and STARTUP_MIN_S), the process tree had more
  * processes than at 1 worker (or the pool starts processes), and the
  * configuration scaled poorly. Configurations oversubscribed are left to
- * that rule: spinning library threads burn CPU too. */
+ * that rule: spinning library threads burn CPU too. Unlike the other
+ * timing rules it speaks for configurations measured while other programs
+ * were busy (the interference rule): its evidence is the process tree's
+ * own CPU time, which others' load does not add to. */
 #include "analysis/diagnosis.h"
 
 #include <math.h>
@@ -35,7 +38,7 @@ static double extra_cpu(struct diag_ctx *ctx, json_t *c)
 	json_t *one = diag_baseline(ctx, c);
 	double cpu = doc_num(c, "median_cpu_s", NAN);
 	double cpu1 = one ? doc_num(one, "median_cpu_s", NAN) : NAN;
-	if (!diag_timing_to_explain(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
+	if (!diag_poor_scaling(ctx, c) || !isfinite(cpu) || !isfinite(cpu1) ||
 	    !more_processes(c, one) ||
 	    diag_found(ctx, DC_OVERSUBSCRIPTION, doc_str(c, "id", "")))
 		return NAN;

@@ -376,13 +376,16 @@ static int walk_tree(struct proc_cache *pc, pid_t root,
 	return out->procs > 0 ? 0 : -1;
 }
 
-/* Files under dir and its folders (joblib keeps its memmaps in a folder
- * of /dev/shm), at most DEVSHM_MAX_DEPTH folders down, counting stops at
- * DEVSHM_MAX_FILES: a /dev/shm of more files than that is a flood however
- * many more there are, and the walk stays bounded (a few microseconds for
- * the tens of files /dev/shm usually holds). */
+/* Data files under dir and its folders (joblib keeps its memmaps in a
+ * folder of /dev/shm): files of DEVSHM_FILE_MIN_BYTES or more, so the
+ * semaphores and locks a pool keeps there (loky: 8 files of 32 bytes)
+ * are not counted as data. At most DEVSHM_MAX_DEPTH folders down;
+ * counting stops at DEVSHM_MAX_FILES: a /dev/shm of more files than that
+ * is a flood however many more there are, and the walk stays bounded (a
+ * few microseconds for the tens of files /dev/shm usually holds). */
 #define DEVSHM_MAX_DEPTH 3
 #define DEVSHM_MAX_FILES 100000u
+#define DEVSHM_FILE_MIN_BYTES 65536
 static void count_files(int fd, int depth, uint32_t *n)
 {
 	DIR *d = fdopendir(fd);
@@ -403,7 +406,10 @@ static void count_files(int fd, int depth, uint32_t *n)
 			if (sub >= 0)
 				count_files(sub, depth + 1, n);
 		} else {
-			(*n)++;
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode) && st.st_size >= DEVSHM_FILE_MIN_BYTES)
+				(*n)++;
 		}
 	}
 	closedir(d);

@@ -34,8 +34,9 @@ struct memsample {
 	uint64_t shmem;	   /* /proc/meminfo Shmem (system-wide) */
 	uint64_t devshm;   /* bytes used on /dev/shm (statvfs) */
 	int devshm_valid;  /* /dev/shm could be measured */
-	uint32_t devshm_files; /* files under /dev/shm and its folders (3
-				* deep; counting stops at 100000) */
+	uint32_t devshm_files; /* data files (64 KiB or more) under /dev/shm
+				* and its folders (3 deep; counting stops
+				* at 100000) */
 	uint64_t heap;	   /* malloc's bytes in use in this process */
 	int heap_valid;	   /* heap was read (opts.heap) */
 };
