@@ -10,8 +10,9 @@
  * there). On a shared machine other load can keep the evidence from
  * showing (two threads that never meet on a lock), so the bug is measured
  * up to 3 times until its cause is named (as test_diagnosis.c's
- * run_until); the assertion itself is the same every time, and the fix is
- * measured once: its cause must be absent. */
+ * run_until), and the fix again only while the diagnosis says other
+ * programs were busy; the assertions are the same every time: the cause
+ * named for the bug, absent for the fix. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,9 +114,21 @@ static void story(const char *name, const char *script, const char *bug,
 			fail_msg("%s bug: no %s in %d tries (last: %s)", name, *w, TRIES, got);
 	json_decref(doc);
 	snprintf(label, sizeof label, "%s-fix", name);
-	doc = doctor(label, script, fix);
-	causes(doc, got, sizeof got);
-	printf("   %s fix: %s\n", name, got);
+	doc = NULL;
+	for (int i = 0, any = 1; i < TRIES && any; i++) {
+		json_decref(doc);
+		doc = doctor(label, script, fix);
+		causes(doc, got, sizeof got);
+		printf("   %s fix (try %d): %s\n", name, i + 1, got);
+		any = 0;
+		for (const char *const *w = want; *w; w++)
+			any |= names(doc, *w);
+		/* measured again only when other programs were busy meanwhile
+		 * (the interference rule says so): the CPU time and memory of
+		 * two processes swell on a loaded machine */
+		if (any && !names(doc, "interference"))
+			break;
+	}
 	for (const char *const *w = want; *w; w++)
 		if (names(doc, *w))
 			fail_msg("%s fix: %s named (%s)", name, *w, got);
