@@ -364,7 +364,7 @@ static json_t *series_of(size_t n, const char *key, double (*v)(size_t i, size_t
 	return json_pack("{s:{s:o, s:o}}", "series", "t_s", t, key, d);
 }
 /* held per task to the end: the XGBoost bug */
-static double steady(size_t i, size_t n) { return 20 + 60.0 * (double)i / (double)n; }
+static double steady(size_t i, size_t n) { return 20 + 120.0 * (double)i / (double)n; }
 /* imports for 45 % of the run, then the working set: its gc.collect fix */
 static double plateau(size_t i, size_t n)
 {
