@@ -171,7 +171,7 @@ static void unexplained(struct diag_ctx *ctx, const char *what)
 {
 	json_t *c, *worst = NULL, *ids = json_array();
 	size_t i;
-	char ev[1024], label[600];
+	char ev[2048], label[600];
 	doc_foreach_config(ctx->doc, i, c) {
 		const char *id = doc_str(c, "id", "");
 		if (!diag_timing_to_explain(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
@@ -200,7 +200,7 @@ static void nothing_found(struct diag_ctx *ctx, const char *what)
 {
 	json_t *c, *best = NULL;
 	size_t i;
-	char ev[1024], label[600];
+	char ev[2048], label[600];
 	if (json_array_size(ctx->entries))
 		return;
 	doc_foreach_config(ctx->doc, i, c)

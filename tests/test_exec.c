@@ -508,19 +508,11 @@ static void test_default_names_never_collide(void **state)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now); /* start just after a second ticks */
 	tu_sleep_ms(1000 - now.tv_nsec / 1000000 + 20);
+	char *argv[] = {bin, "exec", "--workers", "1", "--reps", "1", "--quiet",
+			"--", "true", NULL};
 	pid_t pid[N];
-	for (int i = 0; i < N; i++) {
-		pid[i] = fork();
-		if (pid[i] == 0) {
-			int devnull = open("/dev/null", O_WRONLY);
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-			if (chdir(sub) == 0)
-				execl(bin, bin, "exec", "--workers", "1",
-				      "--reps", "1", "--quiet", "--", "true", (char *)NULL);
-			_exit(127);
-		}
-	}
+	for (int i = 0; i < N; i++)
+		pid[i] = tu_spawn_quiet(sub, argv);
 	for (int i = 0; i < N; i++) {
 		int st;
 		waitpid(pid[i], &st, 0);
@@ -559,15 +551,9 @@ static void test_out_in_use_is_refused(void **state)
 	const char *out = path("busy.json");
 	char lock[1100];
 	snprintf(lock, sizeof lock, "%s.lock", out);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execl(CONTEND_BIN, CONTEND_BIN, "exec", "--workers", "1,2", "--reps",
-		      "4", "--quiet", "--out", out, "--", "sleep", "0.2", (char *)NULL);
-		_exit(127);
-	}
+	char *argv[] = {CONTEND_BIN, "exec", "--workers", "1,2", "--reps", "4",
+			"--quiet", "--out", (char *)out, "--", "sleep", "0.2", NULL};
+	pid_t pid = tu_spawn_quiet(NULL, argv);
 	for (int i = 0; i < 1500 && access(out, F_OK); i++)
 		tu_sleep_ms(20);
 	assert_int_equal(access(lock, F_OK), 0);
