@@ -578,8 +578,16 @@ static int kill9_once(const char *out, int mid_write, unsigned *rng)
 	pid_t pid = start_contend(args);
 	int caught = 0;
 	if (mid_write) {
-		for (int i = 0; i < 200000 && !caught; i++)
-			caught = writing_now(pid);
+		/* A rewrite: the kill lands while a complete document is on
+		 * disk (kills before the first one are the random rounds').
+		 * Bounded by time, not by polls: under a sanitizer the first
+		 * configuration alone can outlast any fixed number of polls. */
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			caught = access(out, F_OK) == 0 && writing_now(pid);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (!caught && t.tv_sec - t0.tv_sec < 60);
 	} else {
 		msleep(200 + (long)(rand_r(rng) % 2500));
 		caught = writing_now(pid);
