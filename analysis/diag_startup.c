@@ -74,14 +74,16 @@ static int run(struct diag_ctx *ctx)
 	double cores = (double)(w < ctx->cores ? w : ctx->cores);
 	double p = doc_figure(worst, "memory.peak_processes", NAN);
 	double p1 = doc_figure(one, "memory.peak_processes", NAN);
-	char ev[700], procs[96] = " in a process pool";
+	char ev[1200], procs[96] = " in a process pool";
 	if (isfinite(p) && isfinite(p1))
 		snprintf(procs, sizeof procs, ", with more processes (%.0f against %.0f)",
 			 p, p1);
-	snprintf(ev, sizeof ev, "CPU time %.2f s at 1 worker, %.2f s at %lld "
+	char series[512];
+	doc_series_label(worst, series, sizeof series);
+	snprintf(ev, sizeof ev, "%s: CPU time %.2f s at 1 worker, %.2f s at %lld "
 		 "workers (+%.2f s, %.2f s per added worker) for the same "
 		 "work%s: the extra is %.0f %% of the %lld-worker run's wall "
-		 "time on its cores", doc_num(one, "median_cpu_s", NAN),
+		 "time on its cores", series, doc_num(one, "median_cpu_s", NAN),
 		 doc_num(worst, "median_cpu_s", NAN), (long long)w, worst_extra,
 		 worst_extra / (double)(w - 1), procs,
 		 100 * worst_extra / (wall * cores), (long long)w);

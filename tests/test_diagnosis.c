@@ -17,6 +17,7 @@
 #include "analysis/summary.h"
 #include "report/export.h"
 #include "report/table.h"
+#include "report/verdict.h"
 #include "testutil.h"
 
 #define MiB 1048576.0
@@ -262,8 +263,61 @@ static void test_serial_work_and_none(void **state)
 				 config("thread", 2, 0.52, 1.0)));
 	assert_int_equal(json_array_size(json_object_get(doc, "diagnosis")), 1);
 	e = entry(doc, "none");
-	assert_non_null(strstr(field(e, "evidence"), "scaled (best 1.92x at 2 workers)"));
+	assert_non_null(strstr(field(e, "evidence"), "scaled (best 1.92x, thread pool at 2 workers)"));
 	assert_int_equal(json_array_size(json_object_get(e, "configs")), 0);
+	json_decref(doc);
+}
+
+/* exec's --param/--env configurations are named with their values, in
+ * the evidence and in the doctor's verdict. */
+static json_t *swept(json_t *c, const char *mode, const char *blas)
+{
+	json_object_set_new(c, "params", json_pack("{s:s, s:s}", "command", "p",
+						   "mode", mode));
+	json_object_set_new(c, "env", json_pack("{s:o}", "OPENBLAS_NUM_THREADS",
+						blas ? json_string(blas) : json_null()));
+	summary_set_id(c);
+	return c;
+}
+
+static void test_exec_dimensions_named(void **state)
+{
+	(void)state;
+	json_t *doc = document(json_pack("[o, o, o, o]",
+		swept(config("exec", 1, 1.0, 1.0), "thread", "1"),
+		swept(config("exec", 2, 1.0, 1.0), "thread", "1"),
+		swept(config("exec", 1, 1.0, 1.0), "process", NULL),
+		swept(config("exec", 2, 1.1, 1.0), "process", NULL)));
+	json_t *e = entry(doc, "serial-work");
+	assert_non_null(e);
+	assert_int_equal(json_array_size(json_object_get(e, "configs")), 2);
+	if (!strstr(field(e, "evidence"), "exec (mode=process, "
+		    "OPENBLAS_NUM_THREADS=default) at 2 workers ran 0.91x"))
+		fail_msg("evidence: %s", field(e, "evidence"));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	verdict_render(doc, f);
+	fclose(f);
+	if (!strstr(buf, "serial-work (mode=thread, OPENBLAS_NUM_THREADS=1: "
+		    "workers 2; mode=process, OPENBLAS_NUM_THREADS=default: "
+		    "workers 2)"))
+		fail_msg("verdict: %s", buf);
+	free(buf);
+	json_decref(doc);
+	/* a run document: the pool, as before */
+	doc = document(json_pack("[o, o, o, o]", config("thread", 1, 1.0, 1.0),
+				 config("thread", 2, 1.0, 1.0),
+				 config("process", 1, 1.0, 1.0),
+				 config("process", 2, 1.0, 1.0)));
+	e = entry(doc, "serial-work");
+	assert_non_null(strstr(field(e, "evidence"), "thread pool at 2 workers ran"));
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	verdict_render(doc, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "serial-work (workers 2, 2)"));
+	free(buf);
 	json_decref(doc);
 }
 
@@ -709,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_linetrace_build),
 		cmocka_unit_test(test_oversubscription),
 		cmocka_unit_test(test_serial_work_and_none),
+		cmocka_unit_test(test_exec_dimensions_named),
 		cmocka_unit_test(test_startup),
 		cmocka_unit_test(test_shm_growth),
 		cmocka_unit_test(test_memory_per_worker),
