@@ -48,14 +48,13 @@ static int run(struct diag_ctx *ctx)
 		json_decref(configs);
 		return 0;
 	}
-	char taken[48], ev[600];
+	char taken[48], ev[1200], label[600];
 	interference_phrase(busiest, taken, sizeof taken);
+	diag_config_label(busiest, label, sizeof label);
 	snprintf(ev, sizeof ev, "%zu of %zu configurations were measured while "
-		 "other programs took the machine (up to %s, %s pool at %lld "
-		 "worker%s)%s: their times, and the speedups and slowdowns "
-		 "resting on them, are the machine's as much as the code's",
-		 busy, all, taken, doc_str(busiest, "pool", ""),
-		 (long long)doc_workers(busiest), doc_workers(busiest) == 1 ? "" : "s",
+		 "other programs took the machine (up to %s, %s)%s: their times, "
+		 "and the speedups and slowdowns resting on them, are the "
+		 "machine's as much as the code's", busy, all, taken, label,
 		 json_array_size(configs) > busy ? "; the others' ratios rest on "
 		 "a busy row" : "");
 	json_t *en = diag_add(ctx, DC_INTERFERENCE, configs, ev,

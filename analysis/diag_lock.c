@@ -28,6 +28,13 @@
  * meet, code that takes the lock this often serialises them. */
 #define GIL_RATE_MIN 1e5
 #define GIL_SHARE_FLOOR 0.005 /* some of the wait must be there */
+/* A lock other than the interpreter lock counts only with this many
+ * contended waits in the repetition: contention is threads meeting on a
+ * lock again and again. One long wait is a thread parked until work comes
+ * (OpenBLAS's pool waiting 0.21 s, once, in a joblib worker that never
+ * called BLAS: 13 % of worker time from a single wait); the mutex programs
+ * that do serialise wait hundreds of times a second. */
+#define LOCK_MIN_CONTENDED 20
 
 /* One lock's figures at one configuration (its median repetition). */
 struct finding {
@@ -103,7 +110,8 @@ static int exec_gil(json_t *config, struct finding *f)
 	return 1;
 }
 
-/* exec: the most waited lock that is not the interpreter lock. */
+/* exec: the most waited lock that is not the interpreter lock, of those
+ * waited on LOCK_MIN_CONTENDED times. */
 static int exec_other(json_t *config, struct finding *f)
 {
 	json_t *rep = diag_median_rep(config, "lock.wait_s"), *l, *hot = NULL;
@@ -112,6 +120,7 @@ static int exec_other(json_t *config, struct finding *f)
 	memset(f, 0, sizeof *f);
 	json_array_foreach(json_object_get(json_object_get(rep, "lock"), "top"), i, l)
 		if (strcmp(doc_str(l, "identity", ""), "interpreter-lock") &&
+		    doc_num(l, "contended", 0) >= LOCK_MIN_CONTENDED &&
 		    (!hot || doc_num(l, "wait_s", 0) > doc_num(hot, "wait_s", 0)))
 			hot = l;
 	if (!hot || !(wall > 0) || !(w >= 1))

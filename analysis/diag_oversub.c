@@ -123,18 +123,17 @@ static const char *knob(const char *kind)
 
 static void report(struct diag_ctx *ctx, const struct oversub *o, json_t *configs)
 {
-	char ev[800], adv[600];
+	char ev[1200], adv[600], label[600];
 	int run_doc = o->kind && !strcmp(o->kind, "run");
-	long w = (long)doc_workers(o->config);
+	diag_config_label(o->config, label, sizeof label);
 	if (run_doc)
-		snprintf(ev, sizeof ev, "%s pool at %ld workers: each worker runs "
-			 "%s with %ld threads of its own: %ld compute threads on "
-			 "%d cores", doc_str(o->config, "pool", ""), w, o->library,
-			 o->pool_threads, o->threads, ctx->cores);
+		snprintf(ev, sizeof ev, "%s: each worker runs %s with %ld threads "
+			 "of its own: %ld compute threads on %d cores", label,
+			 o->library, o->pool_threads, o->threads, ctx->cores);
 	else
-		snprintf(ev, sizeof ev, "at %ld workers %ld process%s started a %s "
-			 "pool of up to %ld threads: %ld compute threads on %d "
-			 "cores (%ld threads in all)", w, o->processes,
+		snprintf(ev, sizeof ev, "%s: %ld process%s started a %s pool of "
+			 "up to %ld threads: %ld compute threads on %d cores (%ld "
+			 "threads in all)", label, o->processes,
 			 o->processes == 1 ? "" : "es", o->library ? o->library : "library",
 			 o->pool_threads, o->threads, ctx->cores, o->all_threads);
 	if (run_doc)

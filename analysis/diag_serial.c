@@ -39,12 +39,12 @@ static int run(struct diag_ctx *ctx)
 		return 0;
 	}
 	json_t *one = diag_baseline(ctx, worst);
-	char ev[600];
-	snprintf(ev, sizeof ev, "%s pool at %lld workers ran %.2fx as fast as 1 "
-		 "worker and kept %.2f cores busy (1 worker: %.2f): no more cores "
-		 "than 1 worker used; no lock wait, thread count or memory figure "
-		 "measured here explains it", doc_str(worst, "pool", ""),
-		 (long long)doc_workers(worst), doc_num(worst, "speedup", NAN),
+	char ev[1200], label[600];
+	diag_config_label(worst, label, sizeof label);
+	snprintf(ev, sizeof ev, "%s ran %.2fx as fast as 1 worker and kept %.2f "
+		 "cores busy (1 worker: %.2f): no more cores than 1 worker used; "
+		 "no lock wait, thread count or memory figure measured here "
+		 "explains it", label, doc_num(worst, "speedup", NAN),
 		 doc_num(worst, "cpu_util", NAN), doc_num(one, "cpu_util", NAN));
 	diag_add(ctx, DC_SERIAL_WORK, configs, ev,
 		 "the work ran one part at a time: either its parallel part is "

@@ -146,6 +146,15 @@ void diag_fmt_bytes(double b, char *buf, size_t len)
 		snprintf(buf, len, "%.0f KiB", b / 1024.0);
 }
 
+void diag_config_label(json_t *config, char *buf, size_t len)
+{
+	char series[512];
+	json_int_t w = doc_workers(config);
+	doc_series_label(config, series, sizeof series);
+	snprintf(buf, len, "%s at %lld worker%s", series, (long long)w,
+		 w == 1 ? "" : "s");
+}
+
 /* "lock waits, threads against cores, ..." of every rule. */
 static void looked_at(char *buf, size_t len)
 {
@@ -162,7 +171,7 @@ static void unexplained(struct diag_ctx *ctx, const char *what)
 {
 	json_t *c, *worst = NULL, *ids = json_array();
 	size_t i;
-	char ev[1024];
+	char ev[2048], label[600];
 	doc_foreach_config(ctx->doc, i, c) {
 		const char *id = doc_str(c, "id", "");
 		if (!diag_timing_to_explain(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
@@ -175,10 +184,9 @@ static void unexplained(struct diag_ctx *ctx, const char *what)
 		json_decref(ids);
 		return;
 	}
-	snprintf(ev, sizeof ev, "no cause found: %s pool at %lld workers ran "
-		 "%.2fx as fast as 1 worker%s; looked at %s",
-		 doc_str(worst, "pool", ""), (long long)doc_workers(worst),
-		 doc_num(worst, "speedup", NAN),
+	diag_config_label(worst, label, sizeof label);
+	snprintf(ev, sizeof ev, "no cause found: %s ran %.2fx as fast as 1 "
+		 "worker%s; looked at %s", label, doc_num(worst, "speedup", NAN),
 		 json_array_size(ids) > 1 ? " (the worst of those that scaled poorly)" : "",
 		 what);
 	diag_add(ctx, DC_NONE, ids, ev,
@@ -192,7 +200,7 @@ static void nothing_found(struct diag_ctx *ctx, const char *what)
 {
 	json_t *c, *best = NULL;
 	size_t i;
-	char ev[1024];
+	char ev[2048], label[600];
 	if (json_array_size(ctx->entries))
 		return;
 	doc_foreach_config(ctx->doc, i, c)
@@ -200,12 +208,12 @@ static void nothing_found(struct diag_ctx *ctx, const char *what)
 		    isfinite(doc_num(c, "speedup", NAN)) &&
 		    (!best || doc_num(c, "speedup", NAN) > doc_num(best, "speedup", NAN)))
 			best = c;
-	if (best)
+	if (best) {
+		diag_config_label(best, label, sizeof label);
 		snprintf(ev, sizeof ev, "no cause found: every configuration of more "
-			 "than one worker scaled (best %.2fx at %lld workers); "
-			 "looked at %s", doc_num(best, "speedup", NAN),
-			 (long long)doc_workers(best), what);
-	else
+			 "than one worker scaled (best %.2fx, %s); looked at %s",
+			 doc_num(best, "speedup", NAN), label, what);
+	} else
 		snprintf(ev, sizeof ev, "no cause found: no configuration of more "
 			 "than one worker to compare with 1; looked at %s", what);
 	diag_add(ctx, DC_NONE, NULL, ev, "", NULL, NULL);

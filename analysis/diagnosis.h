@@ -99,6 +99,11 @@ json_t *diag_median_rep(json_t *config, const char *path);
 /* "2.50 GiB", "128.0 MiB", "512 KiB" into buf. */
 void diag_fmt_bytes(double b, char *buf, size_t len);
 
+/* "thread pool at 2 workers", or for exec's --param/--env dimensions
+ * "exec (mode=thread, OPENBLAS_NUM_THREADS=1) at 2 workers": how an
+ * entry names a configuration (doc_series_label and its workers). */
+void diag_config_label(json_t *config, char *buf, size_t len);
+
 /* ---- the document ---- */
 
 /* Compute the diagnosis of a summarised document and store it as

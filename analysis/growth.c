@@ -87,7 +87,7 @@ size_t growth_series_points(json_t *s, const char *key, double *t, double *v)
  * for a climb. The window stays centred (narrower at the ends): a
  * lopsided one would carry the last high past the pool freeing it all
  * at the end, and a climb's fit would take that final drop in. */
-static void smooth(const double *v, size_t n, double *m)
+void growth_smooth(const double *v, size_t n, double *m)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t h = i < 2 ? i : 2;
@@ -191,7 +191,7 @@ double growth_held_per_task(const double *t, const double *v, size_t n,
 	double *m = malloc(n * sizeof *m);
 	if (!m)
 		return NAN;
-	smooth(v, n, m);
+	growth_smooth(v, n, m);
 	struct growth g = {t, v, m, n, 0, t[n - 1] - t[0], ntasks, workers, 0};
 	double t1 = fmax(t[0] + g.span * 2 * workers / ntasks, t[2]);
 	/* What the running workers need shows in the first tasks: growth

@@ -24,6 +24,10 @@ json_t *growth_median_series(json_t *config);
 size_t growth_series_points(json_t *series, const char *key, double *t,
 			    double *v);
 
+/* A centred moving median over 5 samples (narrower at the ends) of v
+ * into m: a task's own buffers coming and going are not a climb. */
+void growth_smooth(const double *v, size_t n, double *m);
+
 /* Bytes held per finished task, or NAN when memory did not grow with the
  * tasks; *over says over what. */
 double growth_held_per_task(const double *t, const double *v, size_t n,

@@ -181,6 +181,27 @@ size_t doc_swept_dims(json_t *config, struct doc_swept *out, size_t cap)
 	return n + swept_of(json_object_get(config, "env"), 1, out + n, cap - n);
 }
 
+size_t doc_swept_label(json_t *c, char *buf, size_t len)
+{
+	struct doc_swept d[DOC_SWEPT_MAX];
+	size_t n = doc_swept_dims(c, d, DOC_SWEPT_MAX), used = 0;
+	if (len)
+		buf[0] = 0;
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s",
+					 i ? ", " : "", d[i].name, d[i].value);
+	return n;
+}
+
+void doc_series_label(json_t *c, char *buf, size_t len)
+{
+	char swept[512];
+	if (doc_swept_label(c, swept, sizeof swept))
+		snprintf(buf, len, "%s (%s)", doc_str(c, "pool", ""), swept);
+	else
+		snprintf(buf, len, "%s pool", doc_str(c, "pool", ""));
+}
+
 static void append_swept(json_t *config, char *buf, size_t len)
 {
 	struct doc_swept d[DOC_SWEPT_MAX];

@@ -79,6 +79,14 @@ struct doc_swept {
 /* Config's exec dimensions into out (params, then env); returns how many. */
 size_t doc_swept_dims(json_t *config, struct doc_swept *out, size_t cap);
 
+/* "thread pool", or exec's "exec (mode=thread, OPENBLAS_NUM_THREADS=1)"
+ * (its params, then its env, as doc_swept_dims): what a note or a
+ * diagnosis calls the series of a config, apart from its worker count. */
+void doc_series_label(json_t *config, char *buf, size_t len);
+/* The dimensions alone, "mode=thread, OPENBLAS_NUM_THREADS=1" ("" when
+ * none); returns how many. */
+size_t doc_swept_label(json_t *config, char *buf, size_t len);
+
 /* Leave dimensions out of a key: the table's groups hold every pool, the
  * builds-side-by-side note every build. */
 enum {

@@ -29,6 +29,27 @@ int outpath_kind(const char *path, errbuf *e);
 void outpath_temp_name(const char *path, const char *tag, char *buf,
 		       size_t len);
 
+/* Create path as a new, empty file (O_CREAT|O_EXCL), so no other run
+ * can pick the name: when it exists, "STEM-2.EXT", "STEM-3.EXT", ... is
+ * created instead and written back to path (len bytes). Two runs started
+ * in the same second get two files. The atomic write later renames the
+ * document over the reserved name. */
+int outpath_reserve(char *path, size_t len, errbuf *e);
+
+/* A run's hold on a FILE path: flock on "NAME.lock" beside it, taken
+ * before the first write and kept to the last, so a second contend
+ * naming the same --out is refused ("'x.json' is being written by
+ * another contend (pid N) still running; ...") instead of each
+ * replacing the other's document. A finished document may be replaced:
+ * its run let go. The lock file holds the holder's pid and is removed on
+ * unlock; one a killed run left behind is locked again as if new. */
+struct outpath_lock {
+	int fd;
+	char name[4200];
+};
+int outpath_lock(const char *path, struct outpath_lock *l, errbuf *e);
+void outpath_unlock(struct outpath_lock *l);
+
 /* Write text to a STREAM path (O_APPEND: a regular file reached through
  * /dev/stdout is not overwritten from its start). */
 int outpath_write_stream(const char *path, const char *text, size_t len,

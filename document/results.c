@@ -332,6 +332,42 @@ void results_default_path(char *buf, size_t len)
 	snprintf(buf, len, "results/%s-%s.json", now, host);
 }
 
+int results_out_open(struct results_out *o, const char *path, errbuf *e)
+{
+	o->reserved = 0;
+	o->lock.fd = -1;
+	if (path)
+		snprintf(o->path, sizeof o->path, "%s", path);
+	else {
+		results_default_path(o->path, sizeof o->path);
+		mkdir("results", 0755);
+	}
+	if (results_check_writable(o->path, e))
+		return -1;
+	if (!path) {
+		if (outpath_reserve(o->path, sizeof o->path, e))
+			return -1;
+		o->reserved = 1;
+	}
+	if (outpath_kind(o->path, NULL) != OUTPATH_FILE)
+		return 0;
+	if (outpath_lock(o->path, &o->lock, e)) {
+		if (o->reserved)
+			unlink(o->path);
+		return -1;
+	}
+	return 0;
+}
+
+void results_out_close(struct results_out *o)
+{
+	struct stat st;
+	/* a reserved name nothing was written to (the run failed first) */
+	if (o->reserved && stat(o->path, &st) == 0 && st.st_size == 0)
+		unlink(o->path);
+	outpath_unlock(&o->lock);
+}
+
 int results_same_params(json_t *a, json_t *b)
 {
 	json_t *pa = json_object_get(a, "params"), *pb = json_object_get(b, "params");

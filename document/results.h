@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "document/outpath.h"
 
 #define RESULTS_SCHEMA "contend-results/1"
 
@@ -34,6 +35,20 @@ const char *results_machine(json_t *doc);
 
 /* Default output path: results/<UTC time>-<host>.json */
 void results_default_path(char *buf, size_t len);
+
+/* The document a run writes, held from before the first measurement to
+ * after the last write. */
+struct results_out {
+	char path[4096];
+	int reserved;		  /* the default name, created by us */
+	struct outpath_lock lock; /* fd -1: none (a stream) */
+};
+/* path checked writable and locked (outpath_lock: another running
+ * contend writing it is refused); NULL: the default name, reserved
+ * (outpath_reserve: "-2", "-3", ... when it exists), in results/. */
+int results_out_open(struct results_out *o, const char *path, errbuf *e);
+/* The lock let go; a reserved name never written to removed. */
+void results_out_close(struct results_out *o);
 
 /* Two configurations ran the same workload parameters ("params" equal).
  * Two without params (hand-made documents) match: json_equal(NULL, NULL)

@@ -56,7 +56,9 @@ static const char usage[] =
 	"  --show-output   copy the command's output to stderr as it runs (it is\n"
 	"                  always captured: the last 2 KiB of each repetition are\n"
 	"                  kept in the document as output_tail)\n"
-	"  --out FILE      results document (default results/<UTC>-<host>.json)\n"
+	"  --out FILE      results document (default results/<UTC>-<host>.json,\n"
+	"                  -2.json, -3.json, ... when a run of the same second\n"
+	"                  has it); refused while another contend writes FILE\n"
 	"  --machine NAME  the machine's name in the history (default: the host\n"
 	"                  name); runs are only compared within one machine\n"
 	"  --quiet         do not print the table\n"
@@ -169,7 +171,7 @@ static int check_commands(const struct exec_opts *o, errbuf *e)
 }
 
 /* Everything that can be wrong before anything runs: the plan, the
- * command, the profiler, the output file. */
+ * command, the profiler (the output file: results_out_open). */
 static int check_inputs(struct exec_cli *cl, struct plan *plan, char *preload,
 			size_t len, errbuf *e)
 {
@@ -235,7 +237,8 @@ int exec_cli_main(const struct exec_verb *v, int argc, char **argv)
 {
 	struct exec_cli cl = {.o = {.reps = v->reps, .warmup = 0}, .lockprof = 1,
 			      .v = v};
-	char default_out[512], preload[4200];
+	char preload[4200];
+	struct results_out out;
 	errbuf e = {{0}};
 	int c;
 	cli_workers(v->workers, cl.o.workers, &cl.o.nworkers, NULL);
@@ -259,19 +262,16 @@ int exec_cli_main(const struct exec_verb *v, int argc, char **argv)
 	}
 	cl.o.argv = argv + optind;
 	cl.o.argc = argc - optind;
-	if (!cl.o.out_path) {
-		results_default_path(default_out, sizeof default_out);
-		cl.o.out_path = default_out;
-		mkdir("results", 0755);
-	}
 	cl.o.progress = isatty(2) && !cl.o.show_output;
 	struct plan plan;
 	plan_init(&plan);
-	if (check_inputs(&cl, &plan, preload, sizeof preload, &e)) {
+	if (check_inputs(&cl, &plan, preload, sizeof preload, &e) ||
+	    results_out_open(&out, cl.o.out_path, &e)) {
 		plan_free(&plan);
 		exec_dims_free(&cl.o.dims);
 		return verb_fail(v->name, EXIT_USAGE, &e);
 	}
+	cl.o.out_path = out.path;
 	warn_placeholders(v->name, &cl.o);
 	json_t *doc = results_new(context_collect(cl.machine, argc + 1, argv - 1));
 	int rc = exec_sweep_run(&cl.o, doc, &e);
@@ -281,6 +281,7 @@ int exec_cli_main(const struct exec_verb *v, int argc, char **argv)
 		verb_fail(v->name, EXIT_RUNTIME, &e);
 	print_results(&cl, doc);
 	fprintf(stderr, "results: %s\n", cl.o.out_path);
+	results_out_close(&out);
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);

@@ -61,7 +61,9 @@ static const char usage[] =
 	"                      repetitions back to back\n"
 	"  --seed N            the random order's seed (default: from the clock;\n"
 	"                      the document records it, so an order can be rerun)\n"
-	"  --out FILE          results document (default results/<UTC>-<host>.json)\n"
+	"  --out FILE          results document (default results/<UTC>-<host>.json,\n"
+	"                      -2.json, -3.json, ... when a run of the same second\n"
+	"                      has it); refused while another contend writes FILE\n"
 	"  --machine NAME      the machine's name in the history (default: the\n"
 	"                      host name); runs are only compared within one\n"
 	"  --quiet             do not print the table\n"
@@ -266,7 +268,8 @@ int cmd_run(int argc, char **argv)
 {
 	struct sweep_opts o = {.reps = 5, .warmup = 1, .start = "fork",
 			       .task_timeout_s = 300, .counters = "auto"};
-	char default_out[512], all_pools[CLI_LIST_MAX * 32];
+	char all_pools[CLI_LIST_MAX * 32];
+	struct results_out out;
 	const char *names[CLI_LIST_MAX + 1];
 	int quiet = 0, c;
 	errbuf e = {{0}};
@@ -292,14 +295,10 @@ int cmd_run(int argc, char **argv)
 				  "(see 'contend list')");
 	}
 	o.workload = argv[optind];
-	if (!o.out_path) {
-		results_default_path(default_out, sizeof default_out);
-		o.out_path = default_out;
-		mkdir("results", 0755);
-	}
 	o.progress = isatty(2);
-	if (check_workload(&o, &e) || results_check_writable(o.out_path, &e))
+	if (check_workload(&o, &e) || results_out_open(&out, o.out_path, &e))
 		return verb_fail("run", EXIT_USAGE, &e);
+	o.out_path = out.path;
 	remove_stale_segments();
 	json_t *doc = results_new(context_collect(o.machine, argc + 1, argv - 1));
 	int rc = sweep_run(&o, doc, &e);
@@ -310,6 +309,7 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout); /* keep the table before this line in a shared log */
 	if (rc >= 0) /* else the error says why it was not written */
 		fprintf(stderr, "results: %s\n", o.out_path);
+	results_out_close(&out);
 	if (rc == 0 && any_failed(doc))
 		rc = EXIT_FOUND;
 	json_decref(doc);

@@ -32,6 +32,10 @@
  * alone stays under PSS_CPU_SHARE of one core. */
 #define PSS_MIN_SAMPLES 25
 #define PSS_CPU_SHARE 0.002
+/* ... and besides, once RSS has grown by a quarter (and 16 MiB) since the
+ * last reading: a tree that grows 20-fold gets at most ~14 such readings. */
+#define PSS_HIGH_STEP 1.25
+#define PSS_HIGH_MIN_BYTES (16ull << 20)
 
 /* One process of the tree, with its /proc files kept open: procfs files can
  * be re-read with pread(fd, 0), which halves the syscalls per sample.
@@ -72,6 +76,8 @@ struct memsampler {
 	uint64_t nsamples;
 	double next_pss_t;
 	double pss_cost_s;
+	uint64_t last_rss, pss_at_rss; /* the last sample's RSS; RSS at the
+					* last PSS reading */
 
 	/* series: every stride-th sample, halved when full */
 	struct memsample *pts;
@@ -133,8 +139,11 @@ static ssize_t read_path(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* /proc/<pid>/statm: "size resident shared ..." in pages. */
-static int parse_statm(const char *buf, uint64_t *rss_pages)
+/* /proc/<pid>/statm: "size resident shared ..." in pages; shared is the
+ * resident file-backed and shmem pages (libraries, memmaps, /dev/shm), so
+ * resident - shared is the process's own anonymous memory. */
+static int parse_statm(const char *buf, uint64_t *rss_pages,
+		       uint64_t *shared_pages)
 {
 	char *end;
 	strtoull(buf, &end, 10);
@@ -142,7 +151,13 @@ static int parse_statm(const char *buf, uint64_t *rss_pages)
 		return -1;
 	const char *p = end;
 	*rss_pages = strtoull(p, &end, 10);
-	return end == p ? -1 : 0;
+	if (end == p)
+		return -1;
+	p = end;
+	*shared_pages = strtoull(p, &end, 10);
+	if (end == p || *shared_pages > *rss_pages)
+		*shared_pages = 0;
+	return 0;
 }
 
 static uint32_t task_threads(int task_fd)
@@ -333,15 +348,16 @@ static int walk_tree(struct proc_cache *pc, pid_t root,
 		struct proc_ent *pe = cache_get(pc, pid);
 		if (!pe || pe->gen == pc->gen)
 			continue; /* gone, or already counted */
-		uint64_t rss = 0;
+		uint64_t rss = 0, shared = 0;
 		if (pread_all(pe->statm_fd, buf, sizeof buf) <= 0 ||
-		    parse_statm(buf, &rss) < 0)
+		    parse_statm(buf, &rss, &shared) < 0)
 			continue; /* exited between open and read */
 		uint32_t th = task_threads(pe->task_fd);
 		pe->gen = pc->gen;
 		out->procs++;
 		out->threads += th;
 		out->rss += rss * (uint64_t)w->page_size;
+		out->anon += (rss - shared) * (uint64_t)w->page_size;
 		if (w->want_pss)
 			out->pss += read_pss(pid, &pss_ok);
 		if (pe->children_fd >= 0 &&
@@ -360,6 +376,45 @@ static int walk_tree(struct proc_cache *pc, pid_t root,
 	return out->procs > 0 ? 0 : -1;
 }
 
+/* Data files under dir and its folders (joblib keeps its memmaps in a
+ * folder of /dev/shm): files of DEVSHM_FILE_MIN_BYTES or more, so the
+ * semaphores and locks a pool keeps there (loky: 8 files of 32 bytes)
+ * are not counted as data. At most DEVSHM_MAX_DEPTH folders down;
+ * counting stops at DEVSHM_MAX_FILES: a /dev/shm of more files than that
+ * is a flood however many more there are, and the walk stays bounded (a
+ * few microseconds for the tens of files /dev/shm usually holds). */
+#define DEVSHM_MAX_DEPTH 3
+#define DEVSHM_MAX_FILES 100000u
+#define DEVSHM_FILE_MIN_BYTES 65536
+static void count_files(int fd, int depth, uint32_t *n)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while (*n < DEVSHM_MAX_FILES && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] ||
+		    (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (de->d_type == DT_DIR) {
+			int sub = depth < DEVSHM_MAX_DEPTH
+				? openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+				: -1;
+			if (sub >= 0)
+				count_files(sub, depth + 1, n);
+		} else {
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode) && st.st_size >= DEVSHM_FILE_MIN_BYTES)
+				(*n)++;
+		}
+	}
+	closedir(d);
+}
+
 static void read_system(struct proc_cache *pc, const char *devshm,
 			struct memsample *out)
 {
@@ -374,6 +429,9 @@ static void read_system(struct proc_cache *pc, const char *devshm,
 	if (statvfs(devshm, &sv) == 0) {
 		out->devshm = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		out->devshm_valid = 1;
+		int fd = open(devshm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			count_files(fd, 0, &out->devshm_files);
 	}
 }
 
@@ -455,6 +513,8 @@ static void record(struct memsampler *s, const struct memsample *m, int last)
 		u->devshm_available = 1;
 		if (m->devshm > u->peak_devshm)
 			u->peak_devshm = m->devshm;
+		if (m->devshm_files > u->peak_devshm_files)
+			u->peak_devshm_files = m->devshm_files;
 	}
 	if (m->heap_valid && m->heap > u->peak_heap)
 		u->peak_heap = m->heap;
@@ -468,10 +528,15 @@ static int take_sample(struct memsampler *s, errbuf *e)
 	struct memsample m;
 	memset(&m, 0, sizeof m);
 	m.t_s = now_s(s);
+	/* PSS also when RSS has climbed well past the last PSS reading, so
+	 * the peak PSS is read near the peak RSS (sparse readings alone can
+	 * miss a short peak): at most once per PSS_HIGH_STEP of growth. */
+	int high = s->last_rss > s->pss_at_rss * PSS_HIGH_STEP &&
+		   s->last_rss > s->pss_at_rss + PSS_HIGH_MIN_BYTES;
 	struct walk_opts w = {s->page_size,
 			      s->nsamples % SMALL_SCAN_EVERY == 0,
 			      s->nsamples % BIG_SCAN_EVERY == 0,
-			      s->o.pss && m.t_s >= s->next_pss_t};
+			      s->o.pss && (m.t_s >= s->next_pss_t || high)};
 	double c0 = w.want_pss ? thread_cpu_now() : 0;
 	if (walk_tree(&s->pc, s->o.root, &w, &m) < 0)
 		return errf(e, "memory sampler: process %d is gone",
@@ -481,10 +546,12 @@ static int take_sample(struct memsampler *s, errbuf *e)
 		double gap = cost / PSS_CPU_SHARE;
 		double min_gap = PSS_MIN_SAMPLES * s->o.interval_s;
 		s->next_pss_t = m.t_s + (gap > min_gap ? gap : min_gap);
+		s->pss_at_rss = m.rss;
 		if (!m.pss_valid && !s->sum.pss_available)
 			snprintf(s->sum.pss_reason, sizeof s->sum.pss_reason,
 				 "/proc/<pid>/smaps_rollup not readable");
 	}
+	s->last_rss = m.rss;
 	read_system(&s->pc, s->devshm_path, &m);
 	read_heap(s, &m);
 	/* do not count the sampler's own thread as the workload's */
@@ -699,6 +766,7 @@ static json_t *series_json(const struct memsampler *s)
 	json_t *t = json_array(), *rss = json_array(), *pss = json_array();
 	json_t *th = json_array(), *pr = json_array(), *ca = json_array();
 	json_t *sh = json_array(), *ds = json_array(), *hp = json_array();
+	json_t *an = json_array(), *df = json_array();
 	for (size_t i = 0; i < s->npts; i++) {
 		const struct memsample *m = &s->pts[i];
 		json_array_append_new(t, json_real(m->t_s));
@@ -712,6 +780,9 @@ static json_t *series_json(const struct memsampler *s)
 		json_array_append_new(sh, json_integer((json_int_t)m->shmem));
 		json_array_append_new(ds, m->devshm_valid ?
 			json_integer((json_int_t)m->devshm) : json_null());
+		json_array_append_new(an, json_integer((json_int_t)m->anon));
+		json_array_append_new(df, m->devshm_valid ?
+			json_integer((json_int_t)m->devshm_files) : json_null());
 		json_array_append_new(hp, m->heap_valid ?
 			json_integer((json_int_t)m->heap) : json_null());
 	}
@@ -719,6 +790,8 @@ static json_t *series_json(const struct memsampler *s)
 			      "t_s", t, "rss_bytes", rss, "pss_bytes", pss,
 			      "threads", th, "processes", pr, "cached_bytes", ca,
 			      "shmem_bytes", sh, "devshm_bytes", ds);
+	json_object_set_new(o, "anon_bytes", an);
+	json_object_set_new(o, "devshm_files", df);
 	if (s->o.heap)
 		json_object_set_new(o, "heap_bytes", hp);
 	else
@@ -750,6 +823,9 @@ json_t *memsampler_json(const struct memsampler *s)
 			    json_integer((json_int_t)u->peak_shmem));
 	json_object_set_new(o, "peak_devshm_bytes", u->devshm_available ?
 		json_integer((json_int_t)u->peak_devshm) :
+		unavailable(u->devshm_reason));
+	json_object_set_new(o, "peak_devshm_files", u->devshm_available ?
+		json_integer((json_int_t)u->peak_devshm_files) :
 		unavailable(u->devshm_reason));
 	json_object_set_new(o, "peak_heap_bytes", s->o.heap ?
 		json_integer((json_int_t)u->peak_heap) :

@@ -21,6 +21,11 @@ struct memsample {
 	double t_s;	   /* seconds since the sampler started */
 	uint64_t rss;	   /* sum of RSS over the processes (shared pages
 			    * count once per process that maps them) */
+	uint64_t anon;	   /* sum of RSS less file-backed and shmem pages
+			    * (statm resident - shared): the processes' own
+			    * memory, without libraries, memmaps and
+			    * /dev/shm (copy-on-write pages still count once
+			    * per process) */
 	uint64_t pss;	   /* sum of PSS (smaps_rollup), 0 when not read */
 	int pss_valid;	   /* pss was read in this sample */
 	uint32_t threads;  /* threads over all the processes */
@@ -29,6 +34,9 @@ struct memsample {
 	uint64_t shmem;	   /* /proc/meminfo Shmem (system-wide) */
 	uint64_t devshm;   /* bytes used on /dev/shm (statvfs) */
 	int devshm_valid;  /* /dev/shm could be measured */
+	uint32_t devshm_files; /* data files (64 KiB or more) under /dev/shm
+				* and its folders (3 deep; counting stops
+				* at 100000) */
 	uint64_t heap;	   /* malloc's bytes in use in this process */
 	int heap_valid;	   /* heap was read (opts.heap) */
 };
@@ -52,6 +60,7 @@ struct memsampler_summary {
 	uint64_t baseline_rss;	/* first sample, taken inside start() */
 	uint64_t peak_rss, peak_pss, peak_cached, peak_shmem, peak_devshm;
 	uint64_t peak_heap;	/* when opts.heap */
+	uint32_t peak_devshm_files;
 	uint32_t peak_threads, peak_procs;
 	int pss_available;	/* at least one PSS reading succeeded */
 	int devshm_available;

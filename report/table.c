@@ -42,21 +42,6 @@ void table_fmt_bytes(double b, char *buf, size_t len)
 		snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
-/* "thread pool", or exec's "exec (mode=thread, OPENBLAS_NUM_THREADS=1)":
- * what a note calls the series of a row, apart from its worker count. */
-static void series_label(json_t *c, char *buf, size_t len)
-{
-	struct doc_swept d[DOC_SWEPT_MAX];
-	size_t n = doc_swept_dims(c, d, DOC_SWEPT_MAX), used;
-	used = (size_t)snprintf(buf, len, "%s%s", doc_str(c, "pool", ""),
-				n ? " (" : " pool");
-	for (size_t i = 0; i < n && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s",
-					 i ? ", " : "", d[i].name, d[i].value);
-	if (n && used < len)
-		snprintf(buf + used, len - used, ")");
-}
-
 /* --- columns ---------------------------------------------------------- */
 
 typedef void (*cell_fn)(json_t *c, char *buf, size_t len);
@@ -350,7 +335,7 @@ static void note_slower(FILE *out, json_t *c, int cores)
 	json_t *s = json_object_get(c, "slower");
 	json_int_t w = doc_int(c, "workers", 0);
 	char label[256];
-	series_label(c, label, sizeof label);
+	doc_series_label(c, label, sizeof label);
 	fprintf(out, "  ! %s: %lld workers are %.2fx slower than %lld "
 		"(the confidence intervals do not overlap)",
 		label, (long long)w, doc_num(s, "ratio", NAN),
@@ -377,7 +362,7 @@ static void note_busy(FILE *out, json_t *c)
 	size_t nb = json_array_size(json_object_get(in, "busy_reps"));
 	interference_phrase(c, taken, sizeof taken);
 	char label[256];
-	series_label(c, label, sizeof label);
+	doc_series_label(c, label, sizeof label);
 	fprintf(out, "  ~ %s, %lld worker%s: busy: %s taken by other "
 		"programs", label, (long long)w, w == 1 ? "" : "s", taken);
 	if (doc_num(in, "steal_s", 0) > 0)
@@ -404,7 +389,7 @@ static void note_outliers(FILE *out, json_t *c)
 	size_t i;
 	json_int_t w = doc_workers(c);
 	char label[256];
-	series_label(c, label, sizeof label);
+	doc_series_label(c, label, sizeof label);
 	json_array_foreach(json_object_get(o, "reps"), i, r) {
 		char t[32], m[32];
 		table_fmt_seconds(doc_num(r, "wall_s", NAN), t, sizeof t);
@@ -424,7 +409,7 @@ static void note_failure(FILE *out, json_t *c)
 {
 	json_int_t w = doc_int(c, "workers", 0);
 	char label[256];
-	series_label(c, label, sizeof label);
+	doc_series_label(c, label, sizeof label);
 	fprintf(out, "  ! %s, %lld worker%s: %s", label,
 		(long long)w, w == 1 ? "" : "s", doc_str(c, "status", ""));
 	if (*doc_str(c, "detail", ""))
@@ -444,7 +429,7 @@ static void note_best(FILE *out, json_t **rows, size_t n)
 		return;
 	char t[32], label[256];
 	table_fmt_seconds(doc_num(best, "median_wall_s", NAN), t, sizeof t);
-	series_label(best, label, sizeof label);
+	doc_series_label(best, label, sizeof label);
 	json_int_t w = doc_int(best, "workers", 0);
 	fprintf(out, "  Fastest: %s with %lld worker%s, %s", label,
 		(long long)w, w == 1 ? "" : "s", t);
@@ -567,7 +552,7 @@ static void note_next(FILE *out, json_t *dx, json_t **rows, size_t n, int cores)
 		json_t *one = fastest_row(rows, keys, n, i, 1, 1);
 		if (!best)
 			continue;
-		series_label(like, pool, sizeof pool);
+		doc_series_label(like, pool, sizeof pool);
 		if (interference_explains(best, one) ||
 		    (in && beyond && interference_explains(in, beyond)))
 			next_busy(out, pool, rows, keys, n, i);
@@ -628,31 +613,63 @@ static json_t *fits_by_series(json_t *doc)
 	return by;
 }
 
-/* The scalability-law fit of each pool's series in this table. */
+/* The series a fit could not be made for, with one reason: named up to
+ * three, else counted (a table of every mode x variable would say the
+ * same reason once per series). */
+static void unfitted_line(FILE *out, const char *reason, json_t *labels,
+			  size_t nseries)
+{
+	size_t n = json_array_size(labels);
+	const char *l0 = json_string_value(json_array_get(labels, 0));
+	if (n == 1)
+		fprintf(out, "  USL %s: %s.\n", l0, reason);
+	else if (n <= 3)
+		fprintf(out, "  USL %s%s%s and %s: %s.\n", l0, n == 3 ? ", " : "",
+			n == 3 ? json_string_value(json_array_get(labels, 1)) : "",
+			json_string_value(json_array_get(labels, n - 1)), reason);
+	else if (n == nseries)
+		fprintf(out, "  USL, all %zu series of this table: %s.\n", n, reason);
+	else
+		fprintf(out, "  USL, %zu series (%s, %s and %zu more): %s.\n", n, l0,
+			json_string_value(json_array_get(labels, 1)), n - 2, reason);
+}
+
+/* The scalability-law fit of each pool's series in this table; the
+ * series not fitted after them, one line a reason. */
 static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
 {
-	json_t *f;
-	size_t k;
+	json_t *f, *unfitted = json_object(); /* reason -> [label]: in order */
+	size_t k, nseries = 0;
 	char key[512], prev[512] = "";
 	for (size_t i = 0; i < n; i++) {
 		if (doc_series_key(rows[i], DOC_KEY_ALL, key, sizeof key) || !strcmp(key, prev))
 			continue;
 		snprintf(prev, sizeof prev, "%s", key);
+		nseries++;
 		/* the pool alone, as before, where it names the series */
 		char label[256];
 		struct doc_swept d[1];
 		if (doc_swept_dims(rows[i], d, 1))
-			series_label(rows[i], label, sizeof label);
+			doc_series_label(rows[i], label, sizeof label);
 		else
 			snprintf(label, sizeof label, "%s", doc_str(rows[i], "pool", ""));
 		json_array_foreach(json_object_get(fits, key), k, f) {
+			const char *reason = doc_str(f, "reason", "");
 			if (doc_bool(f, "fitted", 0))
 				fit_line(out, label, f);
-			else if (*doc_str(f, "reason", "") && !single_worker(rows[i]))
-				fprintf(out, "  USL %s: %s.\n", label,
-					doc_str(f, "reason", ""));
+			else if (*reason && !single_worker(rows[i])) {
+				if (!json_object_get(unfitted, reason))
+					json_object_set_new(unfitted, reason, json_array());
+				json_array_append_new(json_object_get(unfitted, reason),
+						      json_string(label));
+			}
 		}
 	}
+	const char *reason;
+	json_t *labels;
+	json_object_foreach(unfitted, reason, labels)
+		unfitted_line(out, reason, labels, nseries);
+	json_decref(unfitted);
 }
 
 /* --- the diagnosis ----------------------------------------------------
@@ -741,7 +758,7 @@ static void note_serial_baseline(FILE *out, json_t **rows, size_t n)
 		if (!first || strcmp(doc_str(rows[i], "baseline_kind", ""), "serial"))
 			continue;
 		char label[256];
-		series_label(rows[i], label, sizeof label);
+		doc_series_label(rows[i], label, sizeof label);
 		fprintf(out, "  %s has no 1-worker row: its speedup and efficiency "
 			"are against the serial pool's run.\n", label);
 	}

@@ -3,24 +3,38 @@
  * evidence, module and lock where known, advice). */
 #include "report/verdict.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "analysis/diagnosis.h"
 #include "document/doc.h"
 
 /* " (workers 2, 4)" from the entry's configuration ids (by_id: id ->
- * config, made once). */
+ * config, made once); exec's --param/--env configurations by series,
+ * " (mode=thread, OPENBLAS_NUM_THREADS=1: workers 2; mode=process, ...:
+ * workers 2, 4)". */
 static void workers_of(json_t *by_id, json_t *entry, char *buf, size_t len)
 {
 	json_t *id, *c;
 	size_t i, used = 0;
+	char prev[512] = "";
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(entry, "configs"), i, id) {
+		char swept[512];
 		c = json_is_string(id) ? json_object_get(by_id, json_string_value(id)) : NULL;
-		if (c && used < len)
-			used += (size_t)snprintf(buf + used, len - used, "%s%lld",
-						 used ? ", " : " (workers ",
+		if (!c || used >= len)
+			continue;
+		doc_swept_label(c, swept, sizeof swept);
+		if (!used || strcmp(swept, prev))
+			used += (size_t)snprintf(buf + used, len - used, "%s%s%sworkers ",
+						 used ? "; " : " (", swept,
+						 *swept ? ": " : "");
+		else
+			used += (size_t)snprintf(buf + used, len - used, ", ");
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%lld",
 						 (long long)doc_workers(c));
+		snprintf(prev, sizeof prev, "%s", swept);
 	}
 	if (used && used < len)
 		snprintf(buf + used, len - used, ")");
@@ -28,7 +42,7 @@ static void workers_of(json_t *by_id, json_t *entry, char *buf, size_t len)
 
 static void entry(FILE *out, json_t *by_id, json_t *e, int n)
 {
-	char w[160];
+	char w[1024];
 	workers_of(by_id, e, w, sizeof w);
 	fprintf(out, "  %d. %s%s: %s.\n", n, doc_str(e, "cause", "?"), w,
 		doc_str(e, "evidence", ""));

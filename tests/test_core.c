@@ -168,6 +168,38 @@ static void test_results_roundtrip(void **state)
  * that starts in between has a stamp later than "now". Unsigned
  * subtraction made that a 584-year-old task and a spurious timeout
  * (seen under TSan in CI). */
+/* A reserved name is created at once, and a taken one gets "-2", "-3";
+ * a lock is exclusive while held and free again after unlock. */
+static void test_reserve_and_lock(void **state)
+{
+	(void)state;
+	char *dir = tu_tempdir(), p[600], first[600];
+	errbuf e;
+	struct outpath_lock a, b;
+	snprintf(first, sizeof first, "%s/20260101T000000Z-h.json", dir);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(p, sizeof p, "%s", first);
+		assert_int_equal(outpath_reserve(p, sizeof p, &e), 0);
+		char want[600];
+		if (i == 1)
+			snprintf(want, sizeof want, "%s", first);
+		else
+			snprintf(want, sizeof want, "%s/20260101T000000Z-h-%d.json", dir, i);
+		assert_string_equal(p, want);
+		assert_int_equal(access(p, F_OK), 0);
+	}
+	assert_int_equal(outpath_lock(first, &a, &e), 0);
+	assert_int_equal(outpath_lock(first, &b, &e), -1);
+	assert_non_null(strstr(e.msg, "being written by another contend (pid"));
+	assert_int_equal(b.fd, -1);
+	outpath_unlock(&a);
+	assert_int_equal(access(a.name, F_OK), -1); /* removed */
+	assert_int_equal(outpath_lock(first, &b, &e), 0);
+	outpath_unlock(&b);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_slot_overdue(void **state)
 {
 	(void)state;
@@ -209,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_median_ci),
 		cmocka_unit_test(test_results_roundtrip),
+		cmocka_unit_test(test_reserve_and_lock),
 		cmocka_unit_test(test_slot_overdue),
 		cmocka_unit_test(test_pool_registry),
 	};

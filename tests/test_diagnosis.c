@@ -17,6 +17,7 @@
 #include "analysis/summary.h"
 #include "report/export.h"
 #include "report/table.h"
+#include "report/verdict.h"
 #include "testutil.h"
 
 #define MiB 1048576.0
@@ -262,8 +263,61 @@ static void test_serial_work_and_none(void **state)
 				 config("thread", 2, 0.52, 1.0)));
 	assert_int_equal(json_array_size(json_object_get(doc, "diagnosis")), 1);
 	e = entry(doc, "none");
-	assert_non_null(strstr(field(e, "evidence"), "scaled (best 1.92x at 2 workers)"));
+	assert_non_null(strstr(field(e, "evidence"), "scaled (best 1.92x, thread pool at 2 workers)"));
 	assert_int_equal(json_array_size(json_object_get(e, "configs")), 0);
+	json_decref(doc);
+}
+
+/* exec's --param/--env configurations are named with their values, in
+ * the evidence and in the doctor's verdict. */
+static json_t *swept(json_t *c, const char *mode, const char *blas)
+{
+	json_object_set_new(c, "params", json_pack("{s:s, s:s}", "command", "p",
+						   "mode", mode));
+	json_object_set_new(c, "env", json_pack("{s:o}", "OPENBLAS_NUM_THREADS",
+						blas ? json_string(blas) : json_null()));
+	summary_set_id(c);
+	return c;
+}
+
+static void test_exec_dimensions_named(void **state)
+{
+	(void)state;
+	json_t *doc = document(json_pack("[o, o, o, o]",
+		swept(config("exec", 1, 1.0, 1.0), "thread", "1"),
+		swept(config("exec", 2, 1.0, 1.0), "thread", "1"),
+		swept(config("exec", 1, 1.0, 1.0), "process", NULL),
+		swept(config("exec", 2, 1.1, 1.0), "process", NULL)));
+	json_t *e = entry(doc, "serial-work");
+	assert_non_null(e);
+	assert_int_equal(json_array_size(json_object_get(e, "configs")), 2);
+	if (!strstr(field(e, "evidence"), "exec (mode=process, "
+		    "OPENBLAS_NUM_THREADS=default) at 2 workers ran 0.91x"))
+		fail_msg("evidence: %s", field(e, "evidence"));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	verdict_render(doc, f);
+	fclose(f);
+	if (!strstr(buf, "serial-work (mode=thread, OPENBLAS_NUM_THREADS=1: "
+		    "workers 2; mode=process, OPENBLAS_NUM_THREADS=default: "
+		    "workers 2)"))
+		fail_msg("verdict: %s", buf);
+	free(buf);
+	json_decref(doc);
+	/* a run document: the pool, as before */
+	doc = document(json_pack("[o, o, o, o]", config("thread", 1, 1.0, 1.0),
+				 config("thread", 2, 1.0, 1.0),
+				 config("process", 1, 1.0, 1.0),
+				 config("process", 2, 1.0, 1.0)));
+	e = entry(doc, "serial-work");
+	assert_non_null(strstr(field(e, "evidence"), "thread pool at 2 workers ran"));
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	verdict_render(doc, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "serial-work (workers 2, 2)"));
+	free(buf);
 	json_decref(doc);
 }
 
@@ -347,6 +401,159 @@ static void test_memory_per_worker(void **state)
 	json_object_set_new(two, "memory", json_pack("{s:f}", "peak_rss_bytes", 110 * MiB));
 	doc = document(json_pack("[o, o]", one, two));
 	assert_null(entry(doc, "memory-per-worker"));
+	json_decref(doc);
+}
+
+/* The false alarms of the real stories (examples/stories, test_stories.c),
+ * in figures like theirs. */
+
+/* A memory series of n samples over 1 s: key at v(i) MiB. */
+static json_t *series_of(size_t n, const char *key, double (*v)(size_t i, size_t n))
+{
+	json_t *t = json_array(), *d = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(t, json_real((double)i / (double)(n - 1)));
+		json_array_append_new(d, json_real(v(i, n) * MiB));
+	}
+	return json_pack("{s:{s:o, s:o}}", "series", "t_s", t, key, d);
+}
+/* held per task to the end: the XGBoost bug */
+static double steady(size_t i, size_t n) { return 20 + 120.0 * (double)i / (double)n; }
+/* imports for 45 % of the run, then the working set: its gc.collect fix */
+static double plateau(size_t i, size_t n)
+{
+	double x = (double)i / (double)n;
+	return x < 0.45 ? 100 * x / 0.45 : 100;
+}
+/* interpreters starting in the workers until 80 % of the run: loky */
+static double starting(size_t i, size_t n)
+{
+	double x = (double)i / (double)n;
+	return x < 0.8 ? 150 * x / 0.8 : 150;
+}
+static double flat(size_t i, size_t n) { (void)i, (void)n; return 30; }
+
+static json_t *exec_growth_doc(double (*v1)(size_t, size_t), double (*v2)(size_t, size_t))
+{
+	json_t *one = config("exec", 1, 1.0, 1.0), *two = config("exec", 2, 0.6, 1.1);
+	every_rep(one, "memory", series_of(50, "anon_bytes", v1));
+	every_rep(two, "memory", series_of(50, "anon_bytes", v2));
+	return document(json_pack("[o, o]", one, two));
+}
+
+static void test_exec_memory_growth(void **state)
+{
+	(void)state;
+	/* climbing to the end at both worker counts: memory-growth, both */
+	json_t *doc = exec_growth_doc(steady, steady);
+	json_t *e = entry(doc, "memory-growth");
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "evidence"), "anonymous memory"));
+	assert_non_null(strstr(field(e, "advice"), "gc.collect()"));
+	json_decref(doc);
+	/* a level reached early and kept (the dmatrix fix): not growth; each
+	 * sample is not a task */
+	doc = exec_growth_doc(plateau, plateau);
+	assert_null(entry(doc, "memory-growth"));
+	json_decref(doc);
+	/* a climb that levels off (workers starting, loky): not growth */
+	doc = exec_growth_doc(flat, starting);
+	assert_null(entry(doc, "memory-growth"));
+	json_decref(doc);
+	/* a steady climb only with more workers: the workers', not the tasks' */
+	doc = exec_growth_doc(flat, steady);
+	assert_null(entry(doc, "memory-growth"));
+	json_decref(doc);
+}
+
+/* /dev/shm bytes and data files of one repetition over 1 s (50 samples). */
+static json_t *shm_files(double bytes_mib, double files, double from, double until)
+{
+	json_t *t = json_array(), *b = json_array(), *f = json_array();
+	for (int i = 0; i < 50; i++) {
+		double x = i / 49.0, k = x < from ? 0 : x > until ? 0
+			: fmin(1, (x - from) / (until - from) * 1.25);
+		json_array_append_new(t, json_real(x));
+		json_array_append_new(b, json_real(bytes_mib * MiB * (files > 1 ? k : k > 0)));
+		json_array_append_new(f, json_integer((json_int_t)(files * (files > 1 ? k : k > 0))));
+	}
+	return json_pack("{s:{s:o, s:o, s:o}}", "series", "t_s", t, "devshm_bytes", b,
+			 "devshm_files", f);
+}
+
+static void test_shm_files(void **state)
+{
+	(void)state;
+	/* one 32 MiB memmap written after the workers started and kept to
+	 * the end (the joblib fix): not a flood */
+	json_t *two = config("exec", 2, 1.0, 1.0);
+	every_rep(two, "memory", shm_files(32, 1, 0.3, 2));
+	json_t *doc = document(json_pack("[o, o]", config("exec", 1, 1.0, 1.0), two));
+	assert_null(entry(doc, "shm-growth"));
+	json_decref(doc);
+	/* 32 files, 250 MiB, made as the tasks ran and removed at the call's
+	 * end (the bug): shm-growth, files counted */
+	two = config("exec", 2, 1.0, 1.0);
+	every_rep(two, "memory", shm_files(250, 32, 0.3, 0.9));
+	doc = document(json_pack("[o, o]", config("exec", 1, 1.0, 1.0), two));
+	json_t *e = entry(doc, "shm-growth");
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "evidence"), "32 files made"));
+	json_decref(doc);
+}
+
+static void test_memory_per_worker_pss(void **state)
+{
+	(void)state;
+	/* forked workers (the loky fix): RSS 53 -> 165 MiB counts the shared
+	 * pages in every process; PSS 49 -> 60 MiB does not */
+	json_t *one = config("exec", 1, 1.0, 1.0), *two = config("exec", 2, 0.6, 1.1);
+	json_object_set_new(one, "memory", json_pack("{s:f, s:f}", "peak_rss_bytes",
+						     53 * MiB, "peak_pss_bytes", 49 * MiB));
+	json_object_set_new(two, "memory", json_pack("{s:f, s:f}", "peak_rss_bytes",
+						     165 * MiB, "peak_pss_bytes", 60 * MiB));
+	json_t *doc = document(json_pack("[o, o]", one, two));
+	assert_null(entry(doc, "memory-per-worker"));
+	json_decref(doc);
+	/* new interpreters per worker: PSS 50 -> 141 MiB */
+	one = config("exec", 1, 1.0, 1.0);
+	two = config("exec", 2, 0.6, 1.1);
+	json_object_set_new(one, "memory", json_pack("{s:f, s:f}", "peak_rss_bytes",
+						     55 * MiB, "peak_pss_bytes", 50 * MiB));
+	json_object_set_new(two, "memory", json_pack("{s:f, s:f}", "peak_rss_bytes",
+						     224 * MiB, "peak_pss_bytes", 141 * MiB));
+	doc = document(json_pack("[o, o]", one, two));
+	json_t *e = entry(doc, "memory-per-worker");
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "evidence"), "peak PSS 50.0 MiB"));
+	json_decref(doc);
+}
+
+/* exec's lock figures: one lock waited `wait` s over `contended` waits. */
+static json_t *one_lock(double wait, double contended)
+{
+	return json_pack("{s:f, s:[{s:s, s:f, s:f, s:f, s:s, s:s}]}", "wait_s", wait,
+			 "top", "kind", "mutex", "wait_s", wait, "contended", contended,
+			 "acquisitions", contended, "name", "OpenBLAS thread pool lock",
+			 "identity", "openblas");
+}
+
+static void test_lock_needs_many_waits(void **state)
+{
+	(void)state;
+	/* one 0.21 s wait of an idle OpenBLAS pool thread, 13 % of worker
+	 * time (the loky fix): a thread parked, not contention */
+	json_t *one = config("exec", 1, 1.0, 1.0), *two = config("exec", 2, 0.8, 1.0);
+	every_rep(two, "lock", one_lock(0.21, 1));
+	json_t *doc = document(json_pack("[o, o]", one, two));
+	assert_null(entry(doc, "lock"));
+	json_decref(doc);
+	/* the same wait over 400 contended waits: a lock */
+	one = config("exec", 1, 1.0, 1.0);
+	two = config("exec", 2, 0.8, 1.0);
+	every_rep(two, "lock", one_lock(0.21, 400));
+	doc = document(json_pack("[o, o]", one, two));
+	assert_non_null(entry(doc, "lock"));
 	json_decref(doc);
 }
 
@@ -556,9 +763,14 @@ int main(void)
 		cmocka_unit_test(test_linetrace_build),
 		cmocka_unit_test(test_oversubscription),
 		cmocka_unit_test(test_serial_work_and_none),
+		cmocka_unit_test(test_exec_dimensions_named),
 		cmocka_unit_test(test_startup),
 		cmocka_unit_test(test_shm_growth),
 		cmocka_unit_test(test_memory_per_worker),
+		cmocka_unit_test(test_exec_memory_growth),
+		cmocka_unit_test(test_shm_files),
+		cmocka_unit_test(test_memory_per_worker_pss),
+		cmocka_unit_test(test_lock_needs_many_waits),
 		cmocka_unit_test(test_stored_not_recomputed),
 		cmocka_unit_test(test_linetrace_causal_forest),
 		cmocka_unit_test(test_blas_default_threads),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -493,6 +494,100 @@ static void test_interrupt_keeps_results(void **state)
 	assert_no_lockdirs();
 }
 
+/* Default names: runs started in one second each get a file of their
+ * own (outpath_reserve), every one a complete document. */
+static void test_default_names_never_collide(void **state)
+{
+	(void)state;
+	enum { N = 3 };
+	char sub[1024], res[1100], bin[PATH_MAX];
+	assert_non_null(realpath(CONTEND_BIN, bin)); /* run from sub */
+	snprintf(sub, sizeof sub, "%s", path("names"));
+	snprintf(res, sizeof res, "%s/results", sub);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now); /* start just after a second ticks */
+	tu_sleep_ms(1000 - now.tv_nsec / 1000000 + 20);
+	char *argv[] = {bin, "exec", "--workers", "1", "--reps", "1", "--quiet",
+			"--", "true", NULL};
+	pid_t pid[N];
+	for (int i = 0; i < N; i++)
+		pid[i] = tu_spawn_quiet(sub, argv);
+	for (int i = 0; i < N; i++) {
+		int st;
+		waitpid(pid[i], &st, 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	DIR *d = opendir(res);
+	struct dirent *de;
+	int files = 0, suffixed = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char f[1400];
+		snprintf(f, sizeof f, "%s/results/%s", sub, de->d_name);
+		assert_non_null(strstr(de->d_name, ".json"));
+		assert_null(strstr(de->d_name, ".lock"));
+		json_t *doc = load(f);
+		assert_string_equal(sget(doc, "status"), "complete");
+		json_decref(doc);
+		files++;
+		suffixed += strstr(de->d_name, "-2.json") != NULL;
+	}
+	closedir(d);
+	assert_int_equal(files, N);
+	/* all in one second, unless the machine stalled a whole one */
+	if (!suffixed)
+		printf("   (the runs fell in different seconds: no name was taken)\n");
+}
+
+/* A second run naming the --out a running one writes is refused with one
+ * line; the first's document is complete; once it finished, the same
+ * --out may be replaced. */
+static void test_out_in_use_is_refused(void **state)
+{
+	(void)state;
+	const char *out = path("busy.json");
+	char lock[1100];
+	snprintf(lock, sizeof lock, "%s.lock", out);
+	char *argv[] = {CONTEND_BIN, "exec", "--workers", "1,2", "--reps", "4",
+			"--quiet", "--out", (char *)out, "--", "sleep", "0.2", NULL};
+	pid_t pid = tu_spawn_quiet(NULL, argv);
+	for (int i = 0; i < 1500 && access(out, F_OK); i++)
+		tu_sleep_ms(20);
+	assert_int_equal(access(lock, F_OK), 0);
+	tu_contend(r, "exec", "--workers", "1", "--reps", "1", "--out", out, "--",
+		   "true", NULL);
+	assert_int_equal(r->status, 2);
+	assert_int_equal(tu_lines(r->out), 1);
+	char want[1200];
+	snprintf(want, sizeof want, "'%s' is being written by another contend "
+		 "(pid %d) still running", out, (int)pid);
+	if (!strstr(r->out, want))
+		fail_msg("expected \"%s\" in: %s", want, r->out);
+	/* doctor shares the hold */
+	tu_contend(r, "doctor", "--workers", "1", "--reps", "1", "--out", out,
+		   "--", "true", NULL);
+	assert_int_equal(r->status, 2);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	json_t *doc = load(out);
+	assert_string_equal(sget(doc, "status"), "complete");
+	assert_int_equal(json_array_size(json_object_get(doc, "configs")), 2);
+	assert_int_equal(json_array_size(json_object_get(config(doc, 2), "reps")), 4);
+	json_decref(doc);
+	assert_int_equal(access(lock, F_OK), -1);
+	/* finished: replacing it is allowed */
+	tu_contend(r, "exec", "--workers", "1", "--reps", "1", "--quiet", "--out",
+		   out, "--", "true", NULL);
+	assert_int_equal(r->status, 0);
+	doc = load(out);
+	assert_int_equal(json_array_size(json_object_get(doc, "configs")), 1);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +601,8 @@ int main(void)
 		cmocka_unit_test(test_timeout_kills_the_group),
 		cmocka_unit_test(test_python_gil),
 		cmocka_unit_test(test_interrupt_keeps_results),
+		cmocka_unit_test(test_default_names_never_collide),
+		cmocka_unit_test(test_out_in_use_is_refused),
 	};
 	return cmocka_run_group_tests_name("exec", tests, setup, teardown);
 }

@@ -158,6 +158,64 @@ static void test_usl_line_says_when_points_are_few(void **state)
 	free(t);
 }
 
+/* An exec configuration of --param mode and --env FOO (NULL: removed). */
+static json_t *exec_config(const char *mode, const char *foo, int workers)
+{
+	json_t *c = config(workers, 1.0 / workers, 50, 20);
+	char id[128];
+	snprintf(id, sizeof id, "exec/%s/%s/w%d", mode, foo ? foo : "-", workers);
+	json_object_set_new(c, "id", json_string(id));
+	json_object_set_new(c, "workload", json_string("exec"));
+	json_object_set_new(c, "pool", json_string("exec"));
+	json_object_set_new(c, "params", json_pack("{s:s, s:s}", "command", "x",
+						   "mode", mode));
+	json_object_set_new(c, "env", json_pack("{s:o}", "FOO", foo ?
+						json_string(foo) : json_null()));
+	return c;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Series not fitted for one reason: one line, the series named (up to
+ * three) or counted, never the same line once per series. */
+static void test_unfitted_series_said_once(void **state)
+{
+	(void)state;
+	const char *why = "not fitted: 2 worker counts measured, a USL fit needs 3 or more.";
+	json_t *cs = json_array();
+	const char *modes[] = {"a", "b"}, *foos[] = {"1", NULL};
+	for (int m = 0; m < 2; m++)
+		for (int f = 0; f < 2; f++)
+			for (int w = 1; w <= 2; w++)
+				json_array_append_new(cs, exec_config(modes[m], foos[f], w));
+	char *t = render(cs);
+	assert_int_equal(count_of(t, "\n  USL"), 1);
+	assert_non_null(strstr(t, "USL, all 4 series of this table: "));
+	assert_non_null(strstr(t, why));
+	free(t);
+	t = render(json_pack("[o, o, o, o]", exec_config("a", "1", 1),
+			     exec_config("a", "1", 2), exec_config("b", "1", 1),
+			     exec_config("b", "1", 2)));
+	assert_int_equal(count_of(t, "\n  USL"), 1);
+	assert_non_null(strstr(t, "USL exec (mode=a, FOO=1) and exec (mode=b, FOO=1): "));
+	free(t);
+	/* a fitted series keeps its own line; the others share theirs */
+	t = render(json_pack("[o, o, o, o, o, o, o]", exec_config("a", "1", 1),
+			     exec_config("a", "1", 2), exec_config("a", "1", 4),
+			     exec_config("b", "1", 1), exec_config("b", "1", 2),
+			     exec_config("b", NULL, 1), exec_config("b", NULL, 2)));
+	assert_int_equal(count_of(t, "\n  USL"), 2);
+	assert_non_null(strstr(t, "USL exec (mode=a, FOO=1) (3 worker counts"));
+	assert_non_null(strstr(t, "USL exec (mode=b, FOO=1) and exec (mode=b, FOO=default): "));
+	free(t);
+}
+
 /* 2 cores: a 4-worker row whose interval overlaps the 2-worker row's
  * earns the advice to stop at 2; one measurably faster (an I/O-bound
  * task) does not. */
@@ -256,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_growth_note_on_a_sawtooth),
 		cmocka_unit_test(test_growth_note_on_linear_growth),
 		cmocka_unit_test(test_no_growth_note_on_a_flat_series),
+		cmocka_unit_test(test_unfitted_series_said_once),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }

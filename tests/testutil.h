@@ -93,6 +93,22 @@ static inline int tu_run(struct cmd_result *r, char *const argv[])
 	return 0;
 }
 
+/* Start argv (argv[0] a path) in the background, its stdout and stderr
+ * to /dev/null, in directory cwd (NULL: ours); returns its pid. */
+static inline pid_t tu_spawn_quiet(const char *cwd, char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (!cwd || chdir(cwd) == 0)
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 /* Variadic convenience: tu_contend(&r, "run", "x", NULL). */
 static inline int tu_contend(struct cmd_result *r, ...)
 {

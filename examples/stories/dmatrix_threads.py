@@ -17,7 +17,7 @@ import numpy as np
 import xgboost as xgb
 
 ROWS, COLS = 12500, 20   # 2 MiB of float64 per copy
-TASKS = 32
+TASKS = 48
 
 
 def build(data, i, collect):
