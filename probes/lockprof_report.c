@@ -186,6 +186,7 @@ struct merge {
 	json_t *pools;	  /* census: pool path -> merged pool */
 	json_t *creators; /* census: creating object -> merged count */
 	json_int_t census_procs, threads_created, peak_threads, cores_online, cores_allowed;
+	json_int_t programs; /* census processes that began with an exec, not a fork */
 	int processes;
 	json_int_t acquisitions, contended, lock_wait_ns, cond_waits, cond_wait_ns;
 	json_int_t locks, untracked;
@@ -459,6 +460,8 @@ static void merge_process(struct merge *mg, const json_t *doc)
 	mg->untracked += geti(t, "untracked_ops");
 	const json_t *census = json_object_get(doc, "census");
 	merge_census(mg, census);
+	if (json_is_object(census) && !json_is_true(json_object_get(p, "forked")))
+		mg->programs++;
 	if (json_array_size(mg->procs) >= MAX_PROCESS_LIST)
 		return;
 	json_t *line = json_pack("{s:O, s:O?, s:O?, s:O?, s:f, s:f, s:O?}", "pid",
@@ -670,8 +673,8 @@ static json_t *census_of(struct merge *mg)
 {
 	if (!mg->census_procs)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "processes", mg->census_procs,
-			 "cores_online", mg->cores_online, "cores_allowed", mg->cores_allowed,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "processes", mg->census_procs,
+			 "programs_started", mg->programs, "cores_online", mg->cores_online, "cores_allowed", mg->cores_allowed,
 			 "threads_created", mg->threads_created, "max_peak_threads",
 			 mg->peak_threads, "pools", values_by_threads(mg->pools, 0),
 			 "threads_by_creator", values_by_threads(mg->creators, 1));

@@ -72,7 +72,9 @@
  *   stacked_wait_s  wait covered by stacks (< wait_s when more than 8
  *                 distinct stacks per lock per process: other_stacks_count).
  * The census (oversubscription evidence), merged over processes:
- *   { "processes" (that reported one), "cores_online", "cores_allowed"
+ *   { "processes" (that reported one), "programs_started" (those of them
+ *     that began with an exec, not a fork: new programs, such as the
+ *     interpreters a spawn or loky pool starts), "cores_online", "cores_allowed"
  *     (the smallest affinity mask seen), "threads_created" (through
  *     pthread_create, all processes), "max_peak_threads" (the largest
  *     number of live threads in one process),

@@ -350,6 +350,28 @@ static void test_startup(void **state)
 	doc = document(json_pack("[o, o]", one, two));
 	assert_null(entry(doc, "startup"));
 	json_decref(doc);
+	/* the census counts programs started: +25 % CPU with 1 -> 3 new
+	 * interpreters is startup (loky's story), +50 % with fork workers only
+	 * (no more programs) is not (its fix on a loaded machine) */
+	for (int grow = 0; grow < 2; grow++) {
+		one = config("exec", 1, 1.0, 1.0);
+		two = config("exec", 2, 1.6, grow ? 1.25 : 1.5);
+		json_object_set_new(one, "memory", json_pack("{s:f}", "peak_processes", 1.0));
+		json_object_set_new(two, "memory", json_pack("{s:f}", "peak_processes", 3.0));
+		every_rep(one, "census", json_pack("{s:i}", "programs_started", 1));
+		every_rep(two, "census", json_pack("{s:i}", "programs_started", grow ? 3 : 1));
+		doc = document(json_pack("[o, o]", one, two));
+		e = entry(doc, "startup");
+		if (grow) {
+			assert_non_null(e);
+			if (!strstr(field(e, "evidence"), "more programs started (3 processes "
+				    "that began with an exec, against 1)"))
+				fail_msg("evidence: %s", field(e, "evidence"));
+		} else {
+			assert_null(e);
+		}
+		json_decref(doc);
+	}
 }
 
 /* A memory series of n samples over 1 s: v(i) MiB of /dev/shm. */

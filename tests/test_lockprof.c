@@ -459,6 +459,42 @@ static void test_check_report_rejects_bad_shapes(void **state)
 
 /* CPython 3.11's GIL is a mutex plus a condition variable: CPU-bound
  * threads must show up as cond waits. */
+/* The census tells programs started from forks: python starts a new
+ * python (fork and exec) and forks once (no exec): 3 processes, 2 of them
+ * programs of their own (the startup rule's evidence). */
+static void test_census_counts_programs_started(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/python3", X_OK) != 0)
+		skip();
+	char *dir = tu_tempdir();
+	char preload[PATH_MAX + 16], dirvar[PATH_MAX + 32];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so_path);
+	snprintf(dirvar, sizeof dirvar, "CONTEND_LOCKPROF_DIR=%s", dir);
+	char *argv[] = {"env", preload, dirvar, "/usr/bin/python3", "-c",
+			"import os, subprocess\n"
+			"subprocess.run(['/usr/bin/python3', '-c', 'pass'], check=True)\n"
+			"pid = os.fork()\n"
+			"if pid == 0:\n"
+			"    os._exit(0)\n"
+			"os.waitpid(pid, 0)\n"
+			"print('ok')\n",
+			NULL};
+	struct cmd_result *r = malloc(sizeof *r);
+	assert_int_equal(tu_run(r, argv), 0);
+	assert_int_equal(r->status, 0);
+	json_t *s = NULL;
+	errbuf e = {{0}};
+	assert_int_equal(lockprof_merge_dir(dir, &s, &e), 0);
+	json_t *census = json_object_get(s, "census");
+	assert_int_equal(geti(census, "processes"), 3);
+	assert_int_equal(geti(census, "programs_started"), 2);
+	json_decref(s);
+	tu_rmtree(dir);
+	free(dir);
+	free(r);
+}
+
 static void test_cpython_gil_shows_as_cond_waits(void **state)
 {
 	(void)state;
@@ -567,6 +603,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_directory_does_not_crash),
 		cmocka_unit_test(test_unset_directory_writes_nothing),
 		cmocka_unit_test(test_merge_sums_across_processes),
+		cmocka_unit_test(test_census_counts_programs_started),
 		cmocka_unit_test(test_merge_skips_corrupt_reports),
 		cmocka_unit_test(test_merge_bad_arguments),
 		cmocka_unit_test(test_check_report_rejects_bad_shapes),
