@@ -1,9 +1,11 @@
 /* outpath.c - see outpath.h. */
 #include "document/outpath.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +90,31 @@ void outpath_temp_name(const char *path, const char *tag, char *buf,
 	char suffix[128];
 	snprintf(suffix, sizeof suffix, ".tmp.%s", tag);
 	beside(path, suffix, buf, len);
+}
+
+int outpath_remove_stale_temps(const char *path)
+{
+	char dir[PATH_MAX], prefix[PATH_MAX], tmp[PATH_MAX];
+	outpath_temp_name(path, "", tmp, sizeof tmp);
+	split(tmp, dir, prefix, sizeof dir);
+	size_t n = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int removed = 0;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, n))
+			continue;
+		char *end;
+		long pid = strtol(de->d_name + n, &end, 10);
+		/* mkstemp's names carry no pid: whose they are is unknown */
+		if (end == de->d_name + n || *end != '.' || pid <= 0 || pid == getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		removed += unlinkat(dirfd(d), de->d_name, 0) == 0;
+	}
+	if (d)
+		closedir(d);
+	return removed;
 }
 
 int outpath_reserve(char *path, size_t len, errbuf *e)

@@ -29,6 +29,12 @@ int outpath_kind(const char *path, errbuf *e);
 void outpath_temp_name(const char *path, const char *tag, char *buf,
 		       size_t len);
 
+/* Remove the temp names beside path ("NAME.tmp.PID.N") that a writer
+ * killed between naming its finished replacement and renaming it left
+ * behind: only those whose PID no longer runs (a live one may be
+ * writing). Call with path's lock held. Returns how many it removed. */
+int outpath_remove_stale_temps(const char *path);
+
 /* Create path as a new, empty file (O_CREAT|O_EXCL), so no other run
  * can pick the name: when it exists, "STEM-2.EXT", "STEM-3.EXT", ... is
  * created instead and written back to path (len bytes). Two runs started

@@ -356,6 +356,7 @@ int results_out_open(struct results_out *o, const char *path, errbuf *e)
 			unlink(o->path);
 		return -1;
 	}
+	outpath_remove_stale_temps(o->path);
 	return 0;
 }
 

@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench/params.h"
 #include "harness/cli.h"
@@ -200,6 +203,40 @@ static void test_reserve_and_lock(void **state)
 	free(dir);
 }
 
+/* A temp name of a writer that is gone is removed; a live writer's, and
+ * a mkstemp name (no pid in it), are left. */
+static void test_stale_temps(void **state)
+{
+	(void)state;
+	char *dir = tu_tempdir(), out[600], name[700];
+	snprintf(out, sizeof out, "%s/r.json", dir);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	const long pids[] = {(long)dead, (long)getppid()};
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "%s.tmp.%ld.0", out, pids[i]);
+		close(open(name, O_CREAT | O_WRONLY, 0644));
+	}
+	snprintf(name, sizeof name, "%s.tmp.Ab3xYz", out);
+	close(open(name, O_CREAT | O_WRONLY, 0644));
+	snprintf(name, sizeof name, "%s/other.json.tmp.%ld.0", dir, (long)dead);
+	close(open(name, O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(outpath_remove_stale_temps(out), 1);
+	snprintf(name, sizeof name, "%s.tmp.%ld.0", out, (long)dead);
+	assert_int_equal(access(name, F_OK), -1);
+	snprintf(name, sizeof name, "%s.tmp.%ld.0", out, (long)getppid());
+	assert_int_equal(access(name, F_OK), 0);
+	snprintf(name, sizeof name, "%s.tmp.Ab3xYz", out);
+	assert_int_equal(access(name, F_OK), 0);
+	snprintf(name, sizeof name, "%s/other.json.tmp.%ld.0", dir, (long)dead);
+	assert_int_equal(access(name, F_OK), 0); /* another document's */
+	assert_int_equal(outpath_remove_stale_temps(out), 0);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 static void test_slot_overdue(void **state)
 {
 	(void)state;
@@ -242,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_median_ci),
 		cmocka_unit_test(test_results_roundtrip),
 		cmocka_unit_test(test_reserve_and_lock),
+		cmocka_unit_test(test_stale_temps),
 		cmocka_unit_test(test_slot_overdue),
 		cmocka_unit_test(test_pool_registry),
 	};
