@@ -636,18 +636,18 @@ static void test_kill9_while_writing(void **state)
 		if (leaked_processes() || leaked_temps_except(dir, killed))
 			fail_msg("kill -9 round %d left something behind", i);
 	}
-	const char *tidy[] = {"run", "spin", "--pool", "serial", "--workers", "1",
-			      "--reps", "1", "--warmup", "0", "--quiet", "--params",
-			      spin_params("tasks=2,work=0"), "--out", out, NULL};
-	assert_int_equal(wait_status(start_contend(tidy)), 0);
-	if (leaked_files(dir, 0))
-		fail_msg("a run after the kills left a killed run's temp file");
 	struct stat st;
 	assert_int_equal(stat(out, &st), 0);
 	printf("   kill -9: %d rounds, %d while the document was being "
 	       "written, last document %lld bytes, every one valid\n",
 	       rounds, caught, (long long)st.st_size);
 	assert_true(caught >= rounds / 2 - 1);
+	const char *tidy[] = {"run", "spin", "--pool", "serial", "--workers", "1",
+			      "--reps", "1", "--warmup", "0", "--quiet", "--params",
+			      spin_params("tasks=2,work=0"), "--out", out, NULL};
+	assert_int_equal(wait_status(start_contend(tidy)), 0);
+	if (leaked_files(dir, 0))
+		fail_msg("a run after the kills left a killed run's temp file");
 	end_case("kill -9 of the harness while writing");
 }
 
