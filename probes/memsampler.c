@@ -78,6 +78,7 @@ struct memsampler {
 	double pss_cost_s;
 	uint64_t last_rss, pss_at_rss; /* the last sample's RSS; RSS at the
 					* last PSS reading */
+	uint32_t devshm_files;	/* the last walk's count, carried between */
 
 	/* series: every stride-th sample, halved when full */
 	struct memsample *pts;
@@ -415,8 +416,11 @@ static void count_files(int fd, int depth, uint32_t *n)
 	closedir(d);
 }
 
+/* count_files_now: walk /dev/shm's files (one stat each) now; otherwise
+ * the caller carries the last count, since a 20 ms sample need not stat
+ * hundreds of segment files while the usage figure is already exact. */
 static void read_system(struct proc_cache *pc, const char *devshm,
-			struct memsample *out)
+			int count_files_now, struct memsample *out)
 {
 	char buf[8192];
 	if (pc->meminfo_fd < 0)
@@ -429,7 +433,8 @@ static void read_system(struct proc_cache *pc, const char *devshm,
 	if (statvfs(devshm, &sv) == 0) {
 		out->devshm = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		out->devshm_valid = 1;
-		int fd = open(devshm, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int fd = count_files_now
+			? open(devshm, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (fd >= 0)
 			count_files(fd, 0, &out->devshm_files);
 	}
@@ -446,7 +451,7 @@ int memsample_once(pid_t root, int want_pss, const char *devshm_path,
 	cache_init(&pc);
 	int rc = walk_tree(&pc, root, &w, out);
 	if (rc == 0)
-		read_system(&pc, devshm_path ? devshm_path : "/dev/shm", out);
+		read_system(&pc, devshm_path ? devshm_path : "/dev/shm", 1, out);
 	cache_free(&pc);
 	if (rc < 0)
 		return errf(e, "memory sampler: cannot read process %d in /proc",
@@ -552,7 +557,12 @@ static int take_sample(struct memsampler *s, errbuf *e)
 				 "/proc/<pid>/smaps_rollup not readable");
 	}
 	s->last_rss = m.rss;
-	read_system(&s->pc, s->devshm_path, &m);
+	int count_now = s->nsamples % SMALL_SCAN_EVERY == 0;
+	read_system(&s->pc, s->devshm_path, count_now, &m);
+	if (count_now)
+		s->devshm_files = m.devshm_files;
+	else
+		m.devshm_files = s->devshm_files;
 	read_heap(s, &m);
 	/* do not count the sampler's own thread as the workload's */
 	if (s->running && s->o.root == getpid() && m.threads > 0)
@@ -717,7 +727,7 @@ int memsampler_stop(struct memsampler *s, errbuf *e)
 		m.t_s = now_s(s);
 		struct walk_opts w = {s->page_size, 1, 1, 0};
 		if (walk_tree(&s->pc, s->o.root, &w, &m) == 0) {
-			read_system(&s->pc, s->devshm_path, &m);
+			read_system(&s->pc, s->devshm_path, 1, &m);
 			read_heap(s, &m);
 			record(s, &m, 1);
 		}
