@@ -39,17 +39,30 @@ LDFLAGS += $(EXTRA_LDFLAGS)
 # STATIC=1 (`make static`): every library but the C library (libc, libm,
 # libdl, libpthread) linked from its Debian archive, for fleet machines
 # without the packages (docs/nightly.md). Debian ships no libzip.a (wheel
-# scanning drops out: scan reads ELF files only) and no libudev.a (hwloc's
-# udev lookups of block-device names: common/static/udev.c).
+# scanning drops out: scan reads ELF files only), no libxgboost.a
+# (dmatrix-xgb drops out) and no libudev.a (hwloc's udev lookups of
+# block-device names: common/static/udev.c).
 ifeq ($(STATIC),1)
 override VARIANT := static
-# Nor libpgcommon.a/libpgport.a, which libpq.a needs: the static build
-# has no PostgreSQL history (document/history_pg.c says so).
+# libpq.a needs libpgcommon/libpgport (postgresql-server-dev-NN ships
+# them), OpenSSL's archives, and GSSAPI and LDAP, of which Debian ships no
+# archive: common/static/gssapi.c and ldap.c stand for them (no Kerberos,
+# no LDAP service lookups). Without the libpgcommon archive the static
+# build has no PostgreSQL history (document/history_pg.c says so).
+PG_ARCHIVES := $(dir $(lastword $(sort $(wildcard /usr/lib/postgresql/*/lib/libpgcommon_shlib.a))))
+ifneq ($(PG_ARCHIVES),)
+STATIC_PQ := -lpq -L$(PG_ARCHIVES) -lpgcommon_shlib -lpgport_shlib -lssl -lcrypto
+STATIC_SRC := $(wildcard common/static/*.c)
+CFLAGS  += -DCONTEND_NO_LIBZIP
+else
+$(info contend: no libpgcommon_shlib.a (postgresql-server-dev-NN), static build without PostgreSQL)
+STATIC_SRC := common/static/udev.c
 CFLAGS  += -DCONTEND_NO_LIBZIP -DCONTEND_NO_LIBPQ
+endif
 LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lnettle -lhwloc -lelf -lz \
 	-lcapstone -lpapi -lpfm -L/usr/lib/x86_64-linux-gnu/openblas-pthread \
-	-lopenblas -lgfortran -lquadmath -Wl,-Bdynamic -lm -ldl -lrt -pthread
-STATIC_OBJ := $(patsubst %.c,build/static/%.o,$(wildcard common/static/*.c))
+	-lopenblas -lgfortran -lquadmath $(STATIC_PQ) -Wl,-Bdynamic -lm -ldl -lrt -pthread
+STATIC_OBJ := $(patsubst %.c,build/static/%.o,$(STATIC_SRC))
 endif
 
 B := build/$(or $(VARIANT),release)

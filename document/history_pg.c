@@ -15,10 +15,11 @@
 #include "document/history_backend.h"
 
 #ifdef CONTEND_NO_LIBPQ
-/* The static build (Makefile, STATIC=1): Debian ships libpq.a but not the
- * libpgcommon/libpgport archives it needs, so bin/contend-static claims
- * PostgreSQL URIs only to say it cannot serve them. Such a machine keeps a
- * SQLite history and `contend history copy` moves it to the server. */
+/* A static build (Makefile, STATIC=1) made where postgresql-server-dev's
+ * libpgcommon/libpgport archives, which libpq.a needs, are missing: it
+ * claims PostgreSQL URIs only to say it cannot serve them. Such a machine
+ * keeps a SQLite history and `contend history copy` moves it to the
+ * server. */
 #include <string.h>
 
 static int pg_claims(const char *location)

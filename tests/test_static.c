@@ -1,7 +1,9 @@
 /* test_static.c - bin/contend-static (make static) runs where only the C
  * library is installed: in a mount namespace holding just the binary and
  * libc's files (tests/isolated), it lists its probes, runs a sweep on all
- * three pools and adds the result to a SQLite history. The dynamic
+ * three pools and adds the result to a SQLite history and to a real
+ * PostgreSQL server (tests/pg-server's, through its socket directory, the
+ * only thing of the host's file system the root is given). The dynamic
  * bin/contend, in the same place, must fail to start: otherwise the
  * isolation proves nothing. */
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include "document/jsonfile.h"
 #include "document/results.h"
 #include "tests/testutil.h"
+#include "tests/testutil_pg.h"
 
 #define STATIC_BIN "bin/contend-static"
 
@@ -117,12 +120,52 @@ static void test_static_run_and_history(void **state)
 	isolated(r, f->dir, STATIC_BIN, add);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "added as run 1"));
-	/* no PostgreSQL in the static build: said in one line, exit 3 */
-	char *pg[] = {"history", "add", "--db", "postgresql://u@db/h",
-		      "/out/spin.json", NULL};
-	isolated(r, f->dir, STATIC_BIN, pg);
-	assert_int_equal(r->status, 3);
-	assert_non_null(strstr(r->out, "built without PostgreSQL"));
+	free(r);
+}
+
+/* The socket directory named by host= in a libpq URI. */
+static int uri_host(const char *uri, char *dir, size_t len)
+{
+	const char *h = strstr(uri, "host=");
+	if (!h)
+		return -1;
+	h += 5;
+	size_t n = strcspn(h, "&");
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(dir, h, n);
+	dir[n] = 0;
+	return 0;
+}
+
+/* A fleet machine without the packages adds its run to the team's
+ * server: the static binary's libpq (GSSAPI and LDAP stubbed) connects
+ * through the server's socket, and the dynamic contend reads it back. */
+static void test_static_postgresql(void **state)
+{
+	struct fx *f = *state;
+	char uri[768], sock[512];
+	if (tu_pg_fresh(uri, sizeof uri))
+		skip();
+	assert_int_equal(uri_host(uri, sock, sizeof sock), 0);
+	struct cmd_result *r = malloc(sizeof *r);
+	char *run[] = {"run", "spin", "--pool", "thread", "--workers", "1,2",
+		       "--reps", "2", "--params", "tasks=200", "--quiet",
+		       "--machine", "fleet-static", "--out", "/out/pg.json",
+		       NULL};
+	isolated(r, f->dir, STATIC_BIN, run);
+	assert_int_equal(r->status, 0);
+	setenv("ISOLATED_BIND", sock, 1);
+	char *add[] = {"history", "add", "--db", uri, "/out/pg.json", NULL};
+	isolated(r, f->dir, STATIC_BIN, add);
+	unsetenv("ISOLATED_BIND");
+	if (r->status)
+		printf("%s\n", r->out);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "added as run 1"));
+	tu_contend(r, "history", "list", "--db", uri, NULL);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "fleet-static"));
 	free(r);
 }
 
@@ -132,6 +175,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dynamic_binary_cannot_start,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static_probes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_postgresql, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_static_run_and_history, setup,
 						teardown),
 	};
