@@ -25,6 +25,8 @@ static const char usage[] =
 	"  --param, --env, --prepare, --setup  as in 'contend exec --help'\n"
 	"  --reps N        measured repetitions per worker count (default 2)\n"
 	"  --warmup N      unmeasured runs before them (default 0)\n"
+	"  --order MODE, --seed N  as in 'contend exec --help' (default: random,\n"
+	"                  sequential with --setup)\n"
 	"  --timeout S     a repetition running longer than S seconds is killed\n"
 	"                  and recorded as timeout (default: no limit)\n"
 	"  --show-output   copy the command's output to stderr as it runs\n"

@@ -2,6 +2,7 @@
  * worker count under the LD_PRELOAD lock profiler, rendered as the same
  * scaling table as `run`. Bad input exits 2 with one line, running nothing. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,14 @@ static const char usage[] =
 	"                  error, the table says why) and the sweep goes on\n"
 	"  --reps N        measured repetitions per configuration (default 3)\n"
 	"  --warmup N      unmeasured runs before them (default 0)\n"
+	"  --order MODE    random: every configuration's --setup and warm-ups\n"
+	"                  first, then one repetition of each per round, each\n"
+	"                  round in a new seeded random order (the default, but\n"
+	"                  with --setup, whose configurations may share what it\n"
+	"                  makes); sequential: each configuration's runs back to\n"
+	"                  back, its --setup just before them\n"
+	"  --seed N        the random order's seed (default: from the clock; the\n"
+	"                  document records it, so an order can be rerun)\n"
 	"  --timeout S     a repetition (or a --setup/--prepare) running longer\n"
 	"                  than S seconds is killed (its whole process group)\n"
 	"                  and recorded as timeout (default: no limit)\n"
@@ -80,7 +89,7 @@ static const char usage[] =
 
 enum { OPT_WORKERS = 256, OPT_REPS, OPT_WARMUP, OPT_TIMEOUT, OPT_NO_LOCKPROF,
        OPT_SHOW, OPT_OUT, OPT_QUIET, OPT_MACHINE, OPT_PARAM, OPT_ENV,
-       OPT_PREPARE, OPT_SETUP, OPT_JSON };
+       OPT_PREPARE, OPT_SETUP, OPT_JSON, OPT_ORDER, OPT_SEED };
 
 static const struct option options[] = {
 	{"workers", required_argument, NULL, OPT_WORKERS},
@@ -90,6 +99,8 @@ static const struct option options[] = {
 	{"setup", required_argument, NULL, OPT_SETUP},
 	{"reps", required_argument, NULL, OPT_REPS},
 	{"warmup", required_argument, NULL, OPT_WARMUP},
+	{"order", required_argument, NULL, OPT_ORDER},
+	{"seed", required_argument, NULL, OPT_SEED},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"no-lockprof", no_argument, NULL, OPT_NO_LOCKPROF},
 	{"show-output", no_argument, NULL, OPT_SHOW},
@@ -104,6 +115,8 @@ static const struct option options[] = {
 struct exec_cli {
 	struct exec_opts o;
 	int lockprof, quiet, json;
+	const char *order; /* --order, or NULL: random unless --setup */
+	int seed_set;
 	const char *machine;
 	const struct exec_verb *v;
 };
@@ -132,6 +145,25 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 		return cli_reps(optarg, &o->reps, e);
 	case OPT_WARMUP:
 		return cli_warmup(optarg, &o->warmup, e);
+	case OPT_ORDER: {
+		static const char *const modes[] = {"random", "sequential", NULL};
+		char one[CLI_LIST_MAX][32];
+		size_t n;
+		if (cli_name_list("--order", optarg, modes, one, &n, e))
+			return -1;
+		if (n != 1)
+			return errf(e, "--order: give one of random, sequential");
+		cl->order = !strcmp(optarg, "sequential") ? "sequential" : "random";
+		return 0;
+	}
+	case OPT_SEED: {
+		long v;
+		if (cli_int("--seed", optarg, 0, LONG_MAX, &v, e))
+			return -1;
+		o->seed = (uint64_t)v;
+		cl->seed_set = 1;
+		return 0;
+	}
 	case OPT_TIMEOUT:
 		return cli_double("--timeout", optarg, 0.001, 1e6, &o->timeout_s, e);
 	case OPT_NO_LOCKPROF:
@@ -261,6 +293,10 @@ int exec_cli_main(const struct exec_verb *v, int argc, char **argv)
 				  "(e.g. contend %s --workers 1,2 -- ./prog "
 				  "{workers})", v->name);
 	}
+	cl.o.sequential = cl.order ? !strcmp(cl.order, "sequential")
+				   : cl.o.setup != NULL;
+	if (!cl.seed_set)
+		cl.o.seed = plan_clock_seed();
 	cl.o.argv = argv + optind;
 	cl.o.argc = argc - optind;
 	cl.o.progress = isatty(2) && !cl.o.show_output;

@@ -818,34 +818,110 @@ static int hook(const struct exec_opts *o, const struct point *pt,
 	return rc != 0;
 }
 
-static int run_config(const struct exec_opts *o, json_t *doc,
-		      const struct point *pt, errbuf *e)
+/* One configuration while the sweep runs it: its document object, and
+ * whether a hook stopped it. */
+struct config_run {
+	struct point pt;
+	json_t *config;
+	int stopped;
+	long measured; /* repetitions run to their end */
+};
+
+/* The configuration's object in the document, and its --setup. */
+static void config_begin(const struct exec_opts *o, json_t *doc,
+			 struct config_run *cr)
 {
-	json_t *config = new_config(o, pt);
-	json_array_append_new(json_object_get(doc, "configs"), config);
-	int stopped = hook(o, pt, config, "--setup", o->setup, -1);
-	for (long i = 0; i < o->warmup + o->reps && !stop_signal && !stopped; i++) {
-		progress(o, pt, i);
-		if ((stopped = hook(o, pt, config, "--prepare", o->prepare, i)))
-			break;
-		json_t *rep = run_rep(o, pt);
-		if (!rep)
-			break;
-		int warm = i < o->warmup;
-		const char *st = json_string_value(json_object_get(rep, "status"));
-		json_object_set_new(rep, "index", json_integer(warm ? i : i - o->warmup));
-		if (!warm || strcmp(st, "ok"))
-			json_array_append(json_object_get(config, warm ?
-					  "failed_warmups" : "reps"), rep);
-		json_decref(rep);
-		if (save(o, doc, "running", e))
+	cr->config = new_config(o, &cr->pt);
+	json_array_append_new(json_object_get(doc, "configs"), cr->config);
+	cr->stopped = hook(o, &cr->pt, cr->config, "--setup", o->setup, -1);
+}
+
+/* Run i of the configuration (warm-ups first: i < o->warmup), after its
+ * --prepare; the document saved after it. -1: it could not be saved. */
+static int config_step(const struct exec_opts *o, json_t *doc,
+		       struct config_run *cr, long i, long *sequence, errbuf *e)
+{
+	if (cr->stopped || stop_signal)
+		return 0;
+	progress(o, &cr->pt, i);
+	if ((cr->stopped = hook(o, &cr->pt, cr->config, "--prepare", o->prepare, i)))
+		return stop_signal ? 0 : save(o, doc, "running", e);
+	json_t *rep = run_rep(o, &cr->pt);
+	if (!rep) /* interrupted */
+		return 0;
+	int warm = i < o->warmup;
+	const char *st = json_string_value(json_object_get(rep, "status"));
+	json_object_set_new(rep, "index", json_integer(warm ? i : i - o->warmup));
+	if (!warm) {
+		json_object_set_new(rep, "sequence", json_integer((*sequence)++));
+		cr->measured++;
+	}
+	if (!warm || strcmp(st, "ok"))
+		json_array_append(json_object_get(cr->config, warm ?
+				  "failed_warmups" : "reps"), rep);
+	json_decref(rep);
+	return save(o, doc, "running", e);
+}
+
+/* After a stop, a configuration with runs still to do is interrupted,
+ * unless a hook had already failed it. */
+static void config_end(const struct exec_opts *o, struct config_run *cr)
+{
+	const char *st = json_string_value(json_object_get(cr->config, "status"));
+	if (stop_signal && cr->measured < o->reps && !(st && !strcmp(st, "error"))) {
+		json_object_set_new(cr->config, "status", json_string("interrupted"));
+		json_object_set_new(cr->config, "detail", json_string(stop_detail()));
+	}
+}
+
+static int run_sequential(const struct exec_opts *o, json_t *doc,
+			  struct config_run *cr, errbuf *e)
+{
+	long sequence = 0;
+	for (size_t k = 0; k < o->plan->n && !stop_signal; k++) {
+		config_begin(o, doc, &cr[k]);
+		if (cr[k].stopped && save(o, doc, "running", e))
 			return -1;
+		for (long i = 0; i < o->warmup + o->reps && !cr[k].stopped &&
+				 !stop_signal; i++)
+			if (config_step(o, doc, &cr[k], i, &sequence, e))
+				return -1;
+		config_end(o, &cr[k]);
 	}
-	if (stop_signal) {
-		json_object_set_new(config, "status", json_string("interrupted"));
-		json_object_set_new(config, "detail", json_string(stop_detail()));
+	return 0;
+}
+
+/* Every configuration's --setup and warm-ups first, in plan order; then
+ * one round per repetition, each visiting every configuration once in a
+ * new order drawn from o->seed, so a machine that drifts (another program
+ * starts, a CPU throttles) slows a little of every row instead of the
+ * last rows whole. */
+static int run_interleaved(const struct exec_opts *o, json_t *doc,
+			   struct plan *plan, struct config_run *cr, errbuf *e)
+{
+	long sequence = 0;
+	size_t begun = 0;
+	for (size_t k = 0; k < plan->n && !stop_signal; k++, begun++) {
+		config_begin(o, doc, &cr[k]);
+		if (cr[k].stopped && save(o, doc, "running", e))
+			return -1;
+		for (long i = 0; i < o->warmup && !cr[k].stopped && !stop_signal; i++)
+			if (config_step(o, doc, &cr[k], i, &sequence, e))
+				return -1;
 	}
-	return stopped && !stop_signal ? save(o, doc, "running", e) : 0;
+	uint64_t rng = o->seed;
+	for (long r = 0; r < o->reps && !stop_signal; r++) {
+		plan_shuffle(plan, 0, plan->n, &rng);
+		for (size_t j = 0; j < plan->n && !stop_signal; j++) {
+			struct config_run *c = &cr[plan->order[j]];
+			c->pt.index = j;
+			if (config_step(o, doc, c, o->warmup + r, &sequence, e))
+				return -1;
+		}
+	}
+	for (size_t k = 0; k < begun; k++)
+		config_end(o, &cr[k]);
+	return 0;
 }
 
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
@@ -853,17 +929,26 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e)
 {
+	struct plan *plan = o->plan;
+	struct config_run *cr = calloc(plan->n ? plan->n : 1, sizeof *cr);
+	if (!cr)
+		return errf(e, "out of memory");
+	for (size_t k = 0; k < plan->n; k++) {
+		const struct plan_entry *en = plan_entry(plan, k);
+		cr[k].pt = (struct point){plan, en, exec_entry_workers(plan, en), k};
+	}
+	json_object_set_new(doc, "order", o->sequential
+		? json_pack("{s:s}", "mode", "sequential")
+		: json_pack("{s:s, s:I}", "mode", "random", "seed",
+			    (json_int_t)o->seed));
 	struct sigaction sa = {.sa_handler = on_signal}, old[NSTOP];
 	sigemptyset(&sa.sa_mask);
 	stop_signal = 0;
 	for (size_t k = 0; k < NSTOP; k++)
 		sigaction(stop_signals[k], &sa, &old[k]);
-	int rc = 0;
-	for (size_t i = 0; i < o->plan->n && !stop_signal && !rc; i++) {
-		const struct plan_entry *en = plan_at(o->plan, i);
-		struct point pt = {o->plan, en, exec_entry_workers(o->plan, en), i};
-		rc = run_config(o, doc, &pt, e);
-	}
+	int rc = o->sequential ? run_sequential(o, doc, cr, e)
+			       : run_interleaved(o, doc, plan, cr, e);
+	free(cr);
 	if (o->progress)
 		fprintf(stderr, "\r\033[K");
 	for (size_t k = 0; k < NSTOP; k++)

@@ -5,6 +5,7 @@
 #define CONTEND_EXECSWEEP_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "harness/cli.h"
@@ -20,7 +21,8 @@ struct exec_opts {
 	int workers[CLI_LIST_MAX];
 	size_t nworkers;
 	struct exec_dims dims;	/* --param, --env */
-	const struct plan *plan; /* every configuration (exec_plan_build) */
+	struct plan *plan;	/* every configuration (exec_plan_build); the
+				 * sweep permutes its order */
 	const char *prepare;	/* /bin/sh -c before every repetition, or NULL */
 	const char *setup;	/* /bin/sh -c once per configuration, or NULL */
 	long reps, warmup;
@@ -29,6 +31,9 @@ struct exec_opts {
 	int show_output;	/* copy the command's output to our stderr */
 	const char *out_path;
 	int progress;		/* draw a progress line on stderr */
+	int sequential;		/* each configuration's runs back to back;
+				 * else interleaved in rounds from seed */
+	uint64_t seed;
 };
 
 /* The lock profiler beside this executable, into buf; -1 with e set when
@@ -40,8 +45,10 @@ int exec_find_preload(char *buf, size_t len, errbuf *e);
 int exec_check_command(const char *cmd, errbuf *e);
 
 /* Run the sweep of o->plan into doc (already holding context): per
- * configuration --setup, then per repetition --prepare and the command.
- * A failing --setup or --prepare fails that configuration (status
+ * configuration --setup and its warm-ups, then per repetition --prepare
+ * and the command; repetitions interleaved in seeded random rounds
+ * unless o->sequential (the plan's order is permuted for that; the
+ * document's configs stay in plan order). A failing --setup or --prepare fails that configuration (status
  * "error", its detail says which and why) and the sweep goes on. Returns 0, or
  * EXIT_INTERRUPTED after Ctrl-C/SIGTERM (doc keeps what was measured), or
  * -1 with e set when the document cannot be written. */

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 const char PLAN_NONE[] = "";
 
@@ -159,6 +161,15 @@ uint64_t plan_random(uint64_t *state)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+uint64_t plan_clock_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t st = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+		      ((uint64_t)getpid() << 40);
+	return plan_random(&st) >> 1;
 }
 
 void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state)

@@ -88,6 +88,10 @@ const struct plan_entry *plan_entry(const struct plan *p, size_t i);
 /* A seeded generator (splitmix64): the same seed, the same orders. */
 uint64_t plan_random(uint64_t *state);
 
+/* A seed for a random order when none was given: the clock's nanoseconds
+ * mixed with the pid, below 2^63 (a JSON integer). */
+uint64_t plan_clock_seed(void);
+
 /* Shuffle p->order[lo..hi-1] in place (Fisher-Yates over plan_random). */
 void plan_shuffle(struct plan *p, size_t lo, size_t hi, uint64_t *state);
 

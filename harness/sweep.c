@@ -694,16 +694,9 @@ static int sequential(const struct sweep_opts *o)
 	return o->order && !strcmp(o->order, "sequential");
 }
 
-/* The seed: --seed, else the clock's nanoseconds mixed with the pid. */
 static uint64_t seed_of(const struct sweep_opts *o)
 {
-	struct timespec ts;
-	if (o->seed_set)
-		return (uint64_t)o->seed;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t st = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
-		      ((uint64_t)getpid() << 40);
-	return plan_random(&st) >> 1; /* a JSON integer: below 2^63 */
+	return o->seed_set ? (uint64_t)o->seed : plan_clock_seed();
 }
 
 int sweep_run(const struct sweep_opts *o, json_t *doc, errbuf *e)

@@ -329,6 +329,74 @@ static void test_prepare_and_setup(void **state)
 	assert_no_lockdirs();
 }
 
+/* The sequence numbers of a configuration's repetitions, by index. */
+static void sequences(json_t *c, long *seq, size_t n)
+{
+	json_t *rep;
+	size_t i;
+	assert_int_equal(json_array_size(json_object_get(c, "reps")), n);
+	json_array_foreach(json_object_get(c, "reps"), i, rep)
+		seq[json_integer_value(json_object_get(rep, "index"))] =
+			(long)json_integer_value(json_object_get(rep, "sequence"));
+}
+
+/* Repetitions interleaved by default: round r holds repetition r of every
+ * configuration, in an order the seed decides (the same seed, the same
+ * order); --order sequential runs each configuration's back to back, and
+ * so does --setup unless --order random is given. */
+static void test_order_interleaves(void **state)
+{
+	(void)state;
+	const char *a = path("ordera.json"), *b = path("orderb.json");
+	enum { NC = 4, REPS = 3 };
+	long sa[NC][REPS], sb[NC][REPS];
+	const char *outs[] = {a, b};
+	for (int k = 0; k < 2; k++) {
+		tu_contend(r, "exec", "--workers", "1,2", "--param", "x=p,q",
+			   "--reps", "3", "--seed", "12345", "--no-lockprof",
+			   "--quiet", "--out", outs[k], "--", "true", "{x}", NULL);
+		assert_int_equal(r->status, 0);
+	}
+	json_t *da = load(a), *db = load(b);
+	json_t *ord = json_object_get(da, "order");
+	assert_string_equal(sget(ord, "mode"), "random");
+	assert_int_equal(json_integer_value(json_object_get(ord, "seed")), 12345);
+	int moved = 0;
+	for (size_t c = 0; c < NC; c++) {
+		sequences(doc_config_at(da, c), sa[c], REPS);
+		sequences(doc_config_at(db, c), sb[c], REPS);
+		for (int i = 0; i < REPS; i++) {
+			assert_int_equal(sa[c][i] / NC, i); /* one per round */
+			assert_int_equal(sa[c][i], sb[c][i]);
+			moved |= sa[c][i] % NC != (long)c;
+		}
+	}
+	assert_true(moved); /* not plan order in every round */
+	json_decref(da);
+	json_decref(db);
+	const char *const seq_args[][2] = {{"--order", "sequential"},
+					   {"--setup", "true"}};
+	for (int k = 0; k < 2; k++) {
+		tu_contend(r, "exec", "--workers", "1,2", "--param", "x=p,q",
+			   "--reps", "3", seq_args[k][0], seq_args[k][1],
+			   "--no-lockprof", "--quiet", "--out", a, "--", "true",
+			   "{x}", NULL);
+		assert_int_equal(r->status, 0);
+		da = load(a);
+		assert_string_equal(sget(json_object_get(da, "order"), "mode"),
+				    "sequential");
+		for (size_t c = 0; c < NC; c++) {
+			sequences(doc_config_at(da, c), sa[c], REPS);
+			for (int i = 0; i < REPS; i++)
+				assert_int_equal(sa[c][i], (long)c * REPS + i);
+		}
+		json_decref(da);
+	}
+	tu_contend(r, "exec", "--order", "sideways", "--", "true", NULL);
+	assert_int_equal(r->status, 2);
+	assert_non_null(strstr(r->out, "--order"));
+}
+
 /* No {workers} and no --param in the command: every row runs the same
  * command line, and contend says so; a {name} that is no placeholder
  * too. */
@@ -596,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_failing_command),
 		cmocka_unit_test(test_params_and_env),
 		cmocka_unit_test(test_prepare_and_setup),
+		cmocka_unit_test(test_order_interleaves),
 		cmocka_unit_test(test_placeholder_warnings),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_timeout_kills_the_group),
