@@ -5,6 +5,7 @@
 #include "harness/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,4 +148,26 @@ int cli_reps(const char *text, long *out, errbuf *e)
 int cli_warmup(const char *text, long *out, errbuf *e)
 {
 	return cli_int("--warmup", text, 0, 100, out, e);
+}
+
+int cli_order(const char *text, const char **out, errbuf *e)
+{
+	static const char *const modes[] = {"random", "sequential", NULL};
+	char one[CLI_LIST_MAX][32];
+	size_t n;
+	if (cli_name_list("--order", text, modes, one, &n, e))
+		return -1;
+	if (n != 1)
+		return errf(e, "--order: give one of random, sequential");
+	*out = !strcmp(one[0], "sequential") ? modes[1] : modes[0];
+	return 0;
+}
+
+int cli_seed(const char *text, long long *out, errbuf *e)
+{
+	long v;
+	if (cli_int("--seed", text, 0, LONG_MAX, &v, e))
+		return -1;
+	*out = v;
+	return 0;
 }

@@ -28,6 +28,10 @@ int cli_name_list(const char *what, const char *text,
 int cli_workers(const char *text, int *out, size_t *n, errbuf *e);
 int cli_reps(const char *text, long *out, errbuf *e);
 int cli_warmup(const char *text, long *out, errbuf *e);
+/* --order: *out becomes the static string "random" or "sequential". */
+int cli_order(const char *text, const char **out, errbuf *e);
+/* --seed: 0..LONG_MAX. */
+int cli_seed(const char *text, long long *out, errbuf *e);
 
 int cli_int(const char *what, const char *text, long min, long max,
 	    long *out, errbuf *e);

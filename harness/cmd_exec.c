@@ -2,7 +2,6 @@
  * worker count under the LD_PRELOAD lock profiler, rendered as the same
  * scaling table as `run`. Bad input exits 2 with one line, running nothing. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,20 +144,11 @@ static int parse_option(int c, struct exec_cli *cl, errbuf *e)
 		return cli_reps(optarg, &o->reps, e);
 	case OPT_WARMUP:
 		return cli_warmup(optarg, &o->warmup, e);
-	case OPT_ORDER: {
-		static const char *const modes[] = {"random", "sequential", NULL};
-		char one[CLI_LIST_MAX][32];
-		size_t n;
-		if (cli_name_list("--order", optarg, modes, one, &n, e))
-			return -1;
-		if (n != 1)
-			return errf(e, "--order: give one of random, sequential");
-		cl->order = !strcmp(optarg, "sequential") ? "sequential" : "random";
-		return 0;
-	}
+	case OPT_ORDER:
+		return cli_order(optarg, &cl->order, e);
 	case OPT_SEED: {
-		long v;
-		if (cli_int("--seed", optarg, 0, LONG_MAX, &v, e))
+		long long v;
+		if (cli_seed(optarg, &v, e))
 			return -1;
 		o->seed = (uint64_t)v;
 		cl->seed_set = 1;

@@ -117,13 +117,12 @@ static void pool_names(const char *names[CLI_LIST_MAX + 1], char *all, size_t le
 static const char *const build_names[] = {"release", "linetrace", NULL};
 static const char *const start_names[] = {"fork", "spawn", NULL};
 static const char *const lock_model_names[] = {"gil", "mutex", "none", NULL};
-static const char *const order_names[] = {"random", "sequential", NULL};
 
 static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 {
 	long v;
 	size_t n;
-	char one[1][32];
+	char one[CLI_LIST_MAX][32];
 	switch (c) {
 	case OPT_POOL: {
 		const char *names[CLI_LIST_MAX + 1];
@@ -184,18 +183,10 @@ static int parse_option(int c, struct sweep_opts *o, int *quiet, errbuf *e)
 		*quiet = 1;
 		return 0;
 	case OPT_ORDER:
-		if (cli_name_list("--order", optarg, order_names, one, &n, e))
-			return -1;
-		if (n != 1)
-			return errf(e, "--order: give one of random, sequential");
-		o->order = !strcmp(optarg, "sequential") ? "sequential" : "random";
-		return 0;
+		return cli_order(optarg, &o->order, e);
 	case OPT_SEED:
 		o->seed_set = 1;
-		if (cli_int("--seed", optarg, 0, LONG_MAX, &v, e))
-			return -1;
-		o->seed = v;
-		return 0;
+		return cli_seed(optarg, &o->seed, e);
 	case OPT_MACHINE:
 		o->machine = optarg;
 		return context_check_machine(optarg, e);

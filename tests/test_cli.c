@@ -169,6 +169,12 @@ static void test_bad_input(void **state)
 		{"spin", "--params", "tasks=-4", "tasks"},
 		{"causal-forest", "--params", "rows=0", "rows"},
 		{"spin", "--start", "vfork", "vfork"},
+		/* lists where one value is meant (once written past a
+		 * one-name buffer) */
+		{"spin", "--start", "fork,spawn", "give one of fork, spawn"},
+		{"spin", "--order", "random,sequential", "give one of random"},
+		{"spin", "--order", "shuffled", "unknown 'shuffled'"},
+		{"spin", "--seed", "-1", "--seed"},
 		{"spin", "--task-timeout", "0", "--task-timeout"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
