@@ -269,7 +269,7 @@ static json_t *varying(json_t **cs, size_t n)
 static char *bucket_key(json_t *c, int only_params)
 {
 	json_t *p = json_object_get(c, "params");
-	if (!strcmp(doc_str(c, "workload", ""), "exec"))
+	if (doc_is_exec(c))
 		p = json_object_get(p, "command");
 	char *ptext = p ? json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 			: strdup("");

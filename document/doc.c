@@ -43,6 +43,11 @@ double doc_figure(json_t *o, const char *path, double dflt)
 	return json_is_number(o) ? json_number_value(o) : dflt;
 }
 
+int doc_is_exec(json_t *config)
+{
+	return !strcmp(doc_str(config, "workload", ""), "exec");
+}
+
 json_t *doc_context(json_t *doc)
 {
 	return json_object_get(doc, "context");
@@ -175,7 +180,7 @@ static size_t swept_of(json_t *o, int env, struct doc_swept *out, size_t cap)
 
 size_t doc_swept_dims(json_t *config, struct doc_swept *out, size_t cap)
 {
-	if (strcmp(doc_str(config, "workload", ""), "exec"))
+	if (!doc_is_exec(config))
 		return 0;
 	size_t n = swept_of(json_object_get(config, "params"), 0, out, cap);
 	return n + swept_of(json_object_get(config, "env"), 1, out + n, cap - n);
@@ -249,7 +254,7 @@ int doc_series_key(json_t *config, unsigned omit, char *buf, size_t len)
 /* Without exec's dimensions, the params that remain: exec's command. */
 static int same_unswept_params(json_t *a, json_t *b)
 {
-	if (strcmp(doc_str(a, "workload", ""), "exec"))
+	if (!doc_is_exec(a))
 		return results_same_params(a, b);
 	return !strcmp(doc_str(json_object_get(a, "params"), "command", ""),
 		       doc_str(json_object_get(b, "params"), "command", ""));

@@ -27,6 +27,11 @@ double doc_figure(json_t *o, const char *path, double dflt);
 
 /* ---- the document ---- */
 
+/* 1 when config was measured by `contend exec` (any command, workload
+ * "exec"): its params are its command and --param values, and its pool is
+ * the command's own, none of contend's. */
+int doc_is_exec(json_t *config);
+
 json_t *doc_context(json_t *doc);
 size_t doc_nconfigs(json_t *doc);
 /* Configuration i, or NULL past the end. */

@@ -15,7 +15,7 @@ char *doc_series_id(json_t *config, unsigned omit, int with_params)
 	json_t *p = json_object_get(config, "params");
 	/* without exec's dimensions, its params are its command alone (as
 	 * doc_same_series compares them) */
-	if ((omit & DOC_KEY_NO_SWEPT) && !strcmp(doc_str(config, "workload", ""), "exec"))
+	if ((omit & DOC_KEY_NO_SWEPT) && doc_is_exec(config))
 		p = json_object_get(p, "command");
 	/* params as results_same_params compares them: absent, null and an
 	 * object are all different */

@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{"probes", cmd_probes, "what this machine can measure, and why not the rest"},
 	{"pools", cmd_pools, "library thread pools loaded (OpenBLAS, OpenMP) and their threads"},
 	{"scan", cmd_scan, "find profiling/trace hooks compiled into binaries"},
-	{"history", cmd_history, "keep runs in a SQLite history"},
+	{"history", cmd_history, "keep runs in a history (a SQLite file or a PostgreSQL server)"},
 	{"compare", cmd_compare, "compare two runs; exit 1 on a significant regression"},
 	{"dashboard", cmd_dashboard, "build a static HTML dashboard from the history"},
 	{"__runner", cmd_runner, NULL},

@@ -49,7 +49,7 @@ static void context(const struct view *v, json_t *c, const char *skip,
 	size_t n = sidebyside_dims(c, d, SBS_DIMS_MAX), used = 0;
 	const char *pool = doc_str(c, "pool", "");
 	buf[0] = 0;
-	if (strcmp(pool, "exec"))
+	if (!doc_is_exec(c))
 		used = (size_t)snprintf(buf, len, "%s pool", pool);
 	for (size_t i = 0; i < n && used < len; i++) {
 		if (!listed(vary, d[i].name) || (skip && !strcmp(d[i].name, skip)) ||

@@ -484,7 +484,7 @@ static void next_no_gain(FILE *out, const char *pool, double best, json_t *one,
 			 json_t *top, int cores, json_t *cause)
 {
 	double busy = one ? doc_num(one, "cpu_util", NAN) : NAN;
-	int exec = one && !strcmp(doc_str(one, "workload", ""), "exec");
+	int exec = one && doc_is_exec(one);
 	if (cause)
 		fprintf(out, "  Next: %s: no worker count gained 10 %% "
 			"(%.2fx at best): %s (above): %s.\n", pool, best,
