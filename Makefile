@@ -276,10 +276,12 @@ SAN_DIR := tests/sanitizer
 SAN_TIMEOUT ?= 1800
 san_logs = $(CURDIR)/build/$(1)/sanitizer-logs
 # exitcode: not 1, which contend uses for "a configuration failed".
-ASAN_ENV = ASAN_OPTIONS=log_path=$(call san_logs,asan)/asan:halt_on_error=1:exitcode=86:detect_leaks=1:fast_unwind_on_malloc=0:verify_asan_link_order=0 \
-	UBSAN_OPTIONS=log_path=$(call san_logs,asan)/ubsan:halt_on_error=1:print_stacktrace=1 \
+# log_exe_name: a report's file is named after its program too
+# (asan.contend.PID), so one from a killed process still says whose it is.
+ASAN_ENV = ASAN_OPTIONS=log_path=$(call san_logs,asan)/asan:log_exe_name=1:halt_on_error=1:exitcode=86:detect_leaks=1:fast_unwind_on_malloc=0:verify_asan_link_order=0 \
+	UBSAN_OPTIONS=log_path=$(call san_logs,asan)/ubsan:log_exe_name=1:halt_on_error=1:print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/$(SAN_DIR)/lsan.supp:print_suppressions=0
-TSAN_ENV = TSAN_OPTIONS=log_path=$(call san_logs,tsan)/tsan:exitcode=66:die_after_fork=0:second_deadlock_stack=1:suppressions=$(CURDIR)/$(SAN_DIR)/tsan.supp:print_suppressions=0
+TSAN_ENV = TSAN_OPTIONS=log_path=$(call san_logs,tsan)/tsan:log_exe_name=1:exitcode=66:die_after_fork=0:second_deadlock_stack=1:suppressions=$(CURDIR)/$(SAN_DIR)/tsan.supp:print_suppressions=0
 test-asan test-tsan: test-%:
 	@rm -rf $(call san_logs,$*) && mkdir -p -m 1777 $(call san_logs,$*)
 	@$(if $(filter asan,$*),$(ASAN_ENV),$(TSAN_ENV)) timeout -k 10 $(SAN_TIMEOUT) $(MAKE) --no-print-directory \
