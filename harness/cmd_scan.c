@@ -192,11 +192,98 @@ static void print_lock_funcs(const struct hs_binary *b)
 	printf("\n");
 }
 
+static int shown(const struct hs_binary *b, int all)
+{
+	return all || b->kinds || b->verdict != HV_NONE;
+}
+
+/* A note many binaries share (every stripped module of a distribution
+ * says the same) is said once under the table, numbered, instead of after
+ * each of them: per binary, the number of its shared note (0: its note,
+ * if any, is its own), and the notes in order of first appearance. */
+struct shared_notes {
+	unsigned *mark;	    /* per binary */
+	const char **text;  /* mark k's note is text[k - 1] */
+	size_t *count;	    /* and count[k - 1] binaries carry it */
+	size_t n;
+};
+
+struct note_ref {
+	const char *note;
+	size_t bin;
+};
+
+static int cmp_note_ref(const void *a, const void *b)
+{
+	const struct note_ref *x = a, *y = b;
+	int c = strcmp(x->note, y->note);
+	return c ? c : (x->bin > y->bin) - (x->bin < y->bin);
+}
+
+static void shared_notes_free(struct shared_notes *s)
+{
+	free(s->mark);
+	free(s->text);
+	free(s->count);
+}
+
+struct note_group {
+	size_t first, a, b; /* its first binary; its refs [a, b) */
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct note_group *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Group the shown binaries' notes by text (sorted: each group's refs are
+ * adjacent, its first binary first), then number the groups of two or
+ * more in the order their first binary is printed. */
+static int shared_notes_find(const struct hs_report *r, int all,
+			     struct shared_notes *s)
+{
+	size_t cap = r->nbins ? r->nbins : 1, m = 0, ng = 0;
+	struct note_ref *refs = malloc(cap * sizeof *refs);
+	struct note_group *g = malloc(cap * sizeof *g);
+	s->mark = calloc(cap, sizeof *s->mark);
+	s->text = malloc(cap * sizeof *s->text);
+	s->count = malloc(cap * sizeof *s->count);
+	s->n = 0;
+	if (!refs || !g || !s->mark || !s->text || !s->count) {
+		free(refs);
+		free(g);
+		shared_notes_free(s);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nbins; i++)
+		if (shown(&r->bins[i], all) && r->bins[i].note[0])
+			refs[m++] = (struct note_ref){r->bins[i].note, i};
+	qsort(refs, m, sizeof *refs, cmp_note_ref);
+	for (size_t a = 0, b; a < m; a = b) {
+		for (b = a + 1; b < m && !strcmp(refs[b].note, refs[a].note); b++)
+			;
+		if (b - a > 1)
+			g[ng++] = (struct note_group){refs[a].bin, a, b};
+	}
+	qsort(g, ng, sizeof *g, cmp_group);
+	for (size_t k = 0; k < ng; k++) {
+		s->text[k] = refs[g[k].a].note;
+		s->count[k] = g[k].b - g[k].a;
+		for (size_t j = g[k].a; j < g[k].b; j++)
+			s->mark[refs[j].bin] = (unsigned)k + 1;
+	}
+	s->n = ng;
+	free(refs);
+	free(g);
+	return 0;
+}
+
 static int path_width(const struct hs_report *r, int all)
 {
 	size_t w = 6;
 	for (size_t i = 0; i < r->nbins; i++)
-		if (all || r->bins[i].kinds || r->bins[i].verdict != HV_NONE) {
+		if (shown(&r->bins[i], all)) {
 			size_t n = strlen(r->bins[i].path);
 			w = n > w ? n : w;
 		}
@@ -207,9 +294,11 @@ static void print_table(const struct hs_report *r, int all)
 {
 	int w = path_width(r, all);
 	size_t rows = 0;
+	struct shared_notes sn;
+	int grouped = shared_notes_find(r, all, &sn) == 0;
 	for (size_t i = 0; i < r->nbins; i++) {
 		const struct hs_binary *b = &r->bins[i];
-		if (!all && !b->kinds && b->verdict == HV_NONE)
+		if (!shown(b, all))
 			continue;
 		if (!rows++)
 			printf("%-*s  %-22s %9s  %s\n", w, "binary", "kinds",
@@ -220,13 +309,22 @@ static void print_table(const struct hs_report *r, int all)
 			snprintf(gil, sizeof gil, "%ld", b->gil_ensure + b->gil_release);
 		else
 			snprintf(gil, sizeof gil, "?");
-		printf("%-*s  %-22s %9s  %s\n", w, b->path, kinds, gil,
-		       hs_verdict_message(b));
+		unsigned mark = grouped ? sn.mark[i] : 0;
+		char ref[24] = "";
+		if (mark)
+			snprintf(ref, sizeof ref, "  [note %u]", mark);
+		printf("%-*s  %-22s %9s  %s%s\n", w, b->path, kinds, gil,
+		       hs_verdict_message(b), ref);
 		print_evidence(b);
 		print_lock_funcs(b);
-		if (b->note[0])
+		if (b->note[0] && !mark)
 			printf("    note: %s\n", b->note);
 	}
+	for (size_t k = 0; grouped && k < sn.n; k++)
+		printf("[note %zu] (%zu binaries): %s\n", k + 1, sn.count[k],
+		       sn.text[k]);
+	if (grouped)
+		shared_notes_free(&sn);
 	for (size_t i = 0; i < r->nskips; i++)
 		printf("skipped: %s: %s\n", r->skips[i].path, r->skips[i].reason);
 	printf("%zu binaries scanned, %zu with instrumentation, %zu stripped, "

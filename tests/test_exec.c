@@ -74,14 +74,6 @@ static json_t *doc_config_at(json_t *doc, size_t i)
 	return json_array_get(json_object_get(doc, "configs"), i);
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 static const char *sget(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -268,7 +260,7 @@ static void test_params_and_env(void **state)
 	/* one table, the dimensions as columns; report renders the same */
 	assert_non_null(strstr(r->out, "$CONTEND_TEST_X"));
 	assert_non_null(strstr(r->out, "mode"));
-	assert_int_equal(count_of(r->out, "CI of median"), 1);
+	assert_int_equal(tu_count(r->out, "CI of median"), 1);
 	c = config_where(doc, "b", 2);
 	assert_string_equal(sget(json_object_get(c, "params"), "command"),
 			    "sh -c 'echo mode={mode} w={workers} x=${CONTEND_TEST_X-unset}'");
@@ -277,7 +269,7 @@ static void test_params_and_env(void **state)
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->out, "$CONTEND_TEST_X"));
 	assert_non_null(strstr(r->out, "in,side"));
-	assert_int_equal(count_of(r->out, "CI of median"), 1);
+	assert_int_equal(tu_count(r->out, "CI of median"), 1);
 	assert_no_lockdirs();
 }
 

@@ -733,6 +733,38 @@ static void test_cli_exit_codes(void **state)
 	free(c);
 }
 
+/* A note that several binaries share is said once under the table,
+ * numbered, and marked on their rows; a binary's own note stays under
+ * it. Stripped modules whose lock calls cannot be judged all share one. */
+static void test_cli_shared_note(void **state)
+{
+	const struct fixture *fx = *state;
+	assert_int_equal(sh(fx, 0, "printf 'extern int PyGILState_Ensure(void);\\n"
+			    "extern void PyGILState_Release(int);\\nextern int work(int);\\n"
+			    "int f(int x) { int s = PyGILState_Ensure(); x = work(x); "
+			    "PyGILState_Release(s); return x; }\\n' > legit.c && "
+			    GCC "-shared legit.c -o legit.so && "
+			    "strip --strip-all legit.so -o legit1.so && "
+			    "strip --strip-all legit.so -o legit2.so"), 0);
+	char a[4096], b[4096], h[4096];
+	struct cmd_result *c = malloc(sizeof *c);
+	assert_int_equal(tu_contend(c, "scan", at(fx, "legit1.so", a),
+				    at(fx, "legit2.so", b), at(fx, "harm.so", h),
+				    NULL), 0);
+	assert_int_equal(c->status, 0);
+	assert_int_equal(tu_count(c->out, "unknown (stripped; 2 "
+				  "interpreter-lock call sites)  [note 1]"), 2);
+	assert_int_equal(tu_count(c->out, "[note 1] (2 binaries): stripped"), 1);
+	assert_int_equal(tu_count(c->out, "    note: stripped"), 0);
+	assert_non_null(strstr(c->out, "3 binaries scanned, 1 with instrumentation, "
+			       "2 stripped"));
+	/* one of them alone: its note under it, as before */
+	assert_int_equal(tu_contend(c, "scan", a, NULL), 0);
+	assert_int_equal(tu_count(c->out, "    note: stripped"), 1);
+	assert_null(strstr(c->out, "[note"));
+	free(c);
+}
+
 static void test_cli_json(void **state)
 {
 	const struct fixture *fx = *state;
@@ -812,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_fail_on_unscannable),
 		cmocka_unit_test(test_cli_exit_codes),
+		cmocka_unit_test(test_cli_shared_note),
 		cmocka_unit_test(test_cli_json),
 		cmocka_unit_test(test_verdict_of),
 	};

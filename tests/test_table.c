@@ -16,6 +16,7 @@
 
 #include "report/table.h"
 #include "analysis/usl.h"
+#include "tests/testutil.h"
 
 #define MiB 1048576.0
 
@@ -174,14 +175,6 @@ static json_t *exec_config(const char *mode, const char *foo, int workers)
 	return c;
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /* Series not fitted for one reason: one line, the series named (up to
  * three) or counted, never the same line once per series. */
 static void test_unfitted_series_said_once(void **state)
@@ -195,14 +188,14 @@ static void test_unfitted_series_said_once(void **state)
 			for (int w = 1; w <= 2; w++)
 				json_array_append_new(cs, exec_config(modes[m], foos[f], w));
 	char *t = render(cs);
-	assert_int_equal(count_of(t, "\n  USL"), 1);
+	assert_int_equal(tu_count(t, "\n  USL"), 1);
 	assert_non_null(strstr(t, "USL, all 4 series of this table: "));
 	assert_non_null(strstr(t, why));
 	free(t);
 	t = render(json_pack("[o, o, o, o]", exec_config("a", "1", 1),
 			     exec_config("a", "1", 2), exec_config("b", "1", 1),
 			     exec_config("b", "1", 2)));
-	assert_int_equal(count_of(t, "\n  USL"), 1);
+	assert_int_equal(tu_count(t, "\n  USL"), 1);
 	assert_non_null(strstr(t, "USL exec (mode=a, FOO=1) and exec (mode=b, FOO=1): "));
 	free(t);
 	/* a fitted series keeps its own line; the others share theirs */
@@ -210,7 +203,7 @@ static void test_unfitted_series_said_once(void **state)
 			     exec_config("a", "1", 2), exec_config("a", "1", 4),
 			     exec_config("b", "1", 1), exec_config("b", "1", 2),
 			     exec_config("b", NULL, 1), exec_config("b", NULL, 2)));
-	assert_int_equal(count_of(t, "\n  USL"), 2);
+	assert_int_equal(tu_count(t, "\n  USL"), 2);
 	assert_non_null(strstr(t, "USL exec (mode=a, FOO=1) (3 worker counts"));
 	assert_non_null(strstr(t, "USL exec (mode=b, FOO=1) and exec (mode=b, FOO=default): "));
 	free(t);

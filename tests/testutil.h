@@ -158,6 +158,15 @@ static inline size_t tu_lines(const char *s)
 	return n;
 }
 
+/* Occurrences of needle in hay (overlapping ones too). */
+static inline size_t tu_count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 static inline void tu_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
