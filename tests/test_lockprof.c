@@ -457,14 +457,10 @@ static void test_check_report_rejects_bad_shapes(void **state)
 
 /* ---- end to end on real programs ---------------------------------------- */
 
-/* CPython 3.11's GIL is a mutex plus a condition variable: CPU-bound
- * threads must show up as cond waits. */
-/* The census tells programs started from forks: python starts a new
- * python (fork and exec) and forks once (no exec): 3 processes, 2 of them
- * programs of their own (the startup rule's evidence). */
-static void test_census_counts_programs_started(void **state)
+/* /usr/bin/python3 -c program under the profiler, which must print "ok";
+ * the merged summary of its reports. Skips where there is no python3. */
+static json_t *profile_python(const char *program)
 {
-	(void)state;
 	if (access("/usr/bin/python3", X_OK) != 0)
 		skip();
 	char *dir = tu_tempdir();
@@ -472,47 +468,7 @@ static void test_census_counts_programs_started(void **state)
 	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so_path);
 	snprintf(dirvar, sizeof dirvar, "CONTEND_LOCKPROF_DIR=%s", dir);
 	char *argv[] = {"env", preload, dirvar, "/usr/bin/python3", "-c",
-			"import os, subprocess\n"
-			"subprocess.run(['/usr/bin/python3', '-c', 'pass'], check=True)\n"
-			"pid = os.fork()\n"
-			"if pid == 0:\n"
-			"    os._exit(0)\n"
-			"os.waitpid(pid, 0)\n"
-			"print('ok')\n",
-			NULL};
-	struct cmd_result *r = malloc(sizeof *r);
-	assert_int_equal(tu_run(r, argv), 0);
-	assert_int_equal(r->status, 0);
-	json_t *s = NULL;
-	errbuf e = {{0}};
-	assert_int_equal(lockprof_merge_dir(dir, &s, &e), 0);
-	json_t *census = json_object_get(s, "census");
-	assert_int_equal(geti(census, "processes"), 3);
-	assert_int_equal(geti(census, "programs_started"), 2);
-	json_decref(s);
-	tu_rmtree(dir);
-	free(dir);
-	free(r);
-}
-
-static void test_cpython_gil_shows_as_cond_waits(void **state)
-{
-	(void)state;
-	if (access("/usr/bin/python3", X_OK) != 0)
-		skip();
-	char *dir = tu_tempdir();
-	char preload[PATH_MAX + 16], dirvar[PATH_MAX + 32];
-	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", so_path);
-	snprintf(dirvar, sizeof dirvar, "CONTEND_LOCKPROF_DIR=%s", dir);
-	char *argv[] = {"env", preload, dirvar, "/usr/bin/python3", "-c",
-			"import threading\n"
-			"def spin():\n"
-			"    x = 0\n"
-			"    for i in range(2_000_000): x += i\n"
-			"ts = [threading.Thread(target=spin) for _ in range(3)]\n"
-			"[t.start() for t in ts]; [t.join() for t in ts]\n"
-			"print('ok')\n",
-			NULL};
+			(char *)program, NULL};
 	struct cmd_result *r = malloc(sizeof *r);
 	assert_int_equal(tu_run(r, argv), 0);
 	assert_int_equal(r->status, 0);
@@ -520,6 +476,45 @@ static void test_cpython_gil_shows_as_cond_waits(void **state)
 	json_t *s = NULL;
 	errbuf e = {{0}};
 	assert_int_equal(lockprof_merge_dir(dir, &s, &e), 0);
+	tu_rmtree(dir);
+	free(dir);
+	free(r);
+	return s;
+}
+
+/* The census tells programs started from forks: python starts a new
+ * python (fork and exec) and forks once (no exec): 3 processes, 2 of them
+ * programs of their own (the startup rule's evidence). */
+static void test_census_counts_programs_started(void **state)
+{
+	(void)state;
+	json_t *s = profile_python(
+		"import os, subprocess\n"
+		"subprocess.run(['/usr/bin/python3', '-c', 'pass'], check=True)\n"
+		"pid = os.fork()\n"
+		"if pid == 0:\n"
+		"    os._exit(0)\n"
+		"os.waitpid(pid, 0)\n"
+		"print('ok')\n");
+	json_t *census = json_object_get(s, "census");
+	assert_int_equal(geti(census, "processes"), 3);
+	assert_int_equal(geti(census, "programs_started"), 2);
+	json_decref(s);
+}
+
+/* CPython 3.11's GIL is a mutex plus a condition variable: CPU-bound
+ * threads must show up as cond waits. */
+static void test_cpython_gil_shows_as_cond_waits(void **state)
+{
+	(void)state;
+	json_t *s = profile_python(
+		"import threading\n"
+		"def spin():\n"
+		"    x = 0\n"
+		"    for i in range(2_000_000): x += i\n"
+		"ts = [threading.Thread(target=spin) for _ in range(3)]\n"
+		"[t.start() for t in ts]; [t.join() for t in ts]\n"
+		"print('ok')\n");
 	assert_int_equal(geti(s, "processes"), 1);
 	double cond_s = json_real_value(json_object_get(s, "cond_wait_s"));
 	json_t *first = json_array_get(json_object_get(s, "top_locks"), 0);
@@ -531,9 +526,6 @@ static void test_cpython_gil_shows_as_cond_waits(void **state)
 	assert_true(cond_s > 0.001);
 	assert_string_equal(json_string_value(json_object_get(first, "kind")), "cond");
 	json_decref(s);
-	tu_rmtree(dir);
-	free(dir);
-	free(r);
 }
 
 /* Best of five runs: the cost of one uncontended lock/unlock pair. */
