@@ -247,6 +247,18 @@ static void test_serial_work_and_none(void **state)
 	json_t *e = entry(doc, "serial-work");
 	assert_non_null(e);
 	assert_non_null(strstr(field(e, "evidence"), "kept 1.00 cores busy"));
+	assert_null(strstr(field(e, "evidence"), "mostly waited"));
+	assert_non_null(strstr(field(e, "advice"), "one part at a time"));
+	json_decref(doc);
+	/* the same, but one worker was on a CPU a fifth of its time: the
+	 * work mostly waited, and the advice looks for what it waits on */
+	doc = document(json_pack("[o, o]", config("thread", 1, 1.0, 0.2),
+				 config("thread", 2, 1.0, 0.2)));
+	e = entry(doc, "serial-work");
+	assert_non_null(e);
+	assert_non_null(strstr(field(e, "evidence"), "on a CPU only 20 % of its "
+			       "time, so the work mostly waited"));
+	assert_non_null(strstr(field(e, "advice"), "what the work waits for"));
 	json_decref(doc);
 	/* no gain, but twice the CPU in one process: not serial work, and
 	 * nothing else measured explains it */
