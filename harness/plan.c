@@ -54,7 +54,7 @@ int plan_add_value(struct plan *p, int dim, const char *value, errbuf *e)
 /* Append every completion of `partial` from dimension d on; with `out`
  * NULL only count them. */
 static size_t expand(struct plan *p, size_t d, struct plan_entry *partial,
-		     struct plan_entry *out, size_t at)
+		     struct plan_entry *out, size_t at, size_t limit)
 {
 	if (d == p->ndims) {
 		if (out) {
@@ -68,15 +68,15 @@ static size_t expand(struct plan *p, size_t d, struct plan_entry *partial,
 	size_t n = 0;
 	if (!dim->n || only == PLAN_NONE) {
 		partial->value[d] = NULL;
-		return expand(p, d + 1, partial, out, at);
+		return expand(p, d + 1, partial, out, at, limit);
 	}
 	if (only) {
 		partial->value[d] = only;
-		return expand(p, d + 1, partial, out, at);
+		return expand(p, d + 1, partial, out, at, limit);
 	}
-	for (size_t i = 0; i < dim->n; i++) {
+	for (size_t i = 0; i < dim->n && n <= limit; i++) {
 		partial->value[d] = dim->values[i];
-		n += expand(p, d + 1, partial, out, at + n);
+		n += expand(p, d + 1, partial, out, at + n, limit);
 	}
 	return n;
 }
@@ -84,7 +84,12 @@ static size_t expand(struct plan *p, size_t d, struct plan_entry *partial,
 int plan_build(struct plan *p, errbuf *e)
 {
 	struct plan_entry partial = {0};
-	size_t n = expand(p, 0, &partial, NULL, 0);
+	/* counted up to the cap only: 17 lists of 64 values would otherwise
+	 * be counted for ever */
+	size_t n = expand(p, 0, &partial, NULL, 0, PLAN_CONFIGS_MAX);
+	if (n > PLAN_CONFIGS_MAX)
+		return errf(e, "more than %d configurations (the product of the "
+			    "lists given); give fewer values", PLAN_CONFIGS_MAX);
 	free(p->entries);
 	free(p->order);
 	p->entries = calloc(n ? n : 1, sizeof *p->entries);
@@ -92,7 +97,7 @@ int plan_build(struct plan *p, errbuf *e)
 	if (!p->entries || !p->order)
 		return errf(e, "out of memory for a plan of %zu configurations", n);
 	memset(&partial, 0, sizeof partial);
-	p->n = expand(p, 0, &partial, p->entries, 0);
+	p->n = expand(p, 0, &partial, p->entries, 0, SIZE_MAX);
 	for (size_t i = 0; i < p->n; i++)
 		p->order[i] = i;
 	return 0;

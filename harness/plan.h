@@ -28,6 +28,9 @@
 
 #define PLAN_DIMS_MAX 32
 #define PLAN_VALUES_MAX 64
+/* A sweep of more configurations than this is refused before anything
+ * runs (at a second each it would take more than a day). */
+#define PLAN_CONFIGS_MAX 100000
 
 struct plan;
 

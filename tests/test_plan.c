@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness/cli.h"
@@ -116,12 +117,51 @@ static void test_plan_config(void **state)
 	plan_free(&p);
 }
 
+/* Up to PLAN_CONFIGS_MAX configurations are built; more are refused at
+ * once (17 lists of 64 values were counted for ever before). */
+static void test_plan_too_big(void **state)
+{
+	(void)state;
+	struct plan p;
+	errbuf e;
+	/* the plan keeps the names it is given (not copies) */
+	static const char *const names[] = {"d0", "d1", "d2", "d3", "d4", "d5",
+		"d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15", "d16"};
+	char value[16];
+	plan_init(&p);
+	for (int d = 0; d < 17; d++) {
+		int k = plan_add_dim(&p, names[d], PLAN_STRING, NULL, NULL, NULL, &e);
+		assert_true(k >= 0);
+		for (int v = 0; v < 64; v++) {
+			snprintf(value, sizeof value, "v%d", v);
+			assert_int_equal(plan_add_value(&p, k, value, &e), 0);
+		}
+	}
+	assert_int_equal(plan_build(&p, &e), -1);
+	assert_non_null(strstr(e.msg, "more than 100000 configurations"));
+	plan_free(&p);
+	/* 10^5 = PLAN_CONFIGS_MAX exactly: built */
+	plan_init(&p);
+	const int sizes[] = {10, 10, 10, 10, 10};
+	for (int d = 0; d < 5; d++) {
+		int k = plan_add_dim(&p, names[d], PLAN_STRING, NULL, NULL, NULL, &e);
+		for (int v = 0; v < sizes[d]; v++) {
+			snprintf(value, sizeof value, "v%d", v);
+			assert_int_equal(plan_add_value(&p, k, value, &e), 0);
+		}
+	}
+	assert_int_equal(plan_build(&p, &e), 0);
+	assert_int_equal(p.n, PLAN_CONFIGS_MAX);
+	plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_plan_rules),
 		cmocka_unit_test(test_plan_order),
 		cmocka_unit_test(test_plan_config),
+		cmocka_unit_test(test_plan_too_big),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
