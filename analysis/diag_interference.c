@@ -64,6 +64,7 @@ static int run(struct diag_ctx *ctx)
 	if (en)
 		json_object_set_new(en, "taken_cores",
 				    json_real(interference_taken(busiest)));
+	diag_evidence_from(en, busiest);
 	return 1;
 }
 

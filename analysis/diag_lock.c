@@ -198,12 +198,17 @@ static void lock_evidence(const struct finding *f, char *buf, size_t len)
 	snprintf(wait, sizeof wait, "%.3f s", f->wait_s);
 	fmt_count(f->contended, n, sizeof n);
 	fmt_count(f->acquisitions, acq, sizeof acq);
-	used = (size_t)snprintf(buf, len, "at %lld workers (%.2fx as fast as 1) "
+	char how[160];
+	double sp = doc_num(f->config, "speedup", NAN);
+	if (isfinite(sp))
+		snprintf(how, sizeof how, "%.2fx as fast as 1", sp);
+	else
+		diag_scaling_words(f->config, how, sizeof how);
+	used = (size_t)snprintf(buf, len, "at %lld workers (%s) "
 				"%.1f %% of worker time waited on %s (%s over %s "
 				"contended waits; %s acquisitions in one repetition, "
-				"%s/s)", (long long)doc_workers(f->config),
-				doc_num(f->config, "speedup", NAN), f->share * 100,
-				f->name, wait, n, acq, rate);
+				"%s/s)", (long long)doc_workers(f->config), how,
+				f->share * 100, f->name, wait, n, acq, rate);
 	if (f->named_by && used < len)
 		used += (size_t)snprintf(buf + used, len - used, "; named by %s",
 					 f->named_by);
@@ -267,8 +272,8 @@ static void report_gil(struct diag_ctx *ctx, struct family *gil,
 				 "the interpreter lock: run the work in processes, or "
 				 "move the hot loop into code that releases the lock");
 		json_incref(gil->configs);
-		diag_add(ctx, DC_INTERPRETER_LOCK, gil->configs, ev, adv, f->module,
-			 f->name);
+		diag_evidence_from(diag_add(ctx, DC_INTERPRETER_LOCK, gil->configs,
+					    ev, adv, f->module, f->name), f->config);
 	}
 	if (h == 1 && hooks->found) {
 		const struct finding *f = &hooks->worst;
@@ -281,11 +286,11 @@ static void report_gil(struct diag_ctx *ctx, struct family *gil,
 			 acq, (long long)doc_workers(f->config), rate,
 			 f->share * 100, f->module_share * 100, base_name(f->module));
 		json_incref(hooks->configs);
-		diag_add(ctx, DC_TRACE_HOOKS, hooks->configs, ev,
+		diag_evidence_from(diag_add(ctx, DC_TRACE_HOOKS, hooks->configs, ev,
 			 "rebuild the module without line tracing (no "
 			 "CYTHON_TRACE / CYTHON_TRACE_NOGIL, linetrace=False): a "
 			 "release build's nogil calls run in parallel", f->module,
-			 f->name);
+			 f->name), f->config);
 	}
 }
 
@@ -310,9 +315,9 @@ static void report_build_hooks(struct diag_ctx *ctx, struct family *hooks)
 		 "%.0f %% of worker time waiting", doc_str(f->config, "build", ""),
 		 list, acq, (long long)doc_workers(f->config), f->share * 100);
 	json_incref(hooks->configs);
-	diag_add(ctx, DC_TRACE_HOOKS, hooks->configs, ev,
+	diag_evidence_from(diag_add(ctx, DC_TRACE_HOOKS, hooks->configs, ev,
 		 "use a build without the hooks (--build release): its tasks "
-		 "run in parallel", NULL, f->name);
+		 "run in parallel", NULL, f->name), f->config);
 }
 
 static void report_other(struct diag_ctx *ctx, struct family *fam)
@@ -338,7 +343,8 @@ static void report_other(struct diag_ctx *ctx, struct family *fam)
 			 f->module ? "the code in " : "the workload",
 			 f->module ? base_name(f->module) : "");
 	json_incref(fam->configs);
-	diag_add(ctx, DC_LOCK, fam->configs, ev, adv, f->module, f->name);
+	diag_evidence_from(diag_add(ctx, DC_LOCK, fam->configs, ev, adv, f->module,
+				    f->name), f->config);
 }
 
 static int run(struct diag_ctx *ctx)

@@ -361,11 +361,11 @@ static void report_per_worker(struct diag_ctx *ctx, json_t *worst, double per,
 		 pss ? "PSS" : "RSS", p1, p, (long long)doc_workers(worst), a,
 		 pss ? "PSS shares each shared page among the processes that map it"
 		     : "RSS counts shared pages once per process");
-	diag_add(ctx, DC_MEMORY_PER_WORKER, configs, ev,
+	diag_evidence_from(diag_add(ctx, DC_MEMORY_PER_WORKER, configs, ev,
 		 "every worker holds its own copy of the input or its own large "
 		 "objects: share the input (fork's copy-on-write, one memmap, "
 		 "threads), make smaller objects per task, or use fewer workers",
-		 NULL, NULL);
+		 NULL, NULL), worst);
 }
 
 static int run(struct diag_ctx *ctx)

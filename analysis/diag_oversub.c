@@ -3,7 +3,9 @@
  * dueling-pools story).
  *
  * Evidence, run: workers x the threads the library reported in the
- * runner (library_threads, or what --inner-threads asked) > cores. exec:
+ * runner (library_threads, or what --inner-threads asked) > cores, for
+ * workers that are processes; for threads of one process, which share its
+ * pool, workers + the pool's helper threads > cores. exec:
  * the census each profiled process wrote of itself: processes that
  * started a pool (OpenBLAS, OpenMP, MKL, BLIS) of more than one thread,
  * leaving out a pool's parent that only waits for its workers; their pool
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "document/doc.h"
+#include "pools/pool.h"
 
 struct oversub {
 	json_t *config;
@@ -25,6 +28,7 @@ struct oversub {
 	long pool_threads; /* the largest pool */
 	long all_threads;  /* every thread of every process, at their peaks */
 	const char *library, *kind;
+	int shared;	   /* run, in-process workers: one library pool for all */
 };
 
 /* The largest pool of a process (or census): its threads, library, kind. */
@@ -94,11 +98,20 @@ static int run_inner(struct diag_ctx *ctx, json_t *config, struct oversub *o)
 		 : !strcmp(inner, "default") ? (long)doc_int(blas, "threads", 0)
 					     : atol(inner);
 	long w = (long)doc_workers(config);
+	/* Workers that are threads of one process share its library pool:
+	 * each call runs on its caller plus the pool's t - 1 helpers, so the
+	 * process has w + t - 1 compute threads, not w x t (a process pool's
+	 * workers each start a pool of their own). The trait, never the
+	 * pool's name, says which (pools/registry.c). */
+	const struct pool_ops *pl = pool_find(doc_str(config, "pool", NULL));
+	int shared = pl && pl->in_process;
+	long threads = shared ? w + t - 1 : w * t;
 	memset(o, 0, sizeof *o);
-	if (!*inner || t <= 1 || w < 2 || w * t <= ctx->cores)
+	if (!*inner || t <= 1 || w < 2 || threads <= ctx->cores)
 		return 0;
 	o->config = config;
-	o->threads = w * t;
+	o->shared = shared;
+	o->threads = threads;
 	o->processes = w;
 	o->pool_threads = t;
 	o->library = doc_str(blas, "library", "the BLAS/OpenMP library");
@@ -126,7 +139,14 @@ static void report(struct diag_ctx *ctx, const struct oversub *o, json_t *config
 	char ev[1200], adv[600], label[600];
 	int run_doc = o->kind && !strcmp(o->kind, "run");
 	diag_config_label(o->config, label, sizeof label);
-	if (run_doc)
+	if (run_doc && o->shared)
+		snprintf(ev, sizeof ev, "%s: the workers share the process's %s "
+			 "pool of %ld threads: %ld workers and its %ld helper "
+			 "thread%s, %ld compute threads on %d cores", label,
+			 o->library, o->pool_threads, o->processes,
+			 o->pool_threads - 1, o->pool_threads == 2 ? "" : "s",
+			 o->threads, ctx->cores);
+	else if (run_doc)
 		snprintf(ev, sizeof ev, "%s: each worker runs %s with %ld threads "
 			 "of its own: %ld compute threads on %d cores", label,
 			 o->library, o->pool_threads, o->threads, ctx->cores);
@@ -145,7 +165,8 @@ static void report(struct diag_ctx *ctx, const struct oversub *o, json_t *config
 			 "the workers' environment, or threadpoolctl's "
 			 "threadpool_limits(1) inside them; or use fewer workers "
 			 "and let the library's pool use the cores", knob(o->kind));
-	diag_add(ctx, DC_OVERSUBSCRIPTION, configs, ev, adv, NULL, NULL);
+	diag_evidence_from(diag_add(ctx, DC_OVERSUBSCRIPTION, configs, ev, adv,
+				    NULL, NULL), o->config);
 }
 
 static int run(struct diag_ctx *ctx)

@@ -76,8 +76,9 @@ static int run(struct diag_ctx *ctx)
 			 "measured here explains it", label,
 			 doc_num(worst, "speedup", NAN),
 			 doc_num(worst, "cpu_util", NAN), busy1);
-	diag_add(ctx, DC_SERIAL_WORK, configs, ev,
-		 waited ? advice_waits : advice_turns, NULL, NULL);
+	diag_evidence_from(diag_add(ctx, DC_SERIAL_WORK, configs, ev,
+				    waited ? advice_waits : advice_turns, NULL,
+				    NULL), worst);
 	return 1;
 }
 

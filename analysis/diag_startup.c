@@ -114,12 +114,12 @@ static int run(struct diag_ctx *ctx)
 		 doc_num(worst, "median_cpu_s", NAN), (long long)w, worst_extra,
 		 worst_extra / (double)(w - 1), procs,
 		 100 * worst_extra / (wall * cores), (long long)w);
-	diag_add(ctx, DC_STARTUP, configs, ev,
+	diag_evidence_from(diag_add(ctx, DC_STARTUP, configs, ev,
 		 "each worker process starts an interpreter, imports and a pool "
 		 "of its own: start the pool once and reuse it, give it fewer, "
 		 "longer tasks (joblib: batch_size, one Parallel for all "
 		 "calls), fork instead of spawn, or threads where the work "
-		 "releases the interpreter lock", NULL, NULL);
+		 "releases the interpreter lock", NULL, NULL), worst);
 	return 1;
 }
 

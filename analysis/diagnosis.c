@@ -155,6 +155,27 @@ void diag_config_label(json_t *config, char *buf, size_t len)
 		 w == 1 ? "" : "s");
 }
 
+void diag_evidence_from(json_t *entry, json_t *config)
+{
+	const char *id = doc_str(config, "id", NULL);
+	if (entry && id)
+		json_object_set_new(entry, "evidence_config", json_string(id));
+}
+
+void diag_scaling_words(json_t *config, char *buf, size_t len)
+{
+	double sp = doc_num(config, "speedup", NAN);
+	json_t *slower = json_object_get(config, "slower");
+	if (isfinite(sp))
+		snprintf(buf, len, "ran %.2fx as fast as 1 worker", sp);
+	else if (json_is_object(slower))
+		snprintf(buf, len, "was %.2fx slower than at %lld workers; no "
+			 "1-worker run to compare with", doc_num(slower, "ratio", NAN),
+			 (long long)doc_int(slower, "than_workers", 0));
+	else
+		snprintf(buf, len, "had no 1-worker run to compare with");
+}
+
 /* "lock waits, threads against cores, ..." of every rule. */
 static void looked_at(char *buf, size_t len)
 {
@@ -163,6 +184,14 @@ static void looked_at(char *buf, size_t len)
 	for (size_t k = 0; diag_rules[k] && used < len; k++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s",
 					 k ? ", " : "", diag_rules[k]->looked_at);
+}
+
+/* a scaled worse than b: the lower speedup; one without a speedup (no
+ * 1-worker run) only where b has none either. */
+static int worse(json_t *a, json_t *b)
+{
+	double x = doc_num(a, "speedup", NAN), y = doc_num(b, "speedup", NAN);
+	return isfinite(x) ? !isfinite(y) || x < y : 0;
 }
 
 /* Poor configurations nothing explained: one "none" entry for them all,
@@ -177,22 +206,23 @@ static void unexplained(struct diag_ctx *ctx, const char *what)
 		if (!diag_timing_to_explain(ctx, c) || diag_found(ctx, DC_NCAUSES, id))
 			continue;
 		json_array_append_new(ids, json_string(id));
-		if (!worst || doc_num(c, "speedup", NAN) < doc_num(worst, "speedup", NAN))
+		if (!worst || worse(c, worst))
 			worst = c;
 	}
 	if (!worst) {
 		json_decref(ids);
 		return;
 	}
+	char how[160];
 	diag_config_label(worst, label, sizeof label);
-	snprintf(ev, sizeof ev, "no cause found: %s ran %.2fx as fast as 1 "
-		 "worker%s; looked at %s", label, doc_num(worst, "speedup", NAN),
-		 json_array_size(ids) > 1 ? " (the worst of those that scaled poorly)" : "",
-		 what);
-	diag_add(ctx, DC_NONE, ids, ev,
+	diag_scaling_words(worst, how, sizeof how);
+	snprintf(ev, sizeof ev, "no cause found: %s %s%s; looked at %s", label,
+		 how, json_array_size(ids) > 1 ? " (the worst of those that "
+						 "scaled poorly)" : "", what);
+	diag_evidence_from(diag_add(ctx, DC_NONE, ids, ev,
 		 "measure with more repetitions, or look for what contend does "
 		 "not see (I/O, a queue, a lock taken through a futex or "
-		 "semaphore)", NULL, NULL);
+		 "semaphore)", NULL, NULL), worst);
 }
 
 /* Nothing found and nothing to explain: say what was looked at. */

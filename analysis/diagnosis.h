@@ -73,6 +73,11 @@ json_t *diag_add(struct diag_ctx *ctx, enum diag_cause cause, json_t *configs,
 		 const char *evidence, const char *advice, const char *module,
 		 const char *lock);
 
+/* The entry's evidence gives the figures of config (one of its configs,
+ * the worst): recorded as `evidence_config`, so a renderer that shows the
+ * entry beside other configurations can say whose figures they are. */
+void diag_evidence_from(json_t *entry, json_t *config);
+
 /* An entry of ctx for cause concerns config id (cause DC_NCAUSES: an
  * entry of any cause). */
 int diag_found(struct diag_ctx *ctx, enum diag_cause cause, const char *id);
@@ -103,6 +108,11 @@ void diag_fmt_bytes(double b, char *buf, size_t len);
  * "exec (mode=thread, OPENBLAS_NUM_THREADS=1) at 2 workers": how an
  * entry names a configuration (doc_series_label and its workers). */
 void diag_config_label(json_t *config, char *buf, size_t len);
+/* How config scaled, after its label: "ran 0.55x as fast as 1 worker",
+ * or without a 1-worker run, "was 1.31x slower than at 2 workers; no
+ * 1-worker run to compare with" (its slower flag), else "had no 1-worker
+ * run to compare with". */
+void diag_scaling_words(json_t *config, char *buf, size_t len);
 
 /* ---- the document ---- */
 

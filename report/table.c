@@ -678,22 +678,31 @@ static void note_fits(FILE *out, json_t *fits, json_t **rows, size_t n)
  * document), never worked out here: each entry once per table, under the
  * first of its rows, its evidence then its advice. */
 
-static void print_entry(FILE *out, json_t *e)
+/* elsewhere: the entry's figures are of a configuration in another table
+ * (an entry may span tables: one cause over two lock models), so say
+ * whose they are rather than let them pass for this table's rows. */
+static void print_entry(FILE *out, json_t *e, const char *elsewhere)
 {
 	const char *cause = doc_str(e, "cause", "");
 	const char *ev = doc_str(e, "evidence", "");
 	const char *adv = doc_str(e, "advice", "");
+	char from[400] = "";
+	if (elsewhere)
+		snprintf(from, sizeof from, " (figures of %.250s, in another "
+			 "table; it concerns this table's rows too)", elsewhere);
 	if (!strcmp(cause, "none"))
-		fprintf(out, "  Diagnosis: %s.\n", ev);
+		fprintf(out, "  Diagnosis: %s%s.\n", ev, from);
 	else
-		fprintf(out, "  ! %s: %s.\n", cause, ev);
+		fprintf(out, "  ! %s: %s%s.\n", cause, ev, from);
 	if (*adv)
 		fprintf(out, "    Advice: %s.\n", adv);
 }
 
 /* The entries of row c not printed yet in this table (shown: a set of
- * the entries printed, by address). dx: diagnosis_index of the document. */
-static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
+ * the entries printed, by address; ids: this table's rows' ids). dx:
+ * diagnosis_index of the document. */
+static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown,
+			   json_t *ids)
 {
 	json_t *e;
 	size_t i;
@@ -703,7 +712,8 @@ static void note_diagnosis(FILE *out, json_t *dx, json_t *c, json_t *shown)
 		if (json_object_get(shown, key))
 			continue;
 		json_object_set_new(shown, key, json_true());
-		print_entry(out, e);
+		const char *from = doc_str(e, "evidence_config", NULL);
+		print_entry(out, e, from && !json_object_get(ids, from) ? from : NULL);
 	}
 }
 
@@ -713,7 +723,7 @@ static void note_document_diagnosis(FILE *out, json_t *dx)
 	json_t *e;
 	size_t i;
 	json_array_foreach(json_object_get(dx, ""), i, e)
-		print_entry(out, e);
+		print_entry(out, e, NULL);
 }
 
 /* The first named cause (not "none") of any row of the series of
@@ -767,7 +777,9 @@ static void note_serial_baseline(FILE *out, json_t **rows, size_t n)
 static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
 			int cores)
 {
-	json_t *shown = json_object();
+	json_t *shown = json_object(), *ids = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(ids, doc_str(rows[i], "id", ""), json_true());
 	note_serial_baseline(out, rows, n);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(doc_str(rows[i], "status", ""), "ok"))
@@ -781,13 +793,14 @@ static void print_notes(FILE *out, json_t *dx, json_t **rows, size_t n,
 		if (interference_busy(rows[i]))
 			note_busy(out, rows[i]);
 		note_outliers(out, rows[i]);
-		note_diagnosis(out, dx, rows[i], shown);
+		note_diagnosis(out, dx, rows[i], shown, ids);
 		if (!strcmp(doc_str(rows[i], "status", ""), "ok"))
 			note_probes(out, rows[i]);
 	}
 	note_best(out, rows, n);
 	note_next(out, dx, rows, n, cores);
 	json_decref(shown);
+	json_decref(ids);
 }
 
 /* --- groups ----------------------------------------------------------- */

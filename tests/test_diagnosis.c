@@ -238,6 +238,22 @@ static void test_oversubscription(void **state)
 	json_decref(doc);
 }
 
+/* No 1-worker run (--workers 2,4): a slower row is said as slower than
+ * the row before it, never as "nanx as fast as 1 worker". */
+static void test_no_baseline_says_slower(void **state)
+{
+	(void)state;
+	json_t *doc = document(json_pack("[o, o]", config("thread", 2, 1.0, 2.0),
+					 config("thread", 4, 1.5, 3.0)));
+	json_t *e = entry(doc, "none");
+	assert_non_null(e);
+	if (!strstr(field(e, "evidence"), "thread pool at 4 workers was 1.50x "
+		    "slower than at 2 workers; no 1-worker run to compare with"))
+		fail_msg("evidence: %s", field(e, "evidence"));
+	assert_null(strstr(field(e, "evidence"), "nan"));
+	json_decref(doc);
+}
+
 static void test_serial_work_and_none(void **state)
 {
 	(void)state;
@@ -797,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_linetrace_build),
 		cmocka_unit_test(test_oversubscription),
 		cmocka_unit_test(test_serial_work_and_none),
+		cmocka_unit_test(test_no_baseline_says_slower),
 		cmocka_unit_test(test_exec_dimensions_named),
 		cmocka_unit_test(test_startup),
 		cmocka_unit_test(test_shm_growth),

@@ -121,6 +121,47 @@ static double jitter(size_t i)
 	return (double)((i * 7) % 5) - 2.0;
 }
 
+/* One entry over two tables (lock models gil and mutex): its figures are
+ * the gil row's, so under the mutex table it says whose they are, and
+ * under the gil table it does not. */
+static void test_entry_spanning_tables_names_its_figures(void **state)
+{
+	(void)state;
+	json_t *configs = json_array();
+	const char *models[] = {"gil", "mutex"};
+	for (int m = 0; m < 2; m++)
+		for (int w = 1; w <= 2; w++) {
+			json_t *c = config(w, w == 1 ? 1.0 : 2.0, 10, 10);
+			char id[64];
+			snprintf(id, sizeof id, "w/linetrace/thread/%s/w%d", models[m], w);
+			json_object_set_new(c, "id", json_string(id));
+			json_object_set_new(c, "build", json_string("linetrace"));
+			json_object_set_new(c, "lock_model", json_string(models[m]));
+			json_array_append_new(configs, c);
+		}
+	json_t *doc = json_pack("{s:s, s:s, s:{s:i}, s:o}", "schema",
+				"contend-results/1", "status", "complete",
+				"context", "logical_cores", 2, "configs", configs);
+	json_object_set_new(doc, "diagnosis", json_pack(
+		"[{s:s, s:[s, s], s:s, s:s, s:s}]", "cause", "interpreter-lock",
+		"configs", "w/linetrace/thread/gil/w2", "w/linetrace/thread/mutex/w2",
+		"evidence", "at 2 workers 60 % waited", "advice", "use processes",
+		"evidence_config", "w/linetrace/thread/gil/w2"));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	table_render(doc, f);
+	fclose(f);
+	json_decref(doc);
+	const char *mutex = strstr(buf, "lock-model=mutex");
+	assert_non_null(mutex);
+	const char *note = "(figures of w/linetrace/thread/gil/w2, in another table";
+	assert_int_equal(tu_count(buf, "! interpreter-lock: at 2 workers 60 % waited"), 2);
+	assert_int_equal(tu_count(buf, note), 1);
+	assert_true(strstr(buf, note) > mutex);
+	free(buf);
+}
+
 static void test_memory_per_worker(void **state)
 {
 	(void)state;
@@ -302,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_per_worker),
+		cmocka_unit_test(test_entry_spanning_tables_names_its_figures),
 		cmocka_unit_test(test_usl_line_says_when_points_are_few),
 		cmocka_unit_test(test_next_step_on_workers_beyond_cores),
 		cmocka_unit_test(test_growth_note_on_a_sawtooth),
