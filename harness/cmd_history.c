@@ -127,11 +127,12 @@ static void print_runs(json_t *runs)
 {
 	json_t *r;
 	size_t i;
-	printf("%5s  %-20s  %-12s  %-10s  %-9s  %7s  %-11s  %s\n", "run",
+	/* wide enough for "release,linetrace" and a dirty git describe */
+	printf("%5s  %-20s  %-16s  %-14s  %-17s  %7s  %-11s  %s\n", "run",
 	       "time (UTC)", "machine", "git", "builds", "configs", "status",
 	       "workloads");
 	json_array_foreach(runs, i, r)
-		printf("%5lld  %-20.20s  %-12.12s  %-10.10s  %-9.9s  %7lld  "
+		printf("%5lld  %-20.20s  %-16.16s  %-14.14s  %-17.17s  %7lld  "
 		       "%-11.11s  %s\n",
 		       (long long)doc_int(r, "run_id", 0),
 		       cell(r, "utc_time"), cell(r, "machine"), cell(r, "git_rev"),

@@ -69,6 +69,7 @@ static int render_plots(json_t *doc, const char *dir, errbuf *e)
 {
 	char **files = NULL;
 	size_t n = 0;
+	fflush(stdout); /* the table first, when both go to one stream */
 	if (plots_render(doc, dir, NULL, &files, &n, e))
 		return -1;
 	for (size_t i = 0; i < n; i++)
