@@ -45,12 +45,16 @@ static json_t *config(int workers, double wall, double peak, double baseline)
 	return c;
 }
 
-static char *render(json_t *configs)
+/* The table of a document of configs (stolen) and, unless NULL, a stored
+ * diagnosis (stolen). */
+static char *render_with(json_t *configs, json_t *diagnosis)
 {
 	json_t *doc = json_pack("{s:s, s:s, s:{s:i}, s:o}", "schema",
 				"contend-results/1", "status", "complete",
 				"context", "logical_cores", 2, "configs", configs);
 	json_object_set_new(doc, "fits", usl_fit_document(doc));
+	if (diagnosis)
+		json_object_set_new(doc, "diagnosis", diagnosis);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -58,6 +62,11 @@ static char *render(json_t *configs)
 	fclose(f);
 	json_decref(doc);
 	return buf;
+}
+
+static char *render(json_t *configs)
+{
+	return render_with(configs, NULL);
 }
 
 /* The table line of the thread pool row with `workers` workers. */
@@ -139,20 +148,11 @@ static void test_entry_spanning_tables_names_its_figures(void **state)
 			json_object_set_new(c, "lock_model", json_string(models[m]));
 			json_array_append_new(configs, c);
 		}
-	json_t *doc = json_pack("{s:s, s:s, s:{s:i}, s:o}", "schema",
-				"contend-results/1", "status", "complete",
-				"context", "logical_cores", 2, "configs", configs);
-	json_object_set_new(doc, "diagnosis", json_pack(
+	char *buf = render_with(configs, json_pack(
 		"[{s:s, s:[s, s], s:s, s:s, s:s}]", "cause", "interpreter-lock",
 		"configs", "w/linetrace/thread/gil/w2", "w/linetrace/thread/mutex/w2",
 		"evidence", "at 2 workers 60 % waited", "advice", "use processes",
 		"evidence_config", "w/linetrace/thread/gil/w2"));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	table_render(doc, f);
-	fclose(f);
-	json_decref(doc);
 	const char *mutex = strstr(buf, "lock-model=mutex");
 	assert_non_null(mutex);
 	const char *note = "(figures of w/linetrace/thread/gil/w2, in another table";
