@@ -50,14 +50,14 @@ override VARIANT := static
 # no LDAP service lookups). Without the libpgcommon archive the static
 # build has no PostgreSQL history (document/history_pg.c says so).
 PG_ARCHIVES := $(dir $(lastword $(sort $(wildcard /usr/lib/postgresql/*/lib/libpgcommon_shlib.a))))
+CFLAGS  += -DCONTEND_NO_LIBZIP
 ifneq ($(PG_ARCHIVES),)
 STATIC_PQ := -lpq -L$(PG_ARCHIVES) -lpgcommon_shlib -lpgport_shlib -lssl -lcrypto
 STATIC_SRC := $(wildcard common/static/*.c)
-CFLAGS  += -DCONTEND_NO_LIBZIP
 else
 $(info contend: no libpgcommon_shlib.a (postgresql-server-dev-NN), static build without PostgreSQL)
 STATIC_SRC := common/static/udev.c
-CFLAGS  += -DCONTEND_NO_LIBZIP -DCONTEND_NO_LIBPQ
+CFLAGS  += -DCONTEND_NO_LIBPQ
 endif
 LDLIBS  := -static-libgcc -Wl,-Bstatic -ljansson -lsqlite3 -lnettle -lhwloc -lelf -lz \
 	-lcapstone -lpapi -lpfm -L/usr/lib/x86_64-linux-gnu/openblas-pthread \

@@ -48,8 +48,9 @@ int exec_check_command(const char *cmd, errbuf *e);
  * configuration --setup and its warm-ups, then per repetition --prepare
  * and the command; repetitions interleaved in seeded random rounds
  * unless o->sequential (the plan's order is permuted for that; the
- * document's configs stay in plan order). A failing --setup or --prepare fails that configuration (status
- * "error", its detail says which and why) and the sweep goes on. Returns 0, or
+ * document's configs stay in plan order). A failing --setup or --prepare
+ * fails that configuration (status "error", its detail says which and
+ * why) and the sweep goes on. Returns 0, or
  * EXIT_INTERRUPTED after Ctrl-C/SIGTERM (doc keeps what was measured), or
  * -1 with e set when the document cannot be written. */
 int exec_sweep_run(const struct exec_opts *o, json_t *doc, errbuf *e);

@@ -79,6 +79,14 @@ static const char fake_harm_c[] =
 	"int crit(int x) { int s = PyGILState_Ensure();\n"
 	"  x = __Pyx_TraceSetupAndCall(x); PyGILState_Release(s); return x; }\n";
 
+/* The interpreter lock taken around real work, as a clean module does. */
+static const char legit_c[] =
+	"extern int PyGILState_Ensure(void);\n"
+	"extern void PyGILState_Release(int);\n"
+	"extern int work(int);\n"
+	"int f(int x) { int s = PyGILState_Ensure(); x = work(x);\n"
+	"  PyGILState_Release(s); return x; }\n";
+
 static const char fake_harmless_c[] =
 	"__attribute__((noinline)) int __Pyx_TraceSetupAndCall(int x)\n"
 	"{ return x + 1; }\n"
@@ -739,11 +747,8 @@ static void test_cli_exit_codes(void **state)
 static void test_cli_shared_note(void **state)
 {
 	const struct fixture *fx = *state;
-	assert_int_equal(sh(fx, 0, "printf 'extern int PyGILState_Ensure(void);\\n"
-			    "extern void PyGILState_Release(int);\\nextern int work(int);\\n"
-			    "int f(int x) { int s = PyGILState_Ensure(); x = work(x); "
-			    "PyGILState_Release(s); return x; }\\n' > legit.c && "
-			    GCC "-shared legit.c -o legit.so && "
+	assert_int_equal(write_file(fx, "legit.c", legit_c), 0);
+	assert_int_equal(sh(fx, 0, GCC "-shared legit.c -o legit.so && "
 			    "strip --strip-all legit.so -o legit1.so && "
 			    "strip --strip-all legit.so -o legit2.so"), 0);
 	char a[4096], b[4096], h[4096];

@@ -159,6 +159,15 @@ static void test_static_postgresql(void **state)
 	char *add[] = {"history", "add", "--db", uri, "/out/pg.json", NULL};
 	isolated(r, f->dir, STATIC_BIN, add);
 	unsetenv("ISOLATED_BIND");
+	if (strstr(r->out, "built without PostgreSQL")) {
+		/* made where postgresql-server-dev's archives are missing
+		 * (Makefile): it must say so in one line, exit 3 */
+		assert_int_equal(r->status, 3);
+		printf("   skipped: this static build has no PostgreSQL "
+		       "(install postgresql-server-dev-all and make static)\n");
+		free(r);
+		skip();
+	}
 	if (r->status)
 		printf("%s\n", r->out);
 	assert_int_equal(r->status, 0);
